@@ -1,0 +1,80 @@
+package io.guardian.pool.internal.transport;
+
+import io.guardian.pool.peer.Multiaddr;
+import io.guardian.pool.peer.PeerId;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One authenticated, framed TCP connection after a completed handshake (PROTOCOL.md section 4).
+ * Not API: the pool wraps it in a lease.
+ *
+ * <p>Threading contract: at most one thread at a time calls {@link #send} and {@link #receive}
+ * (the lease holder). {@link #ping}, {@link #isOpen}, {@link #close} and the counters may be
+ * called from any thread at any time. PINGs from the peer are answered on the event loop whatever
+ * the caller is doing.
+ */
+public interface FramedConnection {
+
+    /** @return the peer this connection authenticated (or, for 1.0, claimed) */
+    PeerId remotePeer();
+
+    /** @return the address that was dialed */
+    Multiaddr remoteAddress();
+
+    /** @return the handshake's round trip in nanoseconds: the connection's first latency sample */
+    long handshakeRttNanos();
+
+    /** @return whether the socket is open and no protocol error or CLOSE has been seen */
+    boolean isOpen();
+
+    /**
+     * Sends one DATA frame.
+     *
+     * @param payload the message, at most the configured maximum frame size
+     * @throws io.guardian.pool.ConnectionClosedException if the connection is closed
+     * @throws IllegalArgumentException if the payload is larger than the maximum frame size
+     */
+    void send(byte[] payload);
+
+    /**
+     * Waits for the next DATA frame from the peer.
+     *
+     * @param timeout how long to wait
+     * @return the payload
+     * @throws io.guardian.pool.ConnectionTimeoutException if none arrives in time (the connection
+     *     stays open; the caller decides)
+     * @throws io.guardian.pool.ConnectionClosedException if the connection closed or broke the
+     *     protocol before a frame arrived
+     */
+    byte[] receive(Duration timeout);
+
+    /**
+     * Sends a PING with fresh 8 random bytes and completes with the round trip when the matching
+     * PONG arrives. Never blocks.
+     *
+     * @param timeout when to give up; the future then completes exceptionally with
+     *     {@link io.guardian.pool.ConnectionTimeoutException}
+     * @return the round trip in nanoseconds
+     */
+    CompletableFuture<Long> ping(Duration timeout);
+
+    /**
+     * Sends CLOSE with the reason (best effort) and closes the socket. Idempotent.
+     *
+     * @param reason a short UTF-8 reason for the peer's logs
+     */
+    void close(String reason);
+
+    /** @return completes (normally) once the socket is closed, whoever closed it */
+    CompletableFuture<Void> closeFuture();
+
+    /** @return why the connection closed, or {@code null} while it is open */
+    String closeReason();
+
+    /** @return payload bytes sent in DATA frames so far */
+    long bytesSent();
+
+    /** @return payload bytes received in DATA frames so far */
+    long bytesReceived();
+}

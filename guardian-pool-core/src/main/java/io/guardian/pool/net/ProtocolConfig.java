@@ -1,0 +1,166 @@
+package io.guardian.pool.net;
+
+import io.guardian.pool.peer.PeerId;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Handshake and framing settings shared by the dialer (the pool) and the listener. Immutable;
+ * built with {@link #builder()} and validated in {@link Builder#build()}.
+ *
+ * @param version the handshake a dialer speaks; a dialer never falls back on its own
+ * @param maxClockSkew how far a peer's handshake timestamp may be from our clock
+ * @param acceptPlainHandshake whether a listener answers the unauthenticated 1.0 handshake
+ * @param allowedPeers dialer PeerIds a listener accepts (1.1 only); empty means anyone
+ * @param maxFrameSize largest frame payload in bytes, in either direction
+ * @param handshakeTimeout deadline for each handshake read on the listening side (the dialer is
+ *     bounded by the pool's connection timeout instead)
+ */
+public record ProtocolConfig(
+        ProtocolVersion version,
+        Duration maxClockSkew,
+        boolean acceptPlainHandshake,
+        Set<PeerId> allowedPeers,
+        int maxFrameSize,
+        Duration handshakeTimeout) {
+
+    /** Default {@code max-clock-skew}: 300 s, as in the original (±5 minutes). */
+    public static final Duration DEFAULT_MAX_CLOCK_SKEW = Duration.ofSeconds(300);
+    /** Default {@code max-frame-size}: 1 MiB. */
+    public static final int DEFAULT_MAX_FRAME_SIZE = 1 << 20;
+    /** Largest allowed {@code max-frame-size}: the u32 length must stay a positive Java int. */
+    public static final int MAX_FRAME_SIZE_LIMIT = Integer.MAX_VALUE - 1;
+    /** Default listener handshake timeout: 10 s, the same as the pool's connection timeout. */
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+
+    /** Validates and copies; use {@link #builder()} rather than calling this directly. */
+    public ProtocolConfig {
+        Objects.requireNonNull(version, "protocol version must not be null");
+        requirePositive(maxClockSkew, "max-clock-skew");
+        requirePositive(handshakeTimeout, "handshake-timeout");
+        allowedPeers = Set.copyOf(Objects.requireNonNull(allowedPeers, "allowed-peers must not be null"));
+        if (maxFrameSize < 1 || maxFrameSize > MAX_FRAME_SIZE_LIMIT) {
+            throw new IllegalArgumentException("max-frame-size must be between 1 and " + MAX_FRAME_SIZE_LIMIT
+                    + " bytes, was " + maxFrameSize);
+        }
+    }
+
+    private static void requirePositive(Duration value, String setting) {
+        Objects.requireNonNull(value, setting + " must not be null");
+        if (value.isZero() || value.isNegative()) {
+            throw new IllegalArgumentException(setting + " must be positive, was " + value);
+        }
+    }
+
+    /**
+     * The defaults: 1.1, 300 s skew, no plain handshake, anyone allowed, 1 MiB frames, 10 s.
+     *
+     * @return the default configuration
+     */
+    public static ProtocolConfig defaults() {
+        return builder().build();
+    }
+
+    /**
+     * A builder starting from the defaults.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * A builder starting from this configuration's values.
+     *
+     * @return a new builder
+     */
+    public Builder toBuilder() {
+        return new Builder()
+                .version(version)
+                .maxClockSkew(maxClockSkew)
+                .acceptPlainHandshake(acceptPlainHandshake)
+                .allowedPeers(allowedPeers)
+                .maxFrameSize(maxFrameSize)
+                .handshakeTimeout(handshakeTimeout);
+    }
+
+    /** Builds a {@link ProtocolConfig}; every setting starts at its default. */
+    public static final class Builder {
+        private ProtocolVersion version = ProtocolVersion.V1_1;
+        private Duration maxClockSkew = DEFAULT_MAX_CLOCK_SKEW;
+        private boolean acceptPlainHandshake;
+        private Set<PeerId> allowedPeers = Set.of();
+        private int maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
+        private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
+
+        private Builder() {
+        }
+
+        /**
+         * @param version the handshake to speak when dialing
+         * @return this builder
+         */
+        public Builder version(ProtocolVersion version) {
+            this.version = version;
+            return this;
+        }
+
+        /**
+         * @param maxClockSkew how far a peer's timestamp may be from our clock
+         * @return this builder
+         */
+        public Builder maxClockSkew(Duration maxClockSkew) {
+            this.maxClockSkew = maxClockSkew;
+            return this;
+        }
+
+        /**
+         * @param accept whether a listener answers guardian-db/1.0
+         * @return this builder
+         */
+        public Builder acceptPlainHandshake(boolean accept) {
+            this.acceptPlainHandshake = accept;
+            return this;
+        }
+
+        /**
+         * @param allowedPeers dialers a listener accepts; empty for anyone
+         * @return this builder
+         */
+        public Builder allowedPeers(Set<PeerId> allowedPeers) {
+            this.allowedPeers = allowedPeers;
+            return this;
+        }
+
+        /**
+         * @param maxFrameSize largest frame payload in bytes
+         * @return this builder
+         */
+        public Builder maxFrameSize(int maxFrameSize) {
+            this.maxFrameSize = maxFrameSize;
+            return this;
+        }
+
+        /**
+         * @param handshakeTimeout the listener's deadline for each handshake read
+         * @return this builder
+         */
+        public Builder handshakeTimeout(Duration handshakeTimeout) {
+            this.handshakeTimeout = handshakeTimeout;
+            return this;
+        }
+
+        /**
+         * Validates and builds.
+         *
+         * @return the configuration
+         * @throws IllegalArgumentException naming the setting that is out of range
+         */
+        public ProtocolConfig build() {
+            return new ProtocolConfig(version, maxClockSkew, acceptPlainHandshake, allowedPeers, maxFrameSize,
+                    handshakeTimeout);
+        }
+    }
+}
