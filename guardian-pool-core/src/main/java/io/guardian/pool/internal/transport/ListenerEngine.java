@@ -65,6 +65,7 @@ public final class ListenerEngine {
     private final AtomicInteger pending = new AtomicInteger();
     private final LongAdder refused = new LongAdder();
     private final LongAdder failedHandshakes = new LongAdder();
+    private final LongAdder protocolErrors = new LongAdder();
 
     private ListenerEngine(ListenerSettings settings) {
         this.settings = settings;
@@ -144,6 +145,11 @@ public final class ListenerEngine {
     /** @return handshakes that failed (any rule, timeout, or the dialer leaving) */
     public long failedHandshakes() {
         return failedHandshakes.sum();
+    }
+
+    /** @return established sessions closed because the dialer broke the frame protocol */
+    public long protocolErrors() {
+        return protocolErrors.sum();
     }
 
     ListenerSettings settings() {
@@ -229,7 +235,7 @@ public final class ListenerEngine {
     void established(ChannelHandlerContext ctx, ListenerHandshake handshake, ProtocolVersion version, PeerId dialer) {
         Channel channel = ctx.channel();
         InboundSession session = new InboundSession(channel, dialer, version, Instant.now(settings.clock()),
-                settings.handler(), handlerExecutor, settings.protocol().maxFrameSize());
+                settings.handler(), handlerExecutor, settings.protocol().maxFrameSize(), protocolErrors);
         ChannelPipeline pipeline = ctx.pipeline();
         pipeline.addAfter(ctx.name(), "frames", new FrameDecoder(settings.protocol().maxFrameSize()));
         pipeline.addAfter("frames", "session", session);

@@ -150,9 +150,11 @@ final class ListenerHandshake extends HandshakeHandler {
             return;
         }
         ChannelHandlerContext ctx = context();
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(HandshakeCodec.CONFIRMATION), ctx.voidPromise());
         engine.handshakeEnded(null);
+        // Register the session before confirming: once the dialer has our HANDSHAKE_OK it may act
+        // (and a close() of the listener may run), and the session must already be visible.
         engine.established(ctx, this, version, dialer);
+        ctx.channel().writeAndFlush(Unpooled.wrappedBuffer(HandshakeCodec.CONFIRMATION));
     }
 
     private HandshakeCodec.Violation outOfTurn(ByteBuf in) {
