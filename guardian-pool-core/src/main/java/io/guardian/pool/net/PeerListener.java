@@ -196,7 +196,8 @@ public final class PeerListener implements AutoCloseable {
 
         /**
          * Only these dialers (authenticated by 1.1) may connect; empty for anyone. 1.0 dialers
-         * cannot be checked, so with a non-empty list do not also accept plain handshakes.
+         * cannot be checked against the list, so while it is non-empty they are refused even if
+         * {@link #acceptPlainHandshake(boolean)} is on.
          *
          * @param peers the allowed dialer PeerIds
          * @return this builder

@@ -104,8 +104,12 @@ public final class ListenerEngine {
         }
         serverChannel = bind.channel();
         boundAddress = (InetSocketAddress) serverChannel.localAddress();
+        if (settings.protocol().acceptPlainHandshake() && !plainAllowed()) {
+            LOG.warn("Listener {} has an allow-list, so guardian-db/1.0 dialers (who cannot prove their PeerId) "
+                    + "are refused although accept-plain-handshake is on", settings.identity().peerId());
+        }
         LOG.info("Listening as {} on {} ({}, guardian-db/1.1{})", settings.identity().peerId(), boundAddress,
-                loops.transportName(), settings.protocol().acceptPlainHandshake() ? " and 1.0" : "");
+                loops.transportName(), plainAllowed() ? " and 1.0" : "");
     }
 
     /**
@@ -188,6 +192,14 @@ public final class ListenerEngine {
         refused.increment();
         LOG.debug("Refusing connection from {}: {}", channel.remoteAddress(), why);
         channel.close();
+    }
+
+    /**
+     * Whether guardian-db/1.0 is answered: only when configured and no allow-list is set, since a
+     * 1.0 dialer never proves who it is and so could never be checked against the list.
+     */
+    boolean plainAllowed() {
+        return settings.protocol().acceptPlainHandshake() && settings.protocol().allowedPeers().isEmpty();
     }
 
     /** Whether the allow-list (if any) admits {@code dialer}. */

@@ -66,7 +66,7 @@ final class ListenerHandshake extends HandshakeHandler {
     private void readHello(ByteBuf in) throws HandshakeCodec.Violation {
         ListenerSettings settings = engine.settings();
         HandshakeCodec.Hello parsed = HandshakeCodec.scanHello(in.nioBuffer(in.readerIndex(), in.readableBytes()),
-                self, settings.protocol().acceptPlainHandshake(), settings.clock().instant().getEpochSecond(),
+                self, engine.plainAllowed(), settings.clock().instant().getEpochSecond(),
                 settings.protocol().maxClockSkew());
         if (parsed == null) {
             return;

@@ -226,6 +226,16 @@ class ListenerFailureTest {
     }
 
     @Test
+    void plainHelloIsRefusedWhileAnAllowListIsSetEvenIfPlainIsAccepted() throws Exception {
+        PeerId onlyC = PeerId.fromPublicKey(hex(TestKeys.C_PUBLIC));
+        start(listenerA().acceptPlainHandshake(true).allowedPeers(Set.of(onlyC)));
+        try (Socket socket = connect()) {
+            socket.getOutputStream().write(SpecWire.hello(SpecWire.V10, hex(TestKeys.A_PEER_ID), now(), new byte[0]));
+            expectClosedWithoutAnswer(socket.getInputStream());
+        }
+    }
+
+    @Test
     void bytesSentOutOfTurnAreClosedWithoutAnswer() throws Exception {
         start(listenerA());
         try (Socket socket = connect()) {
