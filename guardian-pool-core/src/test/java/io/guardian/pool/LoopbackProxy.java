@@ -139,6 +139,9 @@ final class LoopbackProxy implements AutoCloseable {
                 }
                 long due = Math.max(System.nanoTime() + delay, lastDue[0]);
                 lastDue[0] = due;
+                if (closed) {
+                    break;
+                }
                 delayer.schedule(() -> {
                     try {
                         out.write(chunk);
@@ -149,12 +152,16 @@ final class LoopbackProxy implements AutoCloseable {
                     }
                 }, due - System.nanoTime(), TimeUnit.NANOSECONDS);
             }
-        } catch (IOException e) {
-            // one side closed; close the other below
+        } catch (IOException | java.util.concurrent.RejectedExecutionException e) {
+            // one side closed, or the proxy is shutting down; close the other below
         }
-        if (replies && delayNanos > 0) {
-            delayer.schedule(() -> closeQuietly(to), delayNanos, TimeUnit.NANOSECONDS);
-        } else {
+        try {
+            if (replies && delayNanos > 0 && !closed) {
+                delayer.schedule(() -> closeQuietly(to), delayNanos, TimeUnit.NANOSECONDS);
+            } else {
+                closeQuietly(to);
+            }
+        } catch (java.util.concurrent.RejectedExecutionException e) {
             closeQuietly(to);
         }
         closeQuietly(from);
