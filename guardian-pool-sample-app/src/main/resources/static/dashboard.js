@@ -81,7 +81,11 @@
 
   function renderChart() {
     var svg = $('latency-chart');
-    var W = 800, H = 200, left = 48, right = 8, top = 10, bottom = 20;
+    // Draw in CSS pixels, so text and lines are never stretched when the page is resized.
+    var W = Math.max(300, Math.round(svg.clientWidth || 800));
+    var H = Math.max(120, Math.round(svg.clientHeight || 200));
+    var left = 64, right = 8, top = 10, bottom = 20;
+    svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
     var values = poolSeries.concat(workSeries).filter(function (v) { return v !== null; });
     var max = values.length ? Math.max.apply(null, values) : 1;
     max = niceCeiling(max > 0 ? max * 1.15 : 1);

@@ -14,7 +14,7 @@ import org.springframework.stereotype.Component;
 /**
  * The embedded demo peers ({@code guardian.sample.peers.count}, default 5), named {@code peer-1}
  * to {@code peer-N}. They are bound when the application context starts, before the workload and
- * the web server, and closed when it stops, after them; in between the REST API and the
+ * the web server, and closed when it stops, after them and after the pool has drained; in between the REST API and the
  * dashboard stop and start them one by one to show breakers opening and closing.
  *
  * <p>Each peer gets a fresh identity at every application start; its port and identity then stay
@@ -25,8 +25,12 @@ public class DemoPeers implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(DemoPeers.class);
 
-    /** Start before the workload (default phase) and the web server; stop after them. */
-    static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 2048;
+    /**
+     * Start before the workload, the web server and the starter's parts; stop after them all,
+     * including the pool's graceful drain, so leases still out at shutdown end normally instead of
+     * on a closed socket.
+     */
+    static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 8192;
 
     private final List<DemoPeer> peers;
     private volatile boolean running;

@@ -94,10 +94,13 @@ public class DemoWorkload implements SmartLifecycle {
         return executor != null;
     }
 
-    /** @return a phase after the demo peers, so the peers are up first and down last */
+    /**
+     * @return the default phase: started last, once the peers and the web server are up, and
+     *     stopped first, before the pool drains its leases at shutdown
+     */
     @Override
     public int getPhase() {
-        return DemoPeers.PHASE + 1024;
+        return SmartLifecycle.DEFAULT_PHASE;
     }
 
     /** One round; a scheduled task that throws is never run again, so nothing may escape. */

@@ -51,7 +51,8 @@ class SampleAppSmokeTest extends LiveSample {
         });
         JsonNode pool = getJson("/actuator/connectionpool");
         assertThat(pool.path("peers").size()).isPositive();
-        assertThat(pool.path("config").path("maxConnectionsPerPeer").asInt()).isPositive();
+        assertThat(pool.path("localPeerId").asString()).startsWith("12D3KooW");
+        assertThat(pool.path("config").path("max-connections-per-peer").asInt()).isPositive();
     }
 
     @Test
