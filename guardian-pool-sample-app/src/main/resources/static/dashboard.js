@@ -79,6 +79,10 @@
     while (series.length > HISTORY) { series.shift(); }
   }
 
+  // Log scale: loopback round trips are fractions of a millisecond, while a request that had to
+  // wait for a dead peer's dial takes a second or more; a linear axis would flatten one or the other.
+  var MIN_MS = 0.01;
+
   function renderChart() {
     var svg = $('latency-chart');
     // Draw in CSS pixels, so text and lines are never stretched when the page is resized.
@@ -86,13 +90,16 @@
     var H = Math.max(120, Math.round(svg.clientHeight || 200));
     var left = 64, right = 8, top = 10, bottom = 20;
     svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
-    var values = poolSeries.concat(workSeries).filter(function (v) { return v !== null; });
-    var max = values.length ? Math.max.apply(null, values) : 1;
-    max = niceCeiling(max > 0 ? max * 1.15 : 1);
+    var values = poolSeries.concat(workSeries).filter(function (v) { return v !== null && v > 0; });
+    var lo = Math.floor(Math.log10(values.length ? Math.max(MIN_MS, Math.min.apply(null, values)) : 0.1));
+    var hi = Math.ceil(Math.log10(values.length ? Math.max.apply(null, values) : 10));
+    if (hi <= lo) { hi = lo + 1; }
+    var scale = { lo: lo, hi: hi, top: top, height: H - top - bottom };
+    svg.setAttribute('data-points', String(poolSeries.filter(function (v) { return v !== null; }).length));
     while (svg.firstChild) { svg.removeChild(svg.firstChild); }
     var ns = 'http://www.w3.org/2000/svg';
-    for (var i = 0; i <= 4; i++) {
-      var y = top + (H - top - bottom) * i / 4;
+    for (var d = lo; d <= hi; d++) {
+      var y = yOf(Math.pow(10, d), scale);
       var line = document.createElementNS(ns, 'line');
       line.setAttribute('x1', left); line.setAttribute('x2', W - right);
       line.setAttribute('y1', y); line.setAttribute('y2', y);
@@ -101,47 +108,46 @@
       var label = document.createElementNS(ns, 'text');
       label.setAttribute('x', left - 6); label.setAttribute('y', y + 4);
       label.setAttribute('text-anchor', 'end'); label.setAttribute('class', 'axis');
-      label.textContent = formatMs(max * (4 - i) / 4);
+      label.textContent = formatMs(Math.pow(10, d));
       svg.appendChild(label);
     }
     var caption = document.createElementNS(ns, 'text');
     caption.setAttribute('x', W - right); caption.setAttribute('y', H - 4);
     caption.setAttribute('text-anchor', 'end'); caption.setAttribute('class', 'axis');
-    caption.textContent = 'last ' + HISTORY + ' polls (' + (POLL_MS / 1000) + ' s each)';
+    caption.textContent = 'log scale · last ' + HISTORY + ' polls (' + (POLL_MS / 1000) + ' s each)';
     svg.appendChild(caption);
     [[poolSeries, 'pool'], [workSeries, 'work']].forEach(function (pair) {
-      var d = path(pair[0], left, right, top, bottom, W, H, max);
-      if (d) {
+      var path = linePath(pair[0], left, right, W, scale);
+      if (path) {
         var p = document.createElementNS(ns, 'path');
-        p.setAttribute('d', d); p.setAttribute('class', pair[1]);
+        p.setAttribute('d', path); p.setAttribute('class', pair[1]);
         svg.appendChild(p);
       }
     });
   }
 
-  function path(series, left, right, top, bottom, W, H, max) {
+  function yOf(ms, scale) {
+    var v = Math.log10(Math.max(MIN_MS, ms));
+    return scale.top + scale.height * (1 - (v - scale.lo) / (scale.hi - scale.lo));
+  }
+
+  function linePath(series, left, right, W, scale) {
     var d = '', pen = false;
     var step = (W - left - right) / (HISTORY - 1);
     var offset = HISTORY - series.length;
     for (var i = 0; i < series.length; i++) {
       var v = series[i];
-      if (v === null) { pen = false; continue; }
+      if (v === null || !(v > 0)) { pen = false; continue; }
       var x = left + (offset + i) * step;
-      var y = top + (H - top - bottom) * (1 - v / max);
-      d += (pen ? 'L' : 'M') + x.toFixed(1) + ' ' + y.toFixed(1) + ' ';
+      d += (pen ? 'L' : 'M') + x.toFixed(1) + ' ' + yOf(v, scale).toFixed(1) + ' ';
       pen = true;
     }
     return d;
   }
 
-  function niceCeiling(v) {
-    var p = Math.pow(10, Math.floor(Math.log10(v)));
-    var m = v / p;
-    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
-  }
-
   function formatMs(v) {
-    return (v >= 10 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toFixed(2)) + ' ms';
+    if (v >= 1000) { return (v / 1000).toFixed(v >= 10000 ? 0 : 1) + ' s'; }
+    return (v >= 10 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v >= 0.1 ? v.toFixed(2) : v.toFixed(3)) + ' ms';
   }
 
   // ---------------------------------------------------------------- peers table
@@ -185,7 +191,7 @@
   function createRow(p) {
     var key = p.name || p.peerId;
     var tr = el('tr', { 'data-key': p.peerId, 'id': 'peer-row-' + key, 'data-peer': key });
-    ['name', 'pid', 'addr', 'running', 'breaker', 'failures', 'score', 'latency', 'conns', 'served', 'actions']
+    ['name', 'pid', 'addr', 'running', 'breaker', 'failures', 'health', 'latency', 'conns', 'served', 'actions']
       .forEach(function (c) { tr.appendChild(el('td', { 'class': c })); });
     var actions = tr.querySelector('td.actions');
     if (p.name) {
@@ -211,7 +217,7 @@
     setBadge(cell('running'), 'running-' + key, p.running === null ? null : (p.running ? 'running' : 'stopped'));
     setBadge(cell('breaker'), 'breaker-' + key, p.tracked ? p.breakerState : null, p.tracked ? null : 'not tracked');
     cell('failures').textContent = p.tracked ? num(p.failureCount) : '—';
-    renderScore(cell('score'), key, p);
+    renderScore(cell('health'), key, p);
     cell('latency').textContent = p.latencyMs === null || p.latencyMs === undefined ? '—' : formatMs(p.latencyMs);
     cell('conns').textContent = p.tracked ? num(p.leased) + ' / ' + num(p.idle) + ' / ' + num(p.pending) : '—';
     cell('served').textContent = p.served === null || p.served === undefined ? '—' : num(p.served);

@@ -7,10 +7,16 @@ import io.guardian.pool.net.ProtocolVersion;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
 import io.guardian.pool.peer.PeerIdentity;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One embedded demo peer: a {@link PeerListener} on 127.0.0.1 with its own identity that answers
@@ -18,9 +24,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * it every connection the pool holds to it) and started again on the same port with the same
  * identity, so its multiaddr never changes and the pool's breaker for it can close again.
  *
+ * <p>While stopped, the peer keeps its port reserved with a socket that is bound but not
+ * listening. Dials to it are refused exactly as for a dead process, but the operating system can
+ * no longer hand the port to some other socket as an ephemeral port (any outgoing connection on
+ * the machine, even the pool's own dial to this very port, could otherwise take it), which would
+ * make the restart fail with "address in use".
+ *
  * <p>Thread-safe: start and stop are serialized on the instance.
  */
 final class DemoPeer {
+
+    private static final Logger log = LoggerFactory.getLogger(DemoPeer.class);
 
     private final String name;
     private final PeerIdentity identity;
@@ -32,6 +46,8 @@ final class DemoPeer {
     private int port;
     private PeerListener listener;
     private Multiaddr address;
+    /** Bound, never listening: holds the port while the peer is stopped. */
+    private Socket portHold;
 
     /**
      * @param name a short name for URLs and logs, such as {@code peer-1}
@@ -77,6 +93,7 @@ final class DemoPeer {
         if (listener != null) {
             return false;
         }
+        releasePort();
         Multiaddr bind = address != null ? address : Multiaddr.parse("/ip4/127.0.0.1/tcp/" + port);
         try {
             listener = PeerListener.builder(identity)
@@ -100,7 +117,7 @@ final class DemoPeer {
     }
 
     /**
-     * Closes the listener and every connection to it.
+     * Closes the listener and every connection to it, and reserves the port for the restart.
      *
      * @return {@code false} if it was not running
      */
@@ -111,7 +128,47 @@ final class DemoPeer {
         PeerListener closing = listener;
         listener = null;
         closing.close();
+        reservePort();
         return true;
+    }
+
+    /** Closes the listener, if running, and gives up the port for good (application shutdown). */
+    synchronized void close() {
+        if (listener != null) {
+            PeerListener closing = listener;
+            listener = null;
+            closing.close();
+        }
+        releasePort();
+    }
+
+    private void reservePort() {
+        Socket hold = new Socket();
+        try {
+            // SO_REUSEADDR: the closed listener's connections may still be in TIME_WAIT on this port.
+            hold.setReuseAddress(true);
+            hold.bind(new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), port));
+            portHold = hold;
+        } catch (IOException e) {
+            closeQuietly(hold);
+            log.warn("Demo peer {} could not reserve port {} while stopped ({}); another socket may take it "
+                    + "before the peer starts again", name, port, e.toString());
+        }
+    }
+
+    private void releasePort() {
+        if (portHold != null) {
+            closeQuietly(portHold);
+            portHold = null;
+        }
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException e) {
+            log.debug("Closing a port reservation failed", e);
+        }
     }
 
     synchronized boolean isRunning() {

@@ -63,19 +63,19 @@ public class DemoPeers implements SmartLifecycle {
                 log.info("Demo peer {} listening at {}", peer.name(), peer.address().orElseThrow());
             }
         } catch (RuntimeException e) {
-            peers.forEach(DemoPeer::stop);
+            peers.forEach(DemoPeer::close);
             throw e;
         }
         running = true;
     }
 
-    /** Closes every peer's listener and its connections. */
+    /** Closes every peer's listener and its connections, and frees their ports. */
     @Override
     public void stop() {
         running = false;
         for (DemoPeer peer : peers) {
             try {
-                peer.stop();
+                peer.close();
             } catch (RuntimeException e) {
                 log.warn("Demo peer {} did not close cleanly: {}", peer.name(), e.toString());
             }

@@ -93,7 +93,7 @@ class DashboardBrowserTest extends LiveSample {
         wait.until(ExpectedConditions.attributeToBe(By.id("poll-status"), "data-state", "ok"));
 
         WebElement stop = browser.findElement(By.id("stop-peer-2"));
-        assertThat(stop.getAttribute("data-peer")).isEqualTo("peer-2");
+        assertThat(stop.getDomAttribute("data-peer")).isEqualTo("peer-2");
         stop.click();
 
         wait.until(ExpectedConditions.attributeToBe(By.id("running-peer-2"), "data-state", "stopped"));
@@ -103,9 +103,10 @@ class DashboardBrowserTest extends LiveSample {
         assertThat(browser.findElement(By.id("start-peer-2")).isEnabled()).isTrue();
         // Other peers are unaffected, and their rows are still there.
         assertThat(browser.findElements(By.cssSelector("#peers-body tr[data-key]"))).hasSize(5);
-        assertThat(browser.findElement(By.id("running-peer-1")).getAttribute("data-state")).isEqualTo("running");
-        // Let the chart and the event list show a few polls before the picture.
+        assertThat(browser.findElement(By.id("running-peer-1")).getDomAttribute("data-state")).isEqualTo("running");
+        // Let the chart and the event list show some history before the picture.
         wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#latency-chart path.pool")));
+        wait.until(d -> Integer.parseInt(d.findElement(By.id("latency-chart")).getDomAttribute("data-points")) >= 10);
         wait.until(ExpectedConditions.presenceOfElementLocated(
                 By.cssSelector("#events .kind[data-kind='CircuitBreakerOpen']")));
         saveScreenshot();

@@ -75,7 +75,7 @@ class SampleAppSmokeTest extends LiveSample {
             List<String> samples = scrape.lines().filter(l -> l.startsWith("guardian_pool_"))
                     .collect(Collectors.toList());
             assertThat(samples).isNotEmpty();
-            assertThat(samples).anyMatch(l -> l.startsWith("guardian_pool_connections_created") && value(l) > 0);
+            assertThat(samples).anyMatch(l -> l.startsWith("guardian_pool_connections_established") && value(l) > 0);
             assertThat(samples).anyMatch(l -> l.startsWith("guardian_pool_connections_reused") && value(l) > 0);
         });
     }
