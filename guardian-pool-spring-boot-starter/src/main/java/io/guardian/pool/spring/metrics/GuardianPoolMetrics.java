@@ -23,7 +23,9 @@ import java.util.function.ToLongFunction;
  * <ul>
  *   <li>{@code guardian.pool.connections} (gauge, tag {@code state}: active, idle, pending) and
  *       {@code guardian.pool.connections.max};
- *   <li>function counters {@code guardian.pool.connections.created}, {@code .reused},
+ *   <li>function counters {@code guardian.pool.connections.established} (the statistics'
+ *       {@code connectionsCreated}; a {@code .created} name would clash in Prometheus, where
+ *       {@code _created} is a reserved suffix), {@code .reused},
  *       {@code .failed}, {@code .timeout}, {@code .rejected} (refused by an open breaker),
  *       {@code .evicted}, {@code .leaked}, and {@code guardian.pool.events.dropped};
  *   <li>{@code guardian.pool.connect} (timer with a percentile histogram): the handshake round
@@ -38,7 +40,7 @@ import java.util.function.ToLongFunction;
  * </ul>
  *
  * Gauges and counters read {@link OptimizedConnectionPool#getStats()}; one snapshot serves all of
- * them for {@value #SNAPSHOT_MILLIS} ms, so a scrape costs one walk over the pool, not one per
+ * them for 100 ms, so a scrape costs one walk over the pool, not one per
  * meter. Close the binder (the context does) to stop recording connect times.
  */
 public final class GuardianPoolMetrics implements MeterBinder, AutoCloseable {
@@ -69,7 +71,10 @@ public final class GuardianPoolMetrics implements MeterBinder, AutoCloseable {
         }
         gauge(registry, "guardian.pool.connections.max", "The configured max-total-connections",
                 s -> s.maxTotalConnections());
-        counter(registry, "created", "Dials that completed their handshake", PoolStats::connectionsCreated);
+        // PoolStats.connectionsCreated. Not ".created": OpenMetrics reserves the _created suffix, and
+        // Prometheus would read guardian_pool_connections_created as the gauge's family and drop it.
+        counter(registry, "established", "Dials that completed their handshake (connectionsCreated)",
+                PoolStats::connectionsCreated);
         counter(registry, "reused", "Leases served by an idle connection instead of a dial",
                 PoolStats::connectionsReused);
         counter(registry, "failed", "Dial attempts that failed other than by timing out, and connections that"
