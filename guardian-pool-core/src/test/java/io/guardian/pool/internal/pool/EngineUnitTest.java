@@ -11,8 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** Pieces of the engine checked on their own: backoff arithmetic, breaker, latency averages, loss window. */
+@Timeout(10)
 class EngineUnitTest {
 
     private static PoolEngine engine(PoolConfig config, AtomicReference<Double> random) {
