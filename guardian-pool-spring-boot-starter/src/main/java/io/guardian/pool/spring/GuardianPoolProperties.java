@@ -159,6 +159,14 @@ public record GuardianPoolProperties(
      *     returned (and waiting callers to be served) before the pool is closed under them.
      */
     public record Shutdown(@DefaultValue("10s") Duration gracePeriod) {
+
+        /** Rejects a negative grace, naming the property. */
+        public Shutdown {
+            if (gracePeriod.isNegative()) {
+                throw new GuardianPoolPropertyException("guardian.pool.shutdown.grace-period",
+                        "guardian.pool.shutdown.grace-period must be >= 0 (0 closes at once), was " + gracePeriod);
+            }
+        }
     }
 
     /**
@@ -168,5 +176,13 @@ public record GuardianPoolProperties(
      *     every peer stays reachable at /actuator/connectionpool/{peerId}.
      */
     public record Endpoint(@DefaultValue("100") int maxPeers) {
+
+        /** Rejects a negative cap, naming the property. */
+        public Endpoint {
+            if (maxPeers < 0) {
+                throw new GuardianPoolPropertyException("guardian.pool.endpoint.max-peers",
+                        "guardian.pool.endpoint.max-peers must be >= 0, was " + maxPeers);
+            }
+        }
     }
 }

@@ -47,8 +47,7 @@ public final class PoolGracefulShutdown implements SmartLifecycle {
         this.pool = Objects.requireNonNull(pool, "pool");
         this.gracePeriod = Objects.requireNonNull(gracePeriod, "gracePeriod");
         if (gracePeriod.isNegative()) {
-            throw new GuardianPoolPropertyException("guardian.pool.shutdown.grace-period",
-                    "guardian.pool.shutdown.grace-period must be >= 0, was " + gracePeriod);
+            throw new IllegalArgumentException("gracePeriod must be >= 0, was " + gracePeriod);
         }
     }
 

@@ -95,21 +95,21 @@ class ConnectionPoolEndpointWebTest {
 
         String json = get("/connectionpool", 200);
 
-        assertThat((Map<String, Object>) JsonPath.read(json, "$.stats")).containsKeys(ORIGINAL_STATS.toArray(String[]::new));
-        assertThat((Integer) JsonPath.read(json, "$.stats.connectionsCreated")).isPositive();
-        assertThat((String) JsonPath.read(json, "$.localPeerId")).isEqualTo(IDENTITY.peerId().toBase58());
-        assertThat((Integer) JsonPath.read(json, "$.config['max-connections-per-peer']")).isEqualTo(8);
-        assertThat((String) JsonPath.read(json, "$.config.handshake['protocol-version']")).isEqualTo("guardian-db/1.1");
-        assertThat((List<Object>) JsonPath.read(json, peer(used.id(), "circuitBreaker.state"))).containsExactly("CLOSED");
-        assertThat((List<Object>) JsonPath.read(json, peer(used.id(), "healthScore")))
+        assertThat(map(json, "$.stats")).containsKeys(ORIGINAL_STATS.toArray(String[]::new));
+        assertThat(integer(json, "$.stats.connectionsCreated")).isPositive();
+        assertThat(text(json, "$.localPeerId")).isEqualTo(IDENTITY.peerId().toBase58());
+        assertThat(integer(json, "$.config['max-connections-per-peer']")).isEqualTo(8);
+        assertThat(text(json, "$.config.handshake['protocol-version']")).isEqualTo("guardian-db/1.1");
+        assertThat(list(json, peer(used.id(), "circuitBreaker.state"))).containsExactly("CLOSED");
+        assertThat(list(json, peer(used.id(), "healthScore")))
                 .singleElement().isInstanceOfSatisfying(Number.class, s -> assertThat(s.doubleValue()).isBetween(0.0, 1.0));
-        assertThat((List<Object>) JsonPath.read(json, peer(used.id(), "health.currentLatencyMs")))
+        assertThat(list(json, peer(used.id(), "health.currentLatencyMs")))
                 .singleElement().isInstanceOf(Number.class);
-        assertThat((List<Object>) JsonPath.read(json, peer(broken, "circuitBreaker.state"))).containsExactly("OPEN");
-        assertThat((List<Object>) JsonPath.read(json, peer(broken, "circuitBreaker.failureCount")))
+        assertThat(list(json, peer(broken, "circuitBreaker.state"))).containsExactly("OPEN");
+        assertThat(list(json, peer(broken, "circuitBreaker.failureCount")))
                 .containsExactly(pool.config().effectiveFailureThreshold());
-        assertThat((List<Object>) JsonPath.read(json, "$.peers[*].connections")).as("listing leaves them out").isEmpty();
-        assertThat((Integer) JsonPath.read(json, "$.peerCount")).isEqualTo(pool.peers().size());
+        assertThat(list(json, "$.peers[*].connections")).as("listing leaves them out").isEmpty();
+        assertThat(integer(json, "$.peerCount")).isEqualTo(pool.peers().size());
     }
 
     @Test
@@ -117,10 +117,10 @@ class ConnectionPoolEndpointWebTest {
         Peer used = usedAndMeasuredPeer();
 
         String json = get("/connectionpool/" + used.id(), 200);
-        assertThat((String) JsonPath.read(json, "$.peerId")).isEqualTo(used.id().toBase58());
-        assertThat((String) JsonPath.read(json, "$.circuitBreaker.state")).isEqualTo("CLOSED");
-        assertThat((List<Object>) JsonPath.read(json, "$.connections[*].connectionId")).hasSize(1);
-        assertThat((List<Object>) JsonPath.read(json, "$.connections[*].status")).containsExactly("HEALTHY");
+        assertThat(text(json, "$.peerId")).isEqualTo(used.id().toBase58());
+        assertThat(text(json, "$.circuitBreaker.state")).isEqualTo("CLOSED");
+        assertThat(list(json, "$.connections[*].connectionId")).hasSize(1);
+        assertThat(list(json, "$.connections[*].status")).containsExactly("HEALTHY");
 
         PeerId unknown = PeerIdentity.generate().peerId();
         http.get().uri("/connectionpool/" + unknown).exchange().expectStatus().isNotFound();
@@ -143,12 +143,12 @@ class ConnectionPoolEndpointWebTest {
         Peer used = usedAndMeasuredPeer();
         assertThat(pool.peer(used.id()).orElseThrow().idle()).isEqualTo(1);
         String evicted = post("/connectionpool/" + used.id() + "/evict", 200);
-        assertThat((String) JsonPath.read(evicted, "$.action")).isEqualTo("evict");
+        assertThat(text(evicted, "$.action")).isEqualTo("evict");
         assertThat(pool.peer(used.id()).map(p -> p.idle()).orElse(0)).isZero();
 
         PeerId broken = brokenPeer();
         String reset = post("/connectionpool/" + broken + "/reset-breaker", 200);
-        assertThat((String) JsonPath.read(reset, "$.peer.circuitBreaker.state")).isEqualTo("CLOSED");
+        assertThat(text(reset, "$.peer.circuitBreaker.state")).isEqualTo("CLOSED");
         assertThat(pool.peer(broken).orElseThrow().circuitBreaker().state()).isEqualTo(CircuitState.CLOSED);
     }
 
@@ -156,10 +156,10 @@ class ConnectionPoolEndpointWebTest {
     void healthIsUpWithOpenBreakersListedInItsDetails() {
         PeerId broken = brokenPeer();
         String json = get("/health", 200);
-        assertThat((String) JsonPath.read(json, "$.components.connectionPool.status")).isEqualTo("UP");
-        assertThat((Map<String, Object>) JsonPath.read(json, "$.components.connectionPool.details.openCircuitPeers"))
+        assertThat(text(json, "$.components.connectionPool.status")).isEqualTo("UP");
+        assertThat(map(json, "$.components.connectionPool.details.openCircuitPeers"))
                 .containsEntry(broken.toBase58(), "OPEN");
-        assertThat((Integer) JsonPath.read(json, "$.components.connectionPool.details.openCircuits")).isPositive();
+        assertThat(integer(json, "$.components.connectionPool.details.openCircuits")).isPositive();
     }
 
     @Test
@@ -205,6 +205,22 @@ class ConnectionPoolEndpointWebTest {
             pool.recordFailure(id);
         }
         return id;
+    }
+
+    private static Map<String, Object> map(String json, String path) {
+        return JsonPath.read(json, path);
+    }
+
+    private static List<Object> list(String json, String path) {
+        return JsonPath.read(json, path);
+    }
+
+    private static Integer integer(String json, String path) {
+        return JsonPath.read(json, path);
+    }
+
+    private static String text(String json, String path) {
+        return JsonPath.read(json, path);
     }
 
     private static String peer(PeerId id, String field) {

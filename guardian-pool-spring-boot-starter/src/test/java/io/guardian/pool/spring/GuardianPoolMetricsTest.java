@@ -43,6 +43,7 @@ class GuardianPoolMetricsTest {
             Peer peer = peers.start();
             pool.acquire(peer.id(), peer.address()).close();
             try (PeerConnection held = pool.acquire(peer.id(), peer.address())) {
+                assertThat(held.peerId()).isEqualTo(peer.id());
                 await().atMost(WAIT).untilAsserted(() -> {
                     assertThat(gauge(registry, "guardian.pool.connections", "state", "active")).isEqualTo(1.0);
                     assertThat(gauge(registry, "guardian.pool.connections", "state", "idle")).isZero();

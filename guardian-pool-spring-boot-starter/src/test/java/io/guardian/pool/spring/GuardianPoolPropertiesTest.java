@@ -137,6 +137,8 @@ class GuardianPoolPropertiesTest {
         "handshake.max-frame-size | 0B | must be between 1 and",
         "handshake.protocol-version | 2.0 | must be 1.1 or 1.0",
         "handshake.allowed-peers | not-a-peer-id | which is not a PeerId",
+        "shutdown.grace-period | -1s | must be >= 0",
+        "endpoint.max-peers | -1 | must be >= 0",
     })
     void anInvalidValueStopsStartUpNamingTheProperty(String property, String value, String expected) {
         String name = "guardian.pool." + property;

@@ -12,6 +12,9 @@ import io.guardian.pool.event.ConnectionEvent;
 import io.guardian.pool.peer.PeerId;
 import io.guardian.pool.peer.PeerIdentity;
 import io.guardian.pool.spring.LoopbackPeers.Peer;
+import io.guardian.pool.spring.metrics.GuardianPoolMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -85,6 +88,25 @@ class PoolLifecycleTest {
                     assertThat(healthThreads()).isNotEmpty();
                 });
         await().atMost(WAIT).until(() -> healthThreads().isEmpty());
+    }
+
+    @Test
+    void perPeerMetersPickUpPeersAtEachHealthPass() {
+        runner.withBean(SimpleMeterRegistry.class)
+                .withPropertyValues("guardian.pool.health-check-interval=100ms", "guardian.pool.metrics.per-peer=true")
+                .run(context -> {
+                    MeterRegistry registry = context.getBean(MeterRegistry.class);
+                    context.getBean(GuardianPoolMetrics.class).bindTo(registry);
+                    OptimizedConnectionPool pool = context.getBean(OptimizedConnectionPool.class);
+                    // Known to the pool only through reported failures: no Connected event announces it.
+                    PeerId failing = PeerIdentity.generate().peerId();
+                    for (int i = 0; i < pool.config().effectiveFailureThreshold(); i++) {
+                        pool.recordFailure(failing);
+                    }
+                    await().atMost(WAIT).untilAsserted(() -> assertThat(registry.find("guardian.pool.peer.circuit.open")
+                            .tag("peer", failing.toBase58()).gauge()).isNotNull()
+                            .satisfies(g -> assertThat(g.value()).isEqualTo(1.0)));
+                });
     }
 
     @Test

@@ -57,7 +57,7 @@ public class ConnectionPoolEndpoint {
     public ConnectionPoolEndpoint(OptimizedConnectionPool pool, int maxPeers) {
         this.pool = Objects.requireNonNull(pool, "pool");
         if (maxPeers < 0) {
-            throw new IllegalArgumentException("guardian.pool.endpoint.max-peers must be >= 0, was " + maxPeers);
+            throw new IllegalArgumentException("maxPeers must be >= 0, was " + maxPeers);
         }
         this.maxPeers = maxPeers;
     }
