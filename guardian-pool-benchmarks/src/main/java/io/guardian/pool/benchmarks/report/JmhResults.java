@@ -1,0 +1,96 @@
+package io.guardian.pool.benchmarks.report;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Every JMH result found in a directory of JMH JSON files ({@code -rf json}). Not API.
+ */
+final class JmhResults {
+
+    private final List<JmhResult> results;
+
+    private JmhResults(List<JmhResult> results) {
+        this.results = results;
+    }
+
+    /**
+     * Reads every {@code *.json} file in {@code dir} that holds a JMH result array; other JSON
+     * files (the heap probe's) are skipped.
+     */
+    static JmhResults readDirectory(Path dir, JsonMapper mapper) throws IOException {
+        List<JmhResult> all = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
+            for (Path file : files) {
+                JsonNode root = mapper.readTree(file.toFile());
+                if (root.isArray()) {
+                    for (JsonNode node : root) {
+                        all.add(parse(node));
+                    }
+                }
+            }
+        }
+        return new JmhResults(all);
+    }
+
+    private static JmhResult parse(JsonNode node) {
+        String fullName = node.get("benchmark").asString();
+        int methodDot = fullName.lastIndexOf('.');
+        int classDot = fullName.lastIndexOf('.', methodDot - 1);
+        Map<String, String> params = new LinkedHashMap<>();
+        JsonNode paramsNode = node.get("params");
+        if (paramsNode != null) {
+            for (Map.Entry<String, JsonNode> entry : paramsNode.properties()) {
+                params.put(entry.getKey(), entry.getValue().asString());
+            }
+        }
+        JsonNode primary = node.get("primaryMetric");
+        double alloc = Double.NaN;
+        JsonNode secondary = node.get("secondaryMetrics");
+        if (secondary != null && secondary.has("gc.alloc.rate.norm")) {
+            alloc = secondary.get("gc.alloc.rate.norm").get("score").asDouble();
+        }
+        return new JmhResult(fullName.substring(classDot + 1, methodDot), fullName.substring(methodDot + 1),
+                node.get("mode").asString(), node.get("threads").asInt(), params,
+                primary.get("score").asDouble(), number(primary.get("scoreError")),
+                primary.get("scoreUnit").asString(), alloc);
+    }
+
+    /** JMH writes "NaN" as a string when one sample gives no error estimate. */
+    private static double number(JsonNode node) {
+        if (node == null) {
+            return Double.NaN;
+        }
+        return node.isNumber() ? node.asDouble() : Double.NaN;
+    }
+
+    /** @return every result read, in file order */
+    List<JmhResult> all() {
+        return results;
+    }
+
+    /** @return the first result that matches, if any */
+    Optional<JmhResult> find(Predicate<JmhResult> filter) {
+        return results.stream().filter(filter).findFirst();
+    }
+
+    /** @return every result that matches, in file order */
+    List<JmhResult> select(Predicate<JmhResult> filter) {
+        return results.stream().filter(filter).toList();
+    }
+
+    /** @return whether nothing was read */
+    boolean isEmpty() {
+        return results.isEmpty();
+    }
+}

@@ -1,0 +1,195 @@
+package io.guardian.pool.benchmarks.report;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Turns one run's JMH JSON files (and the heap probe's) into the results table with ratios and
+ * the target checklist, as Markdown. run.sh prints the file it writes; RESULTS.md quotes it.
+ *
+ * <p>Ratios are only ever taken between results of the same run: figures on this shared machine
+ * drift by 1.5x between runs, ratios much less.
+ */
+public final class ResultsTable {
+
+    /** Benchmark class names the table knows; keep in step with the benchmark classes. */
+    static final String GUARDIAN_ACQUIRE = "GuardianAcquireBenchmark";
+    static final String COMPARISON = "ComparisonPoolsBenchmark";
+    static final String GUARDIAN_REQUEST = "GuardianRequestBenchmark";
+    static final String FLOOR = "SocketFloorBenchmark";
+    static final String SCALE = "ScaleBenchmark";
+
+    /** Subjects of suite 1 in table order; "guardian" is our pool, the rest the {@code pool} parameter. */
+    static final List<String> SUITE1_SUBJECTS = List.of("guardian", "commons-pool2",
+            "commons-pool2-no-reuse-capacity", "httpcore5-strict", "httpcore5-lax", "httpcore5-segmented");
+
+    private final JmhResults results;
+    private final JsonNode heap;
+    private final List<String[]> rows = new ArrayList<>();
+
+    private ResultsTable(JmhResults results, JsonNode heap) {
+        this.results = results;
+        this.heap = heap;
+    }
+
+    /**
+     * Writes the table.
+     *
+     * @param args the directory holding the JMH JSON files and {@code heap.json}, then the Markdown
+     *     file to write
+     * @throws IOException if a file cannot be read or written
+     */
+    public static void main(String[] args) throws IOException {
+        if (args.length != 2) {
+            throw new IllegalArgumentException("usage: ResultsTable <results-dir> <output.md>; got "
+                    + args.length + " arguments");
+        }
+        Path dir = Path.of(args[0]);
+        JsonMapper mapper = JsonMapper.builder().build();
+        JmhResults results = JmhResults.readDirectory(dir, mapper);
+        if (results.isEmpty()) {
+            throw new IllegalStateException("no JMH JSON results in " + dir.toAbsolutePath()
+                    + "; run the suites first (guardian-pool-benchmarks/run.sh)");
+        }
+        Path heapFile = dir.resolve("heap.json");
+        JsonNode heap = Files.exists(heapFile) ? mapper.readTree(heapFile.toFile()) : null;
+        Files.writeString(Path.of(args[1]), new ResultsTable(results, heap).render(), StandardCharsets.UTF_8);
+    }
+
+    String render() {
+        addAcquireRows();
+        addEndToEndRows();
+        addScaleRows();
+        StringBuilder out = new StringBuilder();
+        out.append("| suite | subject | setting | score | unit | B/op | ratio |\n");
+        out.append("|---|---|---|---:|---|---:|---|\n");
+        for (String[] row : rows) {
+            out.append("| ").append(String.join(" | ", row)).append(" |\n");
+        }
+        out.append('\n').append(new TargetCheck(results, heap).render());
+        return out.toString();
+    }
+
+    private void addAcquireRows() {
+        for (int keys : new int[] {1, 1000}) {
+            for (String subject : SUITE1_SUBJECTS) {
+                for (int threads : new int[] {1, 2, 8}) {
+                    Optional<JmhResult> result = acquire(results, subject, keys, threads);
+                    if (result.isEmpty()) {
+                        continue;
+                    }
+                    JmhResult r = result.get();
+                    String ratio = acquire(results, "commons-pool2", keys, threads)
+                            .map(base -> times(r.score() / base.score()) + " commons-pool2").orElse("");
+                    rows.add(new String[] {"1 acquire/release", label(subject),
+                            keys + (keys == 1 ? " key, " : " keys, ") + threads + (threads == 1 ? " thread" : " threads"),
+                            withError(r), r.unit(), bytes(r.allocBytesPerOp()), ratio});
+                }
+            }
+        }
+    }
+
+    private void addEndToEndRows() {
+        Optional<JmhResult> floor = results.find(r -> r.is(FLOOR, "bareSocketRoundTrip") && r.mode().equals("avgt"));
+        Optional<JmhResult> fresh = results.find(r -> r.is(GUARDIAN_REQUEST, "newConnectionPerRequest")
+                && r.mode().equals("thrpt"));
+        String[][] subjects = {
+            {GUARDIAN_REQUEST, "pooledRequest", "Guardian, pooled connection"},
+            {GUARDIAN_REQUEST, "newConnectionPerRequest", "Guardian, new connection per request"},
+            {FLOOR, "bareSocketRoundTrip", "bare JDK socket (floor)"},
+            {FLOOR, "bareConnectPerRequest", "bare JDK socket, connect per request"},
+        };
+        for (String[] subject : subjects) {
+            for (JmhResult r : results.select(x -> x.is(subject[0], subject[1]))) {
+                String ratio = "";
+                if (r.mode().equals("avgt") && floor.isPresent()) {
+                    ratio = times(r.score() / floor.get().score()) + " floor latency";
+                } else if (r.mode().equals("thrpt") && fresh.isPresent()) {
+                    ratio = times(r.score() / fresh.get().score()) + " new-connection throughput";
+                }
+                boolean perSecond = r.mode().equals("thrpt") && r.unit().equals("ops/us");
+                String score = perSecond ? number(r.score() * 1e6) + error(r.error() * 1e6) : withError(r);
+                rows.add(new String[] {"2 end to end, 64 B", subject[2], "1 thread, " + r.mode(), score,
+                        perSecond ? "ops/s" : r.unit(), bytes(r.allocBytesPerOp()), ratio});
+            }
+        }
+    }
+
+    private void addScaleRows() {
+        Optional<JmhResult> onePeer = results.find(r -> r.is(SCALE, "acquireRelease") && "1".equals(r.param("peers")));
+        for (JmhResult r : results.select(x -> x.is(SCALE, "acquireRelease"))) {
+            String ratio = onePeer.map(one -> times(one.score() / r.score()) + " time of 1 peer").orElse("");
+            rows.add(new String[] {"3 scale", "Guardian acquire/release", r.param("peers") + " idle peers, 1 thread",
+                    withError(r), r.unit(), bytes(r.allocBytesPerOp()), ratio});
+        }
+        for (JmhResult r : results.select(x -> x.is(SCALE, "healthCheckPass"))) {
+            rows.add(new String[] {"3 scale", "Guardian checkHealth() pass", r.param("peers") + " idle connections",
+                    withError(r), r.unit(), bytes(r.allocBytesPerOp()), ""});
+        }
+        if (heap != null) {
+            int peers = heap.get("peers").asInt();
+            rows.add(new String[] {"3 scale", "heap per idle pooled connection (pool JVM)", peers + " peers",
+                    number(heap.get("poolBytesPerConnection").asDouble()), "bytes", "", ""});
+            rows.add(new String[] {"3 scale", "heap per accepted connection (listener JVMs)", peers + " peers",
+                    number(heap.get("listenerBytesPerConnection").asDouble()), "bytes", "", ""});
+            rows.add(new String[] {"3 scale", "heap per started PeerListener (listener JVMs)", peers + " peers",
+                    number(heap.get("listenerBytesPerListener").asDouble()), "bytes", "", ""});
+        }
+    }
+
+    /** Suite 1's result for one subject, key count and thread count. */
+    static Optional<JmhResult> acquire(JmhResults results, String subject, int keys, int threads) {
+        String keyText = Integer.toString(keys);
+        if (subject.equals("guardian")) {
+            return results.find(r -> r.benchmarkClass().equals(GUARDIAN_ACQUIRE) && r.threads() == threads
+                    && keyText.equals(r.param("keys")));
+        }
+        return results.find(r -> r.benchmarkClass().equals(COMPARISON) && r.threads() == threads
+                && keyText.equals(r.param("keys")) && subject.equals(r.param("pool")));
+    }
+
+    private static String label(String subject) {
+        return switch (subject) {
+            case "guardian" -> "**Guardian Pool** (real loopback connections)";
+            case "commons-pool2" -> "commons-pool2 GKOP (reuseCapacityOnReturn=true, default)";
+            case "commons-pool2-no-reuse-capacity" -> "commons-pool2 GKOP (reuseCapacityOnReturn=false)";
+            case "httpcore5-strict" -> "httpcore5 StrictConnPool";
+            case "httpcore5-lax" -> "httpcore5 LaxConnPool (no global max)";
+            case "httpcore5-segmented" -> "httpcore5 RouteSegmentedConnPool";
+            default -> subject;
+        };
+    }
+
+    static String withError(JmhResult r) {
+        return number(r.score()) + error(r.error());
+    }
+
+    private static String error(double error) {
+        return Double.isNaN(error) ? "" : " ± " + number(error);
+    }
+
+    static String number(double value) {
+        if (Double.isNaN(value)) {
+            return "n/a";
+        }
+        double magnitude = Math.abs(value);
+        String pattern = magnitude >= 100 ? "%.0f" : magnitude >= 10 ? "%.1f" : magnitude >= 1 ? "%.2f" : "%.3f";
+        return String.format(Locale.ROOT, pattern, value);
+    }
+
+    static String times(double ratio) {
+        return String.format(Locale.ROOT, ratio >= 10 ? "%.1f×" : "%.2f×", ratio);
+    }
+
+    private static String bytes(double value) {
+        return Double.isNaN(value) ? "" : String.format(Locale.ROOT, "%.0f", value);
+    }
+}
