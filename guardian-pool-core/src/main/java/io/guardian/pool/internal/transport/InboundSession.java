@@ -1,0 +1,288 @@
+package io.guardian.pool.internal.transport;
+
+import io.guardian.pool.net.MessageHandler;
+import io.guardian.pool.net.PeerSession;
+import io.guardian.pool.net.ProtocolVersion;
+import io.guardian.pool.peer.PeerId;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One established inbound connection of a listener: answers PING on the event loop at once, and
+ * runs the {@link MessageHandler} for each DATA frame on the handler executor, one message at a
+ * time and in arrival order per connection (a drain task that is scheduled at most once at a
+ * time). Not API.
+ *
+ * <p>Back-pressure: reading stops while more than {@value #PAUSE_MESSAGES} messages or
+ * {@value #PAUSE_BYTES} bytes wait for the handler, or while the dialer does not read our replies
+ * (the channel is not writable), so a flooding or non-reading dialer costs bounded memory.
+ */
+final class InboundSession extends ChannelInboundHandlerAdapter implements PeerSession {
+
+    private static final Logger LOG = LoggerFactory.getLogger(InboundSession.class);
+    private static final int PAUSE_MESSAGES = 64;
+    private static final long PAUSE_BYTES = 4L << 20;
+    /** Messages one drain task handles before yielding the executor thread to other connections. */
+    private static final int DRAIN_BATCH = 16;
+    private static final long CLOSE_GRACE_MILLIS = 500;
+
+    private final Channel channel;
+    private final PeerId remotePeer;
+    private final ProtocolVersion version;
+    private final Instant openedAt;
+    private final MessageHandler handler;
+    private final Executor executor;
+    private final int maxFrameSize;
+    private final ConcurrentLinkedQueue<byte[]> inbox = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger queuedMessages = new AtomicInteger();
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final AtomicBoolean draining = new AtomicBoolean();
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final AtomicLong bytesIn = new AtomicLong();
+    private final AtomicLong bytesOut = new AtomicLong();
+    private final Runnable drain = this::drain;
+    /** Written on the event loop only; read by the drain task to avoid needless hops. */
+    private volatile boolean backlogged;
+
+    InboundSession(Channel channel, PeerId remotePeer, ProtocolVersion version, Instant openedAt,
+            MessageHandler handler, Executor executor, int maxFrameSize) {
+        this.channel = channel;
+        this.remotePeer = remotePeer;
+        this.version = version;
+        this.openedAt = openedAt;
+        this.handler = handler;
+        this.executor = executor;
+        this.maxFrameSize = maxFrameSize;
+    }
+
+    // ---- PeerSession --------------------------------------------------------------------------
+
+    @Override
+    public Optional<PeerId> remotePeer() {
+        return Optional.ofNullable(remotePeer);
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress() {
+        return (InetSocketAddress) channel.remoteAddress();
+    }
+
+    @Override
+    public ProtocolVersion protocolVersion() {
+        return version;
+    }
+
+    @Override
+    public Instant openedAt() {
+        return openedAt;
+    }
+
+    @Override
+    public long bytesReceived() {
+        return bytesIn.get();
+    }
+
+    @Override
+    public long bytesSent() {
+        return bytesOut.get();
+    }
+
+    @Override
+    public boolean isOpen() {
+        return !closing.get() && channel.isActive();
+    }
+
+    @Override
+    public void close() {
+        close("closed by listener");
+    }
+
+    /** Sends CLOSE with {@code reason}, then closes; idempotent. */
+    void close(String reason) {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
+        if (!channel.isActive()) {
+            channel.close();
+            return;
+        }
+        try {
+            channel.eventLoop().execute(() -> {
+                channel.writeAndFlush(Frame.encodeClose(channel.alloc(), reason, maxFrameSize))
+                        .addListener(ChannelFutureListener.CLOSE);
+                channel.eventLoop().schedule(() -> channel.close(), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            });
+        } catch (RejectedExecutionException e) {
+            channel.close();
+        }
+    }
+
+    /** @return the channel, for the engine's bookkeeping */
+    Channel channel() {
+        return channel;
+    }
+
+    @Override
+    public String toString() {
+        return (remotePeer == null ? "anonymous guardian-db/1.0 dialer" : "dialer " + remotePeer) + " from "
+                + channel.remoteAddress();
+    }
+
+    // ---- event loop ---------------------------------------------------------------------------
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        Frame frame = (Frame) msg;
+        switch (frame.type()) {
+            case Frame.DATA:
+                onData(frame.payload());
+                break;
+            case Frame.PING:
+                ctx.writeAndFlush(Frame.encodePing(ctx.alloc(), Frame.PONG, frame.pingPayload()), ctx.voidPromise());
+                break;
+            case Frame.PONG:
+                // We never ping from the listening side; a stray PONG is harmless (see PingTracker).
+                break;
+            default:
+                LOG.debug("{} sent CLOSE: {}", this, frame.closeReason());
+                closing.set(true);
+                ctx.close();
+                break;
+        }
+    }
+
+    private void onData(byte[] payload) {
+        if (closing.get()) {
+            return;
+        }
+        bytesIn.addAndGet(payload.length);
+        inbox.offer(payload);
+        int messages = queuedMessages.incrementAndGet();
+        long bytes = queuedBytes.addAndGet(payload.length);
+        if (messages >= PAUSE_MESSAGES || bytes >= PAUSE_BYTES) {
+            backlogged = true;
+            updateAutoRead();
+        }
+        if (draining.compareAndSet(false, true)) {
+            try {
+                executor.execute(drain);
+            } catch (RejectedExecutionException e) {
+                draining.set(false);
+                LOG.warn("Closing {}: the handler executor refused work ({})", this, e.toString());
+                close("listener overloaded");
+            }
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        updateAutoRead();
+        super.channelWritabilityChanged(ctx);
+    }
+
+    private void updateAutoRead() {
+        boolean read = !backlogged && channel.isWritable();
+        if (channel.config().isAutoRead() != read) {
+            channel.config().setAutoRead(read);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof FrameDecoder.FrameViolation) {
+            LOG.warn("Closing {}: protocol error: {}", this, cause.getMessage());
+        } else if (cause instanceof IOException) {
+            LOG.debug("Connection of {} lost: {}", this, cause.toString());
+        } else {
+            LOG.warn("Closing {} after an unexpected error", this, cause);
+        }
+        closing.set(true);
+        ctx.close();
+    }
+
+    // ---- handler executor ---------------------------------------------------------------------
+
+    private void drain() {
+        for (int handled = 0; handled < DRAIN_BATCH; handled++) {
+            byte[] message = inbox.poll();
+            if (message == null) {
+                break;
+            }
+            afterPoll(message.length);
+            if (!handle(message)) {
+                return;
+            }
+        }
+        draining.set(false);
+        // A message offered after our last poll but before draining=false must not be stranded.
+        if (!inbox.isEmpty() && draining.compareAndSet(false, true)) {
+            try {
+                executor.execute(drain);
+            } catch (RejectedExecutionException e) {
+                draining.set(false);
+                close("listener overloaded");
+            }
+        }
+    }
+
+    private boolean handle(byte[] message) {
+        if (closing.get()) {
+            return true;
+        }
+        byte[] reply;
+        try {
+            reply = handler.handle(remotePeer, message);
+        } catch (RuntimeException | Error e) {
+            LOG.warn("MessageHandler failed on a message from {}; closing the connection so the dialer does not "
+                    + "wait for a reply that will never come", this, e);
+            close("handler error");
+            return false;
+        }
+        if (reply == null) {
+            return true;
+        }
+        if (reply.length > maxFrameSize) {
+            LOG.error("MessageHandler returned {} bytes for {}, more than max-frame-size {}; closing the "
+                    + "connection (split the reply or raise max-frame-size on both sides)", reply.length, this,
+                    maxFrameSize);
+            close("reply exceeds max-frame-size");
+            return false;
+        }
+        bytesOut.addAndGet(reply.length);
+        channel.writeAndFlush(Frame.encode(channel.alloc(), Frame.DATA, reply), channel.voidPromise());
+        return true;
+    }
+
+    private void afterPoll(int length) {
+        int messages = queuedMessages.decrementAndGet();
+        long bytes = queuedBytes.addAndGet(-length);
+        if (backlogged && messages <= PAUSE_MESSAGES / 2 && bytes <= PAUSE_BYTES / 2) {
+            try {
+                channel.eventLoop().execute(() -> {
+                    if (backlogged && queuedMessages.get() <= PAUSE_MESSAGES / 2
+                            && queuedBytes.get() <= PAUSE_BYTES / 2) {
+                        backlogged = false;
+                        updateAutoRead();
+                    }
+                });
+            } catch (RejectedExecutionException loopGone) {
+                // Shutting down: the channel closes with its loop.
+            }
+        }
+    }
+}

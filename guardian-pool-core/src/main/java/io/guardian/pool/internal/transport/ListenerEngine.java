@@ -1,0 +1,301 @@
+package io.guardian.pool.internal.transport;
+
+import io.guardian.pool.HandshakeException.Reason;
+import io.guardian.pool.net.PeerSession;
+import io.guardian.pool.net.ProtocolVersion;
+import io.guardian.pool.peer.PeerId;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine behind {@code io.guardian.pool.net.PeerListener}: binds, admits connections within
+ * the caps, runs {@link ListenerHandshake}, keeps the {@link InboundSession}s, and closes all of
+ * it. Not API.
+ *
+ * <p>Admission, in order: total open inbound sockets ({@code maxInboundConnections}) and sockets
+ * still handshaking ({@code maxPendingHandshakes}) are checked when the socket is accepted; the
+ * allow-list and the per-peer cap ({@code maxInboundPerPeer}, authenticated 1.1 dialers only: a
+ * 1.0 dialer is anonymous and only the total cap bounds it) when AUTH-D has been verified. A
+ * refused socket is closed without a word.
+ */
+public final class ListenerEngine {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ListenerEngine.class);
+    /** How long {@link #close()} waits for sockets and handler threads before giving up on them. */
+    private static final long CLOSE_WAIT_MILLIS = 2000;
+    /** Thread-name prefix of the handler pools listeners own. */
+    public static final String HANDLER_THREAD_PREFIX = "guardian-handler";
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+    private final ListenerSettings settings;
+    private final EventLoops loops;
+    private final ThreadPoolExecutor ownExecutor;
+    private final Executor handlerExecutor;
+    private final Channel serverChannel;
+    private final InetSocketAddress boundAddress;
+    private final AtomicBoolean open = new AtomicBoolean(true);
+    private final Set<Channel> children = ConcurrentHashMap.newKeySet();
+    private final Set<InboundSession> sessions = ConcurrentHashMap.newKeySet();
+    private final Map<PeerId, Integer> perPeer = new ConcurrentHashMap<>();
+    private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger pending = new AtomicInteger();
+    private final LongAdder refused = new LongAdder();
+    private final LongAdder failedHandshakes = new LongAdder();
+
+    private ListenerEngine(ListenerSettings settings) {
+        this.settings = settings;
+        this.loops = EventLoops.acquire();
+        if (settings.handlerExecutor() == null) {
+            int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+            ownExecutor = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                    new EventLoops.NamedDaemonThreads(HANDLER_THREAD_PREFIX + "-" + INSTANCES.incrementAndGet()));
+            ownExecutor.allowCoreThreadTimeOut(true);
+            handlerExecutor = ownExecutor;
+        } else {
+            ownExecutor = null;
+            handlerExecutor = settings.handlerExecutor();
+        }
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(loops.group())
+                .channel(loops.serverChannelType())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        admit(channel);
+                    }
+                });
+        ChannelFuture bind = bootstrap.bind(settings.bind()).awaitUninterruptibly();
+        if (!bind.isSuccess()) {
+            shutdownExecutor(true);
+            loops.release();
+            Throwable cause = bind.cause();
+            String message = "cannot listen on " + settings.bind() + ": " + cause.getMessage()
+                    + "; choose another port or stop whatever holds this one";
+            throw cause instanceof IOException ? new UncheckedIOException(message, (IOException) cause)
+                    : new IllegalStateException(message, cause);
+        }
+        serverChannel = bind.channel();
+        boundAddress = (InetSocketAddress) serverChannel.localAddress();
+        LOG.info("Listening as {} on {} ({}, guardian-db/1.1{})", settings.identity().peerId(), boundAddress,
+                loops.transportName(), settings.protocol().acceptPlainHandshake() ? " and 1.0" : "");
+    }
+
+    /**
+     * Binds and starts answering; blocks until bound.
+     *
+     * @throws UncheckedIOException when the address cannot be bound (in use, not local)
+     */
+    public static ListenerEngine start(ListenerSettings settings) {
+        return new ListenerEngine(settings);
+    }
+
+    /** @return the address actually bound (the real port when 0 was asked for) */
+    public InetSocketAddress boundAddress() {
+        return boundAddress;
+    }
+
+    /** @return open inbound sockets, handshaking or established */
+    public int connectionCount() {
+        return connections.get();
+    }
+
+    /** @return a snapshot of the established sessions */
+    public List<PeerSession> sessions() {
+        return new ArrayList<>(sessions);
+    }
+
+    /** @return whether {@link #close()} has not been called */
+    public boolean isOpen() {
+        return open.get();
+    }
+
+    /** @return sockets closed at once because a cap was reached */
+    public long refusedConnections() {
+        return refused.sum();
+    }
+
+    /** @return handshakes that failed (any rule, timeout, or the dialer leaving) */
+    public long failedHandshakes() {
+        return failedHandshakes.sum();
+    }
+
+    ListenerSettings settings() {
+        return settings;
+    }
+
+    Executor offload() {
+        return loops.offload();
+    }
+
+    private void admit(SocketChannel channel) {
+        if (!open.get()) {
+            channel.close();
+            return;
+        }
+        if (connections.incrementAndGet() > settings.maxInboundConnections()) {
+            connections.decrementAndGet();
+            refuse(channel, "max-inbound-connections " + settings.maxInboundConnections() + " reached");
+            return;
+        }
+        if (pending.incrementAndGet() > settings.maxPendingHandshakes()) {
+            pending.decrementAndGet();
+            connections.decrementAndGet();
+            refuse(channel, "max-pending-handshakes " + settings.maxPendingHandshakes() + " reached");
+            return;
+        }
+        children.add(channel);
+        channel.closeFuture().addListener(f -> {
+            connections.decrementAndGet();
+            children.remove(channel);
+        });
+        channel.pipeline().addLast("handshake", new ListenerHandshake(this));
+    }
+
+    private void refuse(Channel channel, String why) {
+        refused.increment();
+        LOG.debug("Refusing connection from {}: {}", channel.remoteAddress(), why);
+        channel.close();
+    }
+
+    /** Whether the allow-list (if any) admits {@code dialer}. */
+    boolean allowed(PeerId dialer) {
+        Set<PeerId> allowed = settings.protocol().allowedPeers();
+        return allowed.isEmpty() || allowed.contains(dialer);
+    }
+
+    /** Takes one of {@code dialer}'s per-peer slots until {@code channel} closes; false at the cap. */
+    boolean reservePeer(PeerId dialer, Channel channel) {
+        boolean[] reserved = new boolean[1];
+        perPeer.compute(dialer, (id, count) -> {
+            int current = count == null ? 0 : count;
+            if (current >= settings.maxInboundPerPeer()) {
+                return count;
+            }
+            reserved[0] = true;
+            return current + 1;
+        });
+        if (reserved[0]) {
+            channel.closeFuture().addListener(f -> perPeer.computeIfPresent(dialer,
+                    (id, count) -> count <= 1 ? null : count - 1));
+        }
+        return reserved[0];
+    }
+
+    /** A handshake ended: {@code null} for success, else the rule that failed. Called once per socket. */
+    void handshakeEnded(Reason failure) {
+        pending.decrementAndGet();
+        if (failure != null) {
+            failedHandshakes.increment();
+        }
+    }
+
+    void logRejected(Channel channel, Reason reason, String detail, Throwable cause) {
+        if (cause != null) {
+            LOG.warn("Handshake from {} failed ({}): {}", channel.remoteAddress(), reason, detail, cause);
+        } else {
+            // Strangers can cause these at will: debug, so they cannot flood the log.
+            LOG.debug("Handshake from {} rejected ({}): {}", channel.remoteAddress(), reason, detail);
+        }
+    }
+
+    /** Swaps the handshake handler for the frame pipeline and registers the session. */
+    void established(ChannelHandlerContext ctx, ListenerHandshake handshake, ProtocolVersion version, PeerId dialer) {
+        Channel channel = ctx.channel();
+        InboundSession session = new InboundSession(channel, dialer, version, Instant.now(settings.clock()),
+                settings.handler(), handlerExecutor, settings.protocol().maxFrameSize());
+        ChannelPipeline pipeline = ctx.pipeline();
+        pipeline.addAfter(ctx.name(), "frames", new FrameDecoder(settings.protocol().maxFrameSize()));
+        pipeline.addAfter("frames", "session", session);
+        pipeline.remove(handshake);
+        sessions.add(session);
+        channel.closeFuture().addListener(f -> sessions.remove(session));
+        if (!open.get()) {
+            session.close("listener shutting down");
+        }
+        LOG.debug("Session established: {} ({})", session, version.wireName());
+    }
+
+    /**
+     * Stops accepting, sends CLOSE to every session, closes every socket, stops the handler pool
+     * it owns and releases the event loops. Idempotent. Waits (up to a few seconds, and never on an
+     * event loop) for the listening socket and the connections to close, so that a new listener
+     * can bind the same port right after.
+     */
+    public void close() {
+        if (!open.compareAndSet(true, false)) {
+            return;
+        }
+        boolean mayWait = !loops.isEventLoopThread();
+        ChannelFuture serverClosed = serverChannel.close();
+        for (InboundSession session : sessions) {
+            session.close("listener shutting down");
+        }
+        List<ChannelFuture> closing = new ArrayList<>();
+        for (Channel child : children) {
+            closing.add(sessionOf(child) ? child.closeFuture() : child.close());
+        }
+        if (mayWait) {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MILLIS);
+            serverClosed.awaitUninterruptibly(CLOSE_WAIT_MILLIS);
+            for (ChannelFuture future : closing) {
+                long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+                if (!future.awaitUninterruptibly(left)) {
+                    future.channel().close();
+                }
+            }
+        }
+        shutdownExecutor(mayWait);
+        loops.release();
+        LOG.info("Stopped listening as {} on {}", settings.identity().peerId(), boundAddress);
+    }
+
+    private boolean sessionOf(Channel channel) {
+        return channel.pipeline().get(InboundSession.class) != null;
+    }
+
+    private void shutdownExecutor(boolean mayWait) {
+        if (ownExecutor == null) {
+            return;
+        }
+        ownExecutor.shutdown();
+        if (!mayWait) {
+            return;
+        }
+        try {
+            if (!ownExecutor.awaitTermination(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+                LOG.warn("MessageHandler calls still running {} ms after close; interrupting them", CLOSE_WAIT_MILLIS);
+                ownExecutor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            ownExecutor.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,194 @@
+package io.guardian.pool.internal.transport;
+
+import io.guardian.pool.HandshakeException.Reason;
+import io.guardian.pool.net.ProtocolVersion;
+import io.guardian.pool.peer.PeerId;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * The listener's side of the handshake (PROTOCOL.md sections 2 and 3): checks HELLO (protocol,
+ * target PeerId, skew) as its bytes arrive, answers HELLO-ACK, then for 1.1 checks AUTH-D (Ed25519
+ * key, allow-list, signature; verification and our own signature run off the loop), applies the
+ * per-peer cap and answers AUTH-L; finally takes the dialer's {@code HANDSHAKE_OK} and answers its
+ * own. Any failure closes the socket without a word: a stranger learns nothing about why.
+ *
+ * <p>One deadline ({@code handshake-timeout}) bounds the whole handshake, not each read, so a
+ * dialer trickling one byte at a time cannot hold a pending-handshake slot for longer. Bytes that
+ * arrive while it is our turn to speak are a protocol error, including frames sent before our
+ * {@code HANDSHAKE_OK}. Not API.
+ */
+final class ListenerHandshake extends HandshakeHandler {
+
+    private enum State { AWAIT_HELLO, AWAIT_AUTH, CRYPTO, AWAIT_OK }
+
+    private final ListenerEngine engine;
+    private final PeerId self;
+    private State state = State.AWAIT_HELLO;
+    private ProtocolVersion version;
+    private byte[] hello;
+    private byte[] helloAck;
+    private PeerId dialer;
+
+    ListenerHandshake(ListenerEngine engine) {
+        super(engine.offload());
+        this.engine = engine;
+        this.self = engine.settings().identity().peerId();
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        armDeadline(engine.settings().protocol().handshakeTimeout().toNanos());
+        super.channelActive(ctx);
+    }
+
+    @Override
+    void step(ByteBuf in) throws HandshakeCodec.Violation {
+        switch (state) {
+            case AWAIT_HELLO:
+                readHello(in);
+                break;
+            case AWAIT_AUTH:
+                readAuth(in);
+                break;
+            case AWAIT_OK:
+                readOk(in);
+                break;
+            default:
+                throw outOfTurn(in);
+        }
+    }
+
+    private void readHello(ByteBuf in) throws HandshakeCodec.Violation {
+        ListenerSettings settings = engine.settings();
+        HandshakeCodec.Hello parsed = HandshakeCodec.scanHello(in.nioBuffer(in.readerIndex(), in.readableBytes()),
+                self, settings.protocol().acceptPlainHandshake(), settings.clock().instant().getEpochSecond(),
+                settings.protocol().maxClockSkew());
+        if (parsed == null) {
+            return;
+        }
+        in.skipBytes(parsed.bytes().length);
+        if (in.isReadable()) {
+            throw outOfTurn(in);
+        }
+        version = parsed.version();
+        hello = parsed.bytes();
+        byte[] nonce = null;
+        if (version == ProtocolVersion.V1_1) {
+            nonce = new byte[HandshakeCodec.NONCE_LENGTH];
+            settings.random().nextBytes(nonce);
+        }
+        helloAck = HandshakeCodec.helloAck(version, self, settings.clock().instant().getEpochSecond(), nonce);
+        state = version == ProtocolVersion.V1_1 ? State.AWAIT_AUTH : State.AWAIT_OK;
+        context().writeAndFlush(Unpooled.wrappedBuffer(helloAck), context().voidPromise());
+    }
+
+    private void readAuth(ByteBuf in) throws HandshakeCodec.Violation {
+        if (in.readableBytes() < 2) {
+            return;
+        }
+        HandshakeCodec.checkAuthLength(in.getUnsignedShort(in.readerIndex()));
+        if (in.readableBytes() < 2 + HandshakeCodec.AUTH_LENGTH) {
+            return;
+        }
+        byte[] message = new byte[2 + HandshakeCodec.AUTH_LENGTH];
+        in.readBytes(message);
+        if (in.isReadable()) {
+            throw outOfTurn(in);
+        }
+        HandshakeCodec.Auth authD = HandshakeCodec.parseAuth(message);
+        try {
+            dialer = PeerId.fromPublicKey(authD.publicKeyProtobuf());
+        } catch (IllegalArgumentException e) {
+            throw new HandshakeCodec.Violation(Reason.MALFORMED, "AUTH-D key is not a valid libp2p key: "
+                    + e.getMessage());
+        }
+        // The allow-list before the (costly) signature check: rejecting either way says nothing more.
+        if (!engine.allowed(dialer)) {
+            throw new HandshakeCodec.Violation(Reason.NOT_ALLOWED, "dialer " + dialer + " is not on the allow-list");
+        }
+        state = State.CRYPTO;
+        byte[] dialerTranscript = HandshakeCodec.dialerTranscript(hello, helloAck);
+        byte[] listenerTranscript = HandshakeCodec.listenerTranscript(hello, helloAck, message);
+        // Verify and sign in one off-loop task: one hop instead of two on the common, valid path.
+        offload(() -> DialerHandshake.verify(authD, dialerTranscript)
+                ? engine.settings().identity().sign(listenerTranscript) : null, signature -> {
+                    if (signature == null) {
+                        violated(new HandshakeCodec.Violation(Reason.BAD_SIGNATURE, "AUTH-D signature of " + dialer
+                                + " does not verify over this session's transcript"));
+                    } else if (!engine.reservePeer(dialer, context().channel())) {
+                        violated(new HandshakeCodec.Violation(Reason.NOT_ALLOWED, "dialer " + dialer
+                                + " already holds max-inbound-per-peer connections"));
+                    } else {
+                        state = State.AWAIT_OK;
+                        byte[] authL = HandshakeCodec.auth(engine.settings().identity().publicKeyProtobuf(),
+                                signature);
+                        context().writeAndFlush(Unpooled.wrappedBuffer(authL), context().voidPromise());
+                    }
+                });
+    }
+
+    private void readOk(ByteBuf in) throws HandshakeCodec.Violation {
+        int length = HandshakeCodec.CONFIRMATION.length;
+        if (in.readableBytes() < length) {
+            return;
+        }
+        byte[] confirmation = new byte[length];
+        in.readBytes(confirmation);
+        if (!Arrays.equals(confirmation, HandshakeCodec.CONFIRMATION)) {
+            throw new HandshakeCodec.Violation(Reason.MALFORMED, "expected HANDSHAKE_OK, got "
+                    + HandshakeCodec.printable(java.nio.ByteBuffer.wrap(confirmation), 0, length));
+        }
+        if (in.isReadable()) {
+            throw outOfTurn(in);
+        }
+        if (!finish()) {
+            return;
+        }
+        ChannelHandlerContext ctx = context();
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(HandshakeCodec.CONFIRMATION), ctx.voidPromise());
+        engine.handshakeEnded(null);
+        engine.established(ctx, this, version, dialer);
+    }
+
+    private HandshakeCodec.Violation outOfTurn(ByteBuf in) {
+        return new HandshakeCodec.Violation(Reason.MALFORMED, in.readableBytes()
+                + " unexpected byte(s) from the dialer before our answer");
+    }
+
+    @Override
+    void violated(HandshakeCodec.Violation violation) {
+        fail(violation.reason(), violation.getMessage(), null);
+    }
+
+    @Override
+    void ended(Throwable cause) {
+        if (cause == null || cause instanceof IOException) {
+            fail(Reason.CLOSED_BY_PEER, cause == null ? "dialer closed the connection" : cause.getMessage(), null);
+        } else {
+            fail(Reason.CLOSED_BY_PEER, "unexpected local error", cause);
+        }
+    }
+
+    @Override
+    void timedOut() {
+        fail(Reason.TIMEOUT, "handshake not complete within handshake-timeout", null);
+    }
+
+    @Override
+    void overloaded(RejectedExecutionException cause) {
+        fail(Reason.TIMEOUT, "Ed25519 offload queue full", null);
+    }
+
+    private void fail(Reason reason, String detail, Throwable cause) {
+        if (finish()) {
+            context().close();
+            engine.handshakeEnded(reason);
+            engine.logRejected(context().channel(), reason, detail, cause);
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package io.guardian.pool.internal.transport;
+
+import io.guardian.pool.net.MessageHandler;
+import io.guardian.pool.net.ProtocolConfig;
+import io.guardian.pool.peer.PeerIdentity;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+
+/**
+ * Everything a {@link ListenerEngine} needs, validated by {@code PeerListener.Builder}. Not API.
+ *
+ * @param identity the listener's key pair and PeerId
+ * @param bind where to listen (resolved)
+ * @param handler the application's message handler
+ * @param protocol handshake and framing settings (accept-plain and allow-list already merged in)
+ * @param maxInboundConnections open inbound sockets, handshaking or established
+ * @param maxInboundPerPeer established sessions per authenticated dialer PeerId
+ * @param maxPendingHandshakes sockets still in the handshake
+ * @param handlerExecutor where the handler runs, or {@code null} for a pool owned by the engine
+ * @param clock source of handshake timestamps and session start times
+ * @param random source of handshake nonces
+ */
+public record ListenerSettings(
+        PeerIdentity identity,
+        InetSocketAddress bind,
+        MessageHandler handler,
+        ProtocolConfig protocol,
+        int maxInboundConnections,
+        int maxInboundPerPeer,
+        int maxPendingHandshakes,
+        Executor handlerExecutor,
+        Clock clock,
+        SecureRandom random) {
+
+    /** Checks presence; ranges are checked by the public builder, which names the settings. */
+    public ListenerSettings {
+        Objects.requireNonNull(identity, "identity");
+        Objects.requireNonNull(bind, "bind");
+        Objects.requireNonNull(handler, "handler");
+        Objects.requireNonNull(protocol, "protocol");
+        Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(random, "random");
+    }
+}

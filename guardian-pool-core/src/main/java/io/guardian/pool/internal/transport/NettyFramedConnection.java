@@ -1,0 +1,292 @@
+package io.guardian.pool.internal.transport;
+
+import io.guardian.pool.ConnectionClosedException;
+import io.guardian.pool.ConnectionTimeoutException;
+import io.guardian.pool.net.ProtocolVersion;
+import io.guardian.pool.peer.Multiaddr;
+import io.guardian.pool.peer.PeerId;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The dialer's framed connection: the last handler of the pipeline and the {@link FramedConnection}
+ * the pool leases out. Not API.
+ *
+ * <p>Data path. {@link #send} encodes the DATA frame on the caller's thread and writes and flushes
+ * it in one call (Netty hands the write to the event loop, waking it only if it sleeps). Inbound
+ * DATA is handed to the caller through a {@link Mailbox}: the caller spins briefly, then parks, and
+ * the event loop unparks only a parked caller. PING is answered with PONG right here on the event
+ * loop whatever the caller is doing; PONG completes {@link #ping}; CLOSE records the peer's reason
+ * and closes.
+ *
+ * <p>Back-pressure: when the caller does not drain DATA (more than {@value #PAUSE_MESSAGES}
+ * messages or {@value #PAUSE_BYTES} bytes queued), the channel stops reading until the queue drops
+ * below half of both, so a peer cannot grow our heap without bound. PINGs wait in the socket
+ * meanwhile; an undrained connection looks slow to the health check, which is the truth.
+ */
+final class NettyFramedConnection extends ChannelInboundHandlerAdapter implements FramedConnection {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NettyFramedConnection.class);
+    private static final int PAUSE_MESSAGES = 64;
+    private static final long PAUSE_BYTES = 4L << 20;
+    /** How long a CLOSE frame may take to leave before the socket is closed anyway. */
+    private static final long CLOSE_GRACE_MILLIS = 500;
+
+    private final Channel channel;
+    private final PeerId remotePeer;
+    private final Multiaddr remoteAddress;
+    private final ProtocolVersion version;
+    private final long handshakeRttNanos;
+    private final int maxFrameSize;
+    private final Mailbox mailbox = new Mailbox();
+    private final PingTracker pings;
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final AtomicLong bytesSent = new AtomicLong();
+    private final AtomicLong bytesReceived = new AtomicLong();
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final Mailbox.Empty[] emptyReason = new Mailbox.Empty[1];
+    private volatile String closeReason;
+    private volatile boolean paused;
+
+    NettyFramedConnection(Channel channel, PeerId remotePeer, Multiaddr remoteAddress, ProtocolVersion version,
+            long handshakeRttNanos, int maxFrameSize) {
+        this.channel = channel;
+        this.remotePeer = remotePeer;
+        this.remoteAddress = remoteAddress;
+        this.version = version;
+        this.handshakeRttNanos = handshakeRttNanos;
+        this.maxFrameSize = maxFrameSize;
+        this.pings = new PingTracker(channel, this::toString);
+        channel.closeFuture().addListener(future -> onClosed());
+    }
+
+    // ---- FramedConnection -------------------------------------------------------------------
+
+    @Override
+    public PeerId remotePeer() {
+        return remotePeer;
+    }
+
+    @Override
+    public Multiaddr remoteAddress() {
+        return remoteAddress;
+    }
+
+    /** @return the handshake this connection completed */
+    ProtocolVersion protocolVersion() {
+        return version;
+    }
+
+    @Override
+    public long handshakeRttNanos() {
+        return handshakeRttNanos;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return closeReason == null && channel.isActive();
+    }
+
+    @Override
+    public void send(byte[] payload) {
+        Objects.requireNonNull(payload, "payload");
+        if (payload.length > maxFrameSize) {
+            throw new IllegalArgumentException("message of " + payload.length + " bytes exceeds max-frame-size "
+                    + maxFrameSize + "; split it or raise max-frame-size on both sides");
+        }
+        if (!isOpen()) {
+            throw new ConnectionClosedException("cannot send to " + this + ": " + closeReasonOr("closed"));
+        }
+        ByteBuf frame = Frame.encode(channel.alloc(), Frame.DATA, payload);
+        bytesSent.addAndGet(payload.length);
+        // A write to a channel that closed meanwhile fails and Netty releases the buffer.
+        channel.writeAndFlush(frame, channel.voidPromise());
+    }
+
+    @Override
+    public byte[] receive(Duration timeout) {
+        long nanos = timeout.toNanos();
+        byte[] message = mailbox.take(nanos, emptyReason);
+        if (message != null) {
+            afterTake(message.length);
+            return message;
+        }
+        switch (emptyReason[0]) {
+            case TIMED_OUT:
+                throw new ConnectionTimeoutException("no DATA from " + this + " within " + timeout.toMillis()
+                        + " ms");
+            case INTERRUPTED:
+                throw new ConnectionTimeoutException("interrupted while waiting for DATA from " + this
+                        + " (the thread's interrupt flag is set again)");
+            default:
+                throw new ConnectionClosedException("connection to " + this + " closed: " + closeReasonOr("closed"));
+        }
+    }
+
+    @Override
+    public CompletableFuture<Long> ping(Duration timeout) {
+        CompletableFuture<Long> result = new CompletableFuture<>();
+        if (channel.eventLoop().inEventLoop()) {
+            pings.start(result, timeout);
+            return result;
+        }
+        try {
+            channel.eventLoop().execute(() -> pings.start(result, timeout));
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(new ConnectionClosedException("cannot ping " + this
+                    + ": its event loop has shut down", e));
+        }
+        return result;
+    }
+
+    @Override
+    public void close(String reason) {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
+        recordCloseReason("closed locally: " + reason);
+        if (!channel.isActive()) {
+            channel.close();
+            return;
+        }
+        try {
+            channel.eventLoop().execute(() -> {
+                channel.writeAndFlush(Frame.encodeClose(channel.alloc(), reason, maxFrameSize))
+                        .addListener(ChannelFutureListener.CLOSE);
+                channel.eventLoop().schedule(() -> channel.close(), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            });
+        } catch (RejectedExecutionException e) {
+            channel.close();
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> closeFuture() {
+        return closed;
+    }
+
+    @Override
+    public String closeReason() {
+        return closeReason;
+    }
+
+    @Override
+    public long bytesSent() {
+        return bytesSent.get();
+    }
+
+    @Override
+    public long bytesReceived() {
+        return bytesReceived.get();
+    }
+
+    @Override
+    public String toString() {
+        return "peer " + remotePeer + " at " + remoteAddress;
+    }
+
+    // ---- event loop --------------------------------------------------------------------------
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        Frame frame = (Frame) msg;
+        switch (frame.type()) {
+            case Frame.DATA:
+                onData(frame.payload());
+                break;
+            case Frame.PING:
+                ctx.writeAndFlush(Frame.encodePing(ctx.alloc(), Frame.PONG, frame.pingPayload()), ctx.voidPromise());
+                break;
+            case Frame.PONG:
+                pings.onPong(frame.pingPayload());
+                break;
+            default:
+                recordCloseReason("peer sent CLOSE: " + frame.closeReason());
+                ctx.close();
+                break;
+        }
+    }
+
+    private void onData(byte[] payload) {
+        if (closeReason != null) {
+            return; // closing locally: nobody will read it
+        }
+        bytesReceived.addAndGet(payload.length);
+        long bytes = queuedBytes.addAndGet(payload.length);
+        int messages = mailbox.put(payload);
+        if (!paused && (messages >= PAUSE_MESSAGES || bytes >= PAUSE_BYTES)) {
+            paused = true;
+            channel.config().setAutoRead(false);
+            LOG.debug("Pausing reads from {}: {} DATA frames ({} bytes) not yet received by the caller", this,
+                    messages, bytes);
+        }
+    }
+
+    /** Caller side: resume reading once the caller has drained the queue to half the thresholds. */
+    private void afterTake(int length) {
+        long bytes = queuedBytes.addAndGet(-length);
+        if (paused && mailbox.size() <= PAUSE_MESSAGES / 2 && bytes <= PAUSE_BYTES / 2) {
+            try {
+                channel.eventLoop().execute(() -> {
+                    if (paused && mailbox.size() <= PAUSE_MESSAGES / 2 && queuedBytes.get() <= PAUSE_BYTES / 2) {
+                        paused = false;
+                        channel.config().setAutoRead(true);
+                    }
+                });
+            } catch (RejectedExecutionException loopGone) {
+                // Shutting down: the channel closes with its loop.
+            }
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof FrameDecoder.FrameViolation) {
+            recordCloseReason("protocol error from peer: " + cause.getMessage());
+            LOG.warn("Closing connection to {}: protocol error: {}", this, cause.getMessage());
+        } else if (cause instanceof IOException) {
+            recordCloseReason("connection lost: " + cause.getMessage());
+            LOG.debug("Connection to {} lost: {}", this, cause.toString());
+        } else {
+            recordCloseReason("internal error: " + cause);
+            LOG.warn("Closing connection to {} after an unexpected error", this, cause);
+        }
+        ctx.close();
+    }
+
+    private void onClosed() {
+        recordCloseReason("closed by peer");
+        mailbox.close();
+        pings.failAll(closeReason);
+        closed.complete(null);
+    }
+
+    private void recordCloseReason(String reason) {
+        if (closeReason == null) {
+            synchronized (this) {
+                if (closeReason == null) {
+                    closeReason = reason;
+                }
+            }
+        }
+    }
+
+    private String closeReasonOr(String fallback) {
+        String reason = closeReason;
+        return reason == null ? fallback : reason;
+    }
+}
