@@ -1,0 +1,300 @@
+package io.guardian.pool;
+
+import io.guardian.pool.event.ConnectionEventListener;
+import io.guardian.pool.event.EventSubscription;
+import io.guardian.pool.internal.pool.PoolEngine;
+import io.guardian.pool.peer.Multiaddr;
+import io.guardian.pool.peer.PeerId;
+import io.guardian.pool.peer.PeerIdentity;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A pool of authenticated connections to libp2p peers: the GuardianDB "Optimized Connection
+ * Pool" on the JVM. It dials peers over the guardian-db protocol, keeps connections for reuse
+ * within per-peer and global limits, fences off failing peers with per-peer circuit breakers,
+ * retries dials with backoff, pings idle connections to find dead ones and score peers, and
+ * reports events and statistics.
+ *
+ * <p>Two ways to use a connection: the original's ids ({@link #getConnection} then
+ * {@link #releaseConnection}), or a lease ({@link #acquire} in try-with-resources). Both hand out
+ * the same connections; {@link #connection(String)} turns an id into its lease.
+ *
+ * <p>Thread-safe. This class is a thin facade; the work happens in an internal engine.
+ */
+public final class OptimizedConnectionPool implements AutoCloseable {
+
+    private final PoolEngine engine;
+
+    /**
+     * A pool with a fresh, ephemeral identity (a new Ed25519 key, gone when the JVM exits). Use
+     * the other constructor when peers must recognize this node across restarts.
+     *
+     * @param config the settings
+     */
+    public OptimizedConnectionPool(PoolConfig config) {
+        this(config, PeerIdentity.generate());
+    }
+
+    /**
+     * A pool that authenticates as {@code local} when it dials.
+     *
+     * @param config the settings
+     * @param local this node's identity
+     */
+    public OptimizedConnectionPool(PoolConfig config, PeerIdentity local) {
+        this(PoolEngine.create(Objects.requireNonNull(config, "config must not be null"),
+                Objects.requireNonNull(local, "local identity must not be null")));
+    }
+
+    /** For tests and internal wiring: a facade over an engine built with injected parts. */
+    OptimizedConnectionPool(PoolEngine engine) {
+        this.engine = Objects.requireNonNull(engine, "engine");
+    }
+
+    /**
+     * Leases a connection to {@code peerId} and returns its id (the original API). Reuses an idle
+     * connection if a healthy one exists, else dials (with retries), else waits at a limit.
+     * Blocks until then. Pair with {@link #releaseConnection}.
+     *
+     * @param peerId the peer
+     * @param address where to dial it if a new connection is needed
+     * @return the connection id
+     * @throws CircuitBreakerOpenException if the peer's breaker is open
+     * @throws PoolExhaustedException if no connection came free within {@code acquire-timeout}
+     * @throws ConnectionTimeoutException if the dial timed out on its last attempt
+     * @throws ConnectionFailedException if the dial failed on its last attempt
+     * @throws HandshakeException if the handshake failed on its last attempt
+     * @throws PoolClosedException if the pool is closed
+     * @throws IllegalArgumentException if an argument is {@code null} or the address is not
+     *     dialable or names another peer
+     */
+    public String getConnection(PeerId peerId, Multiaddr address) {
+        return engine.acquire(peerId, address).id();
+    }
+
+    /**
+     * Returns a connection obtained by {@link #getConnection} to the pool.
+     *
+     * @param peerId the peer the connection belongs to
+     * @param connectionId the id {@code getConnection} returned
+     * @throws IllegalArgumentException if the id is unknown or belongs to another peer
+     * @throws IllegalStateException if the connection is not leased (already released)
+     */
+    public void releaseConnection(PeerId peerId, String connectionId) {
+        engine.release(peerId, connectionId);
+    }
+
+    /**
+     * The lease behind a connection id from {@link #getConnection}, to send and receive on it.
+     * Closing the returned lease is the same as {@link #releaseConnection}.
+     *
+     * @param connectionId the id
+     * @return the current lease of that connection
+     * @throws IllegalArgumentException if the id is unknown (never issued, or closed since)
+     * @throws IllegalStateException if the connection is not leased right now
+     */
+    public PeerConnection connection(String connectionId) {
+        return engine.connection(connectionId);
+    }
+
+    /**
+     * Leases a connection to {@code peerId}, like {@link #getConnection}, as a lease to use in
+     * try-with-resources.
+     *
+     * @param peerId the peer
+     * @param address where to dial it if a new connection is needed
+     * @return the lease; {@code close()} returns it
+     * @throws GuardianPoolException as {@link #getConnection} describes
+     */
+    public PeerConnection acquire(PeerId peerId, Multiaddr address) {
+        return engine.acquire(peerId, address);
+    }
+
+    /**
+     * Leases a connection without blocking the calling thread. The future completes with the
+     * lease or fails with the exceptions {@link #getConnection} throws. Cancelling the future
+     * gives up the wait; a connection that arrives anyway is returned to the pool.
+     *
+     * @param peerId the peer
+     * @param address where to dial it if a new connection is needed
+     * @return the future lease
+     */
+    public CompletableFuture<PeerConnection> acquireAsync(PeerId peerId, Multiaddr address) {
+        return engine.acquireAsync(peerId, address);
+    }
+
+    /**
+     * Leases a connection to whichever of the candidates should answer fastest: two random
+     * candidates are compared on their peak-EWMA round trip times their leases in use plus one,
+     * and the cheaper one wins ("power of two choices"). Peers with an open breaker and degraded
+     * peers are skipped while a healthy candidate is left. If the chosen peer fails, the next
+     * choice is tried among the rest.
+     *
+     * @param candidates peers and their addresses, at least one
+     * @return a lease on one of them
+     * @throws GuardianPoolException the last candidate's failure, with the others' suppressed
+     * @throws IllegalArgumentException if the list is empty or holds {@code null}
+     */
+    public PeerConnection acquireAny(List<PeerAddress> candidates) {
+        return engine.acquireAny(candidates);
+    }
+
+    /**
+     * The pool's counters and gauges now.
+     *
+     * @return a snapshot
+     */
+    public PoolStats getStats() {
+        return engine.stats();
+    }
+
+    /**
+     * Registers a listener for events, delivered in order on the pool's event thread.
+     *
+     * @param listener the listener
+     * @return the subscription; close it to stop deliveries
+     */
+    public EventSubscription subscribeEvents(ConnectionEventListener listener) {
+        return engine.subscribe(listener);
+    }
+
+    /**
+     * Runs a health pass every {@code health-check-interval} on the pool's housekeeping thread
+     * (one daemon thread, {@code guardian-pool-housekeeper}), and leak checks more often when
+     * leak detection is on. Starting it again while it runs returns another handle to the same
+     * monitor.
+     *
+     * @return a handle; closing it stops the monitor
+     * @throws PoolClosedException if the pool is closed
+     */
+    public AutoCloseable startHealthMonitor() {
+        return engine.startHealthMonitor();
+    }
+
+    /**
+     * Runs one health pass now, on the calling thread, and waits for its PONGs (at most about
+     * {@code ping-timeout}). For callers that schedule passes themselves (the starter does).
+     *
+     * @return what the pass did
+     * @throws PoolClosedException if the pool is closed
+     */
+    public HealthReport checkHealth() {
+        return engine.checkHealth();
+    }
+
+    /**
+     * Whether calls to the peer are allowed by its breaker now (the original API): {@code true}
+     * when closed, when half-open with no probe under way, or when open past its timeout.
+     *
+     * @param peerId the peer
+     * @return {@code true} if a call may go through
+     */
+    public boolean checkCircuitBreaker(PeerId peerId) {
+        return engine.checkCircuitBreaker(peerId);
+    }
+
+    /**
+     * Counts a failure against the peer's breaker, for failures only the caller can see.
+     *
+     * @param peerId the peer
+     */
+    public void recordFailure(PeerId peerId) {
+        engine.recordFailure(peerId);
+    }
+
+    /**
+     * Counts a success for the peer's breaker: resets the failure count when closed, counts
+     * towards closing when half-open.
+     *
+     * @param peerId the peer
+     */
+    public void recordSuccess(PeerId peerId) {
+        engine.recordSuccess(peerId);
+    }
+
+    /**
+     * Every peer the pool tracks.
+     *
+     * @return snapshots, in no particular order
+     */
+    public List<PeerSnapshot> peers() {
+        return engine.peers();
+    }
+
+    /**
+     * One peer, if the pool tracks it.
+     *
+     * @param peerId the peer
+     * @return its snapshot, or empty
+     */
+    public Optional<PeerSnapshot> peer(PeerId peerId) {
+        return engine.peer(peerId);
+    }
+
+    /**
+     * Closes the peer's idle connections now and marks its leased ones to close when returned.
+     * Never creates a peer.
+     *
+     * @param peerId the peer
+     * @return {@code false} if the pool does not track the peer
+     */
+    public boolean evict(PeerId peerId) {
+        return engine.evict(peerId);
+    }
+
+    /**
+     * Closes the peer's breaker and clears its counts, raising {@code CircuitBreakerClosed} if it
+     * was not closed. Never creates a peer.
+     *
+     * @param peerId the peer
+     * @return {@code false} if the pool does not track the peer
+     */
+    public boolean resetCircuitBreaker(PeerId peerId) {
+        return engine.resetCircuitBreaker(peerId);
+    }
+
+    /**
+     * The settings this pool runs with.
+     *
+     * @return the configuration
+     */
+    public PoolConfig config() {
+        return engine.config();
+    }
+
+    /**
+     * The PeerId this pool authenticates as.
+     *
+     * @return the local peer id
+     */
+    public PeerId localPeerId() {
+        return engine.localPeerId();
+    }
+
+    /**
+     * Whether {@link #close()} was called.
+     *
+     * @return {@code true} once closed
+     */
+    public boolean isClosed() {
+        return engine.isClosed();
+    }
+
+    /**
+     * Shuts the pool down: fails waiting acquires with {@link PoolClosedException}, closes every
+     * connection (leased ones too; their holders get {@link ConnectionClosedException}), stops
+     * the threads it started. Idempotent.
+     */
+    @Override
+    public void close() {
+        engine.close();
+    }
+
+    @Override
+    public String toString() {
+        return "OptimizedConnectionPool[" + engine + "]";
+    }
+}

@@ -1,0 +1,94 @@
+package io.guardian.pool;
+
+import io.guardian.pool.peer.Multiaddr;
+import io.guardian.pool.peer.PeerId;
+import java.time.Duration;
+
+/**
+ * A lease on one pooled connection, held by one caller at a time. Use it with
+ * try-with-resources: {@link #close()} returns the connection to the pool.
+ *
+ * <p>After {@code close()} (or {@link OptimizedConnectionPool#releaseConnection}) every method
+ * except {@link #id()}, {@link #peerId()}, {@link #address()} and {@code close()} throws
+ * {@link IllegalStateException}, even if the connection underneath has since been leased to
+ * someone else: a stale lease can never touch another caller's traffic.
+ *
+ * <p>A lease whose {@code send}, {@code receive} or {@code request} failed with
+ * {@link ConnectionClosedException} is never returned to the pool; its connection is closed
+ * instead.
+ */
+public interface PeerConnection extends AutoCloseable {
+
+    /**
+     * The connection's id, the same one {@link OptimizedConnectionPool#getConnection} returns,
+     * stable across leases of the same connection.
+     *
+     * @return the connection id
+     */
+    String id();
+
+    /**
+     * The peer at the other end, authenticated by the handshake.
+     *
+     * @return the peer
+     */
+    PeerId peerId();
+
+    /**
+     * The address that was dialed.
+     *
+     * @return the multiaddr
+     */
+    Multiaddr address();
+
+    /**
+     * Sends one message as a DATA frame. Counts as one operation of the connection.
+     *
+     * @param message the payload, at most the protocol's maximum frame size
+     * @throws ConnectionClosedException if the connection closed; the lease is then spent
+     * @throws IllegalArgumentException if the message is {@code null} or too large
+     * @throws IllegalStateException if this lease was already closed
+     */
+    void send(byte[] message);
+
+    /**
+     * Waits for the next DATA frame from the peer.
+     *
+     * @param timeout how long to wait, positive
+     * @return the payload
+     * @throws ConnectionTimeoutException if nothing arrived in time (the connection stays usable)
+     * @throws ConnectionClosedException if the connection closed; the lease is then spent
+     * @throws IllegalStateException if this lease was already closed
+     */
+    byte[] receive(Duration timeout);
+
+    /**
+     * Sends a message and waits for the peer's reply, the next DATA frame. The round trip feeds
+     * the connection's and the peer's latency averages.
+     *
+     * @param message the request payload
+     * @param timeout how long to wait for the reply, positive
+     * @return the reply payload
+     * @throws ConnectionTimeoutException if the reply did not arrive in time
+     * @throws ConnectionClosedException if the connection closed; the lease is then spent
+     * @throws IllegalStateException if this lease was already closed
+     */
+    byte[] request(byte[] message, Duration timeout);
+
+    /**
+     * Ends the lease and closes the connection instead of returning it, and counts one failure
+     * against the peer's circuit breaker. Use it when the peer misbehaved in a way the pool
+     * cannot see (a wrong answer, an application-level error). Idempotent with {@link #close()}:
+     * whichever comes first decides.
+     *
+     * @param cause what went wrong, for the log and the {@code Disconnected} event
+     */
+    void markFailed(Throwable cause);
+
+    /**
+     * Returns the connection to the pool (or closes it if it is no longer healthy). Idempotent:
+     * closing again does nothing.
+     */
+    @Override
+    void close();
+}

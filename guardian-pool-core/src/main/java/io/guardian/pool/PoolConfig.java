@@ -1,0 +1,746 @@
+package io.guardian.pool;
+
+import io.guardian.pool.net.ProtocolConfig;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Immutable settings of an {@link OptimizedConnectionPool}. Start from {@link #builder()} (or
+ * {@link #defaults()}); {@link Builder#build()} validates every value and names the offending
+ * setting in kebab case, the spelling the Spring Boot starter uses under {@code guardian.pool}.
+ *
+ * <p>The first ten settings and their defaults are those of the original GuardianDB pool; the
+ * others close the gaps it left (how long a caller waits, how long a connection may live, leak
+ * detection, breaker timing, health-check timing, the event buffer, the handshake).
+ */
+public final class PoolConfig {
+
+    /** Default {@code max-connections-per-peer}: 8, as in the original. */
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_PEER = 8;
+    /** Default {@code max-total-connections}: 1000, as in the original. */
+    public static final int DEFAULT_MAX_TOTAL_CONNECTIONS = 1000;
+    /** Default {@code connection-timeout}: 10 s, as in the original. */
+    public static final Duration DEFAULT_CONNECTION_TIMEOUT = Duration.ofSeconds(10);
+    /** Default {@code idle-timeout}: 300 s, as in the original. */
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(300);
+    /** Default {@code health-check-interval}: 30 s, as in the original. */
+    public static final Duration DEFAULT_HEALTH_CHECK_INTERVAL = Duration.ofSeconds(30);
+    /** Default {@code max-retry-attempts}: 3 retries after the first attempt, as in the original. */
+    public static final int DEFAULT_MAX_RETRY_ATTEMPTS = 3;
+    /** Default {@code initial-retry-backoff}: 1000 ms, as in the original. */
+    public static final Duration DEFAULT_INITIAL_RETRY_BACKOFF = Duration.ofMillis(1000);
+    /** Default {@code backoff-multiplier}: 2.0, as in the original. */
+    public static final double DEFAULT_BACKOFF_MULTIPLIER = 2.0;
+    /** Default {@code circuit-breaker-threshold}: 0.5, which means 5 consecutive failures. */
+    public static final double DEFAULT_CIRCUIT_BREAKER_THRESHOLD = 0.5;
+    /** Default {@code enable-intelligent-load-balancing}: on, as in the original. */
+    public static final boolean DEFAULT_ENABLE_INTELLIGENT_LOAD_BALANCING = true;
+    /** Default {@code acquire-timeout}: 10 s, the same bound the original put on a dial. */
+    public static final Duration DEFAULT_ACQUIRE_TIMEOUT = Duration.ofSeconds(10);
+    /** Default {@code max-lifetime}: zero, meaning connections are never retired for age alone. */
+    public static final Duration DEFAULT_MAX_LIFETIME = Duration.ZERO;
+    /** Default {@code leak-detection-threshold}: zero, meaning leak detection is off. */
+    public static final Duration DEFAULT_LEAK_DETECTION_THRESHOLD = Duration.ZERO;
+    /** How many initial retry backoffs the breaker stays open by default (the original's rule). */
+    public static final int DEFAULT_OPEN_TIMEOUT_BACKOFFS = 5;
+    /** Lower bound of the default {@code circuit-breaker.max-open-timeout}: 5 minutes. */
+    public static final Duration DEFAULT_CIRCUIT_BREAKER_MAX_OPEN_TIMEOUT = Duration.ofMinutes(5);
+    /** Default {@code ping-timeout}: 5 s, a PONG later than this counts as lost. */
+    public static final Duration DEFAULT_PING_TIMEOUT = Duration.ofSeconds(5);
+    /** Default {@code latency-budget}: 100 ms, the original's scoring breakpoint. */
+    public static final Duration DEFAULT_LATENCY_BUDGET = Duration.ofMillis(100);
+    /** Default {@code event-buffer-size}: 1024 undelivered events before new ones are dropped. */
+    public static final int DEFAULT_EVENT_BUFFER_SIZE = 1024;
+    /** Lower bound of the default {@code max-retry-backoff}: 30 s. */
+    public static final Duration DEFAULT_MAX_RETRY_BACKOFF = Duration.ofSeconds(30);
+
+    private final int maxConnectionsPerPeer;
+    private final int maxTotalConnections;
+    private final Duration connectionTimeout;
+    private final Duration idleTimeout;
+    private final Duration healthCheckInterval;
+    private final int maxRetryAttempts;
+    private final Duration initialRetryBackoff;
+    private final double backoffMultiplier;
+    private final double circuitBreakerThreshold;
+    private final boolean enableIntelligentLoadBalancing;
+    private final Duration acquireTimeout;
+    private final Duration maxLifetime;
+    private final Duration leakDetectionThreshold;
+    private final Duration circuitBreakerOpenTimeout;
+    private final int circuitBreakerFailureThreshold;
+    private final Duration circuitBreakerMaxOpenTimeout;
+    private final Duration pingTimeout;
+    private final Duration latencyBudget;
+    private final int eventBufferSize;
+    private final Duration maxRetryBackoff;
+    private final ProtocolConfig protocol;
+
+    private PoolConfig(Builder b) {
+        this.maxConnectionsPerPeer = b.maxConnectionsPerPeer;
+        this.maxTotalConnections = b.maxTotalConnections;
+        this.connectionTimeout = b.connectionTimeout;
+        this.idleTimeout = b.idleTimeout;
+        this.healthCheckInterval = b.healthCheckInterval;
+        this.maxRetryAttempts = b.maxRetryAttempts;
+        this.initialRetryBackoff = b.initialRetryBackoff;
+        this.backoffMultiplier = b.backoffMultiplier;
+        this.circuitBreakerThreshold = b.circuitBreakerThreshold;
+        this.enableIntelligentLoadBalancing = b.enableIntelligentLoadBalancing;
+        this.acquireTimeout = b.acquireTimeout;
+        this.maxLifetime = b.maxLifetime;
+        this.leakDetectionThreshold = b.leakDetectionThreshold;
+        this.circuitBreakerOpenTimeout = b.circuitBreakerOpenTimeout != null
+                ? b.circuitBreakerOpenTimeout
+                : b.initialRetryBackoff.multipliedBy(DEFAULT_OPEN_TIMEOUT_BACKOFFS);
+        this.circuitBreakerFailureThreshold = b.circuitBreakerFailureThreshold;
+        this.circuitBreakerMaxOpenTimeout = b.circuitBreakerMaxOpenTimeout != null
+                ? b.circuitBreakerMaxOpenTimeout
+                : max(DEFAULT_CIRCUIT_BREAKER_MAX_OPEN_TIMEOUT, circuitBreakerOpenTimeout);
+        this.pingTimeout = b.pingTimeout;
+        this.latencyBudget = b.latencyBudget;
+        this.eventBufferSize = b.eventBufferSize;
+        this.maxRetryBackoff = b.maxRetryBackoff != null
+                ? b.maxRetryBackoff
+                : max(DEFAULT_MAX_RETRY_BACKOFF, b.initialRetryBackoff);
+        this.protocol = b.protocol;
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
+    }
+
+    /**
+     * The original defaults plus the defaults of the additions.
+     *
+     * @return a configuration with every setting at its default
+     */
+    public static PoolConfig defaults() {
+        return builder().build();
+    }
+
+    /**
+     * A builder with every setting at its default.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * A builder holding this configuration's values, to derive a variant. The derived defaults
+     * ({@code circuit-breaker.open-timeout}, {@code circuit-breaker.max-open-timeout},
+     * {@code max-retry-backoff}) are copied as resolved here, so changing
+     * {@code initial-retry-backoff} on the copy does not move them.
+     *
+     * @return a new builder
+     */
+    public Builder toBuilder() {
+        return new Builder()
+                .maxConnectionsPerPeer(maxConnectionsPerPeer)
+                .maxTotalConnections(maxTotalConnections)
+                .connectionTimeout(connectionTimeout)
+                .idleTimeout(idleTimeout)
+                .healthCheckInterval(healthCheckInterval)
+                .maxRetryAttempts(maxRetryAttempts)
+                .initialRetryBackoff(initialRetryBackoff)
+                .backoffMultiplier(backoffMultiplier)
+                .circuitBreakerThreshold(circuitBreakerThreshold)
+                .enableIntelligentLoadBalancing(enableIntelligentLoadBalancing)
+                .acquireTimeout(acquireTimeout)
+                .maxLifetime(maxLifetime)
+                .leakDetectionThreshold(leakDetectionThreshold)
+                .circuitBreakerOpenTimeout(circuitBreakerOpenTimeout)
+                .circuitBreakerFailureThreshold(circuitBreakerFailureThreshold)
+                .circuitBreakerMaxOpenTimeout(circuitBreakerMaxOpenTimeout)
+                .pingTimeout(pingTimeout)
+                .latencyBudget(latencyBudget)
+                .eventBufferSize(eventBufferSize)
+                .maxRetryBackoff(maxRetryBackoff)
+                .protocol(protocol);
+    }
+
+    /**
+     * Most connections kept open to one peer, leased and idle together; callers beyond it wait.
+     *
+     * @return {@code max-connections-per-peer}
+     */
+    public int maxConnectionsPerPeer() {
+        return maxConnectionsPerPeer;
+    }
+
+    /**
+     * Most connections kept open across all peers (leased, idle and being dialed). At the limit
+     * the pool closes another peer's least recently used idle connection, or makes callers wait.
+     *
+     * @return {@code max-total-connections}
+     */
+    public int maxTotalConnections() {
+        return maxTotalConnections;
+    }
+
+    /**
+     * Bound on one dial attempt: TCP connect plus the whole handshake.
+     *
+     * @return {@code connection-timeout}
+     */
+    public Duration connectionTimeout() {
+        return connectionTimeout;
+    }
+
+    /**
+     * How long a connection may sit idle before it is no longer reused and is closed.
+     *
+     * @return {@code idle-timeout}
+     */
+    public Duration idleTimeout() {
+        return idleTimeout;
+    }
+
+    /**
+     * Period of the health monitor: ping idle connections, evict stale ones, score peers.
+     *
+     * @return {@code health-check-interval}
+     */
+    public Duration healthCheckInterval() {
+        return healthCheckInterval;
+    }
+
+    /**
+     * How many times a failed dial is retried (so at most this plus one attempts per acquire).
+     *
+     * @return {@code max-retry-attempts}
+     */
+    public int maxRetryAttempts() {
+        return maxRetryAttempts;
+    }
+
+    /**
+     * Wait before the first retry; later retries wait this times {@link #backoffMultiplier()} to
+     * the power of the retry number, jittered and capped at {@link #maxRetryBackoff()}.
+     *
+     * @return {@code initial-retry-backoff}
+     */
+    public Duration initialRetryBackoff() {
+        return initialRetryBackoff;
+    }
+
+    /**
+     * Growth factor of retry backoffs and of the breaker's wait after a failed probe.
+     *
+     * @return {@code backoff-multiplier}
+     */
+    public double backoffMultiplier() {
+        return backoffMultiplier;
+    }
+
+    /**
+     * The original's breaker setting: a breaker opens after {@code max(1, floor(10 × threshold))}
+     * consecutive failures (0.5 → 5, 0.3 → 3), unless {@link #circuitBreakerFailureThreshold()}
+     * sets the count directly.
+     *
+     * @return {@code circuit-breaker-threshold}
+     */
+    public double circuitBreakerThreshold() {
+        return circuitBreakerThreshold;
+    }
+
+    /**
+     * Whether to pick the idle connection with the lowest round-trip time (and to open a new
+     * connection to a busy peer before anyone waits), instead of the most recently used one.
+     *
+     * @return {@code enable-intelligent-load-balancing}
+     */
+    public boolean enableIntelligentLoadBalancing() {
+        return enableIntelligentLoadBalancing;
+    }
+
+    /**
+     * How long a caller waits for a free connection at a limit before
+     * {@link PoolExhaustedException}; zero fails at once. Dialing time is bounded separately.
+     *
+     * @return {@code acquire-timeout}
+     */
+    public Duration acquireTimeout() {
+        return acquireTimeout;
+    }
+
+    /**
+     * Age after which a connection is closed instead of being reused; zero means no limit.
+     *
+     * @return {@code max-lifetime}
+     */
+    public Duration maxLifetime() {
+        return maxLifetime;
+    }
+
+    /**
+     * A lease held longer than this raises one {@code ConnectionLeakSuspected} event with the
+     * stack of its acquire; zero (the default) switches leak detection, and the cost of
+     * capturing stacks, off.
+     *
+     * @return {@code leak-detection-threshold}
+     */
+    public Duration leakDetectionThreshold() {
+        return leakDetectionThreshold;
+    }
+
+    /**
+     * How long an opened breaker rejects calls before letting one probe through; by default
+     * five times {@link #initialRetryBackoff()}.
+     *
+     * @return {@code circuit-breaker.open-timeout}
+     */
+    public Duration circuitBreakerOpenTimeout() {
+        return circuitBreakerOpenTimeout;
+    }
+
+    /**
+     * Consecutive failures that open a breaker, when set; zero (the default) derives it from
+     * {@link #circuitBreakerThreshold()}. See {@link #effectiveFailureThreshold()}.
+     *
+     * @return {@code circuit-breaker.failure-threshold}, or zero when derived
+     */
+    public int circuitBreakerFailureThreshold() {
+        return circuitBreakerFailureThreshold;
+    }
+
+    /**
+     * Cap on the breaker's open wait, which grows by {@link #backoffMultiplier()} after each
+     * failed probe; by default the larger of 5 minutes and the open timeout.
+     *
+     * @return {@code circuit-breaker.max-open-timeout}
+     */
+    public Duration circuitBreakerMaxOpenTimeout() {
+        return circuitBreakerMaxOpenTimeout;
+    }
+
+    /**
+     * How long the health monitor waits for a PONG before counting the PING as lost.
+     *
+     * @return {@code ping-timeout}
+     */
+    public Duration pingTimeout() {
+        return pingTimeout;
+    }
+
+    /**
+     * Round-trip time at which the connectivity and latency parts of the health score reach zero
+     * (the original scored against a fixed 100 ms).
+     *
+     * @return {@code latency-budget}
+     */
+    public Duration latencyBudget() {
+        return latencyBudget;
+    }
+
+    /**
+     * Events held for delivery before new ones are dropped (and counted) because listeners are
+     * too slow.
+     *
+     * @return {@code event-buffer-size}
+     */
+    public int eventBufferSize() {
+        return eventBufferSize;
+    }
+
+    /**
+     * Cap on one retry backoff; by default the larger of 30 s and the initial backoff.
+     *
+     * @return {@code max-retry-backoff}
+     */
+    public Duration maxRetryBackoff() {
+        return maxRetryBackoff;
+    }
+
+    /**
+     * Handshake and framing settings used when dialing.
+     *
+     * @return the protocol configuration
+     */
+    public ProtocolConfig protocol() {
+        return protocol;
+    }
+
+    /**
+     * The number of consecutive failures that opens a breaker: the override when set, else
+     * {@code max(1, floor(10 × circuit-breaker-threshold))}.
+     *
+     * @return F, at least 1
+     */
+    public int effectiveFailureThreshold() {
+        if (circuitBreakerFailureThreshold > 0) {
+            return circuitBreakerFailureThreshold;
+        }
+        // A small epsilon so that 0.3 (0.29999…) × 10 still floors to 3, as the original intends.
+        return Math.max(1, (int) Math.floor(10.0 * circuitBreakerThreshold + 1e-9));
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof PoolConfig)) {
+            return false;
+        }
+        PoolConfig c = (PoolConfig) o;
+        return maxConnectionsPerPeer == c.maxConnectionsPerPeer
+                && maxTotalConnections == c.maxTotalConnections
+                && maxRetryAttempts == c.maxRetryAttempts
+                && Double.compare(backoffMultiplier, c.backoffMultiplier) == 0
+                && Double.compare(circuitBreakerThreshold, c.circuitBreakerThreshold) == 0
+                && enableIntelligentLoadBalancing == c.enableIntelligentLoadBalancing
+                && circuitBreakerFailureThreshold == c.circuitBreakerFailureThreshold
+                && eventBufferSize == c.eventBufferSize
+                && connectionTimeout.equals(c.connectionTimeout)
+                && idleTimeout.equals(c.idleTimeout)
+                && healthCheckInterval.equals(c.healthCheckInterval)
+                && initialRetryBackoff.equals(c.initialRetryBackoff)
+                && acquireTimeout.equals(c.acquireTimeout)
+                && maxLifetime.equals(c.maxLifetime)
+                && leakDetectionThreshold.equals(c.leakDetectionThreshold)
+                && circuitBreakerOpenTimeout.equals(c.circuitBreakerOpenTimeout)
+                && circuitBreakerMaxOpenTimeout.equals(c.circuitBreakerMaxOpenTimeout)
+                && pingTimeout.equals(c.pingTimeout)
+                && latencyBudget.equals(c.latencyBudget)
+                && maxRetryBackoff.equals(c.maxRetryBackoff)
+                && protocol.equals(c.protocol);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(maxConnectionsPerPeer, maxTotalConnections, connectionTimeout, idleTimeout,
+                healthCheckInterval, maxRetryAttempts, initialRetryBackoff, backoffMultiplier,
+                circuitBreakerThreshold, enableIntelligentLoadBalancing, acquireTimeout, maxLifetime,
+                leakDetectionThreshold, circuitBreakerOpenTimeout, circuitBreakerFailureThreshold,
+                circuitBreakerMaxOpenTimeout, pingTimeout, latencyBudget, eventBufferSize, maxRetryBackoff,
+                protocol);
+    }
+
+    @Override
+    public String toString() {
+        return "PoolConfig[max-connections-per-peer=" + maxConnectionsPerPeer
+                + ", max-total-connections=" + maxTotalConnections
+                + ", connection-timeout=" + connectionTimeout
+                + ", idle-timeout=" + idleTimeout
+                + ", health-check-interval=" + healthCheckInterval
+                + ", max-retry-attempts=" + maxRetryAttempts
+                + ", initial-retry-backoff=" + initialRetryBackoff
+                + ", backoff-multiplier=" + backoffMultiplier
+                + ", circuit-breaker-threshold=" + circuitBreakerThreshold
+                + ", enable-intelligent-load-balancing=" + enableIntelligentLoadBalancing
+                + ", acquire-timeout=" + acquireTimeout
+                + ", max-lifetime=" + maxLifetime
+                + ", leak-detection-threshold=" + leakDetectionThreshold
+                + ", circuit-breaker.open-timeout=" + circuitBreakerOpenTimeout
+                + ", circuit-breaker.failure-threshold=" + circuitBreakerFailureThreshold
+                + ", circuit-breaker.max-open-timeout=" + circuitBreakerMaxOpenTimeout
+                + ", ping-timeout=" + pingTimeout
+                + ", latency-budget=" + latencyBudget
+                + ", event-buffer-size=" + eventBufferSize
+                + ", max-retry-backoff=" + maxRetryBackoff
+                + ", protocol=" + protocol + "]";
+    }
+
+    /**
+     * Collects settings for a {@link PoolConfig}; every setting starts at its default. Not
+     * thread-safe; {@link #build()} validates.
+     */
+    public static final class Builder {
+        private int maxConnectionsPerPeer = DEFAULT_MAX_CONNECTIONS_PER_PEER;
+        private int maxTotalConnections = DEFAULT_MAX_TOTAL_CONNECTIONS;
+        private Duration connectionTimeout = DEFAULT_CONNECTION_TIMEOUT;
+        private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        private Duration healthCheckInterval = DEFAULT_HEALTH_CHECK_INTERVAL;
+        private int maxRetryAttempts = DEFAULT_MAX_RETRY_ATTEMPTS;
+        private Duration initialRetryBackoff = DEFAULT_INITIAL_RETRY_BACKOFF;
+        private double backoffMultiplier = DEFAULT_BACKOFF_MULTIPLIER;
+        private double circuitBreakerThreshold = DEFAULT_CIRCUIT_BREAKER_THRESHOLD;
+        private boolean enableIntelligentLoadBalancing = DEFAULT_ENABLE_INTELLIGENT_LOAD_BALANCING;
+        private Duration acquireTimeout = DEFAULT_ACQUIRE_TIMEOUT;
+        private Duration maxLifetime = DEFAULT_MAX_LIFETIME;
+        private Duration leakDetectionThreshold = DEFAULT_LEAK_DETECTION_THRESHOLD;
+        private Duration circuitBreakerOpenTimeout;
+        private int circuitBreakerFailureThreshold;
+        private Duration circuitBreakerMaxOpenTimeout;
+        private Duration pingTimeout = DEFAULT_PING_TIMEOUT;
+        private Duration latencyBudget = DEFAULT_LATENCY_BUDGET;
+        private int eventBufferSize = DEFAULT_EVENT_BUFFER_SIZE;
+        private Duration maxRetryBackoff;
+        private ProtocolConfig protocol = ProtocolConfig.defaults();
+
+        private Builder() {
+        }
+
+        /**
+         * @param value most connections to one peer, at least 1 (default 8)
+         * @return this builder
+         */
+        public Builder maxConnectionsPerPeer(int value) {
+            this.maxConnectionsPerPeer = value;
+            return this;
+        }
+
+        /**
+         * @param value most connections in the pool, at least 1 (default 1000)
+         * @return this builder
+         */
+        public Builder maxTotalConnections(int value) {
+            this.maxTotalConnections = value;
+            return this;
+        }
+
+        /**
+         * @param value bound on connect plus handshake, positive (default 10 s)
+         * @return this builder
+         */
+        public Builder connectionTimeout(Duration value) {
+            this.connectionTimeout = value;
+            return this;
+        }
+
+        /**
+         * @param value idle time after which a connection is closed, positive (default 300 s)
+         * @return this builder
+         */
+        public Builder idleTimeout(Duration value) {
+            this.idleTimeout = value;
+            return this;
+        }
+
+        /**
+         * @param value period of the health monitor, positive (default 30 s)
+         * @return this builder
+         */
+        public Builder healthCheckInterval(Duration value) {
+            this.healthCheckInterval = value;
+            return this;
+        }
+
+        /**
+         * @param value retries after a failed dial, zero or more (default 3)
+         * @return this builder
+         */
+        public Builder maxRetryAttempts(int value) {
+            this.maxRetryAttempts = value;
+            return this;
+        }
+
+        /**
+         * @param value wait before the first retry, positive (default 1000 ms)
+         * @return this builder
+         */
+        public Builder initialRetryBackoff(Duration value) {
+            this.initialRetryBackoff = value;
+            return this;
+        }
+
+        /**
+         * @param value growth factor of backoffs, at least 1.0 (default 2.0)
+         * @return this builder
+         */
+        public Builder backoffMultiplier(double value) {
+            this.backoffMultiplier = value;
+            return this;
+        }
+
+        /**
+         * @param value the original breaker ratio, above 0 and at most 1 (default 0.5: 5 failures)
+         * @return this builder
+         */
+        public Builder circuitBreakerThreshold(double value) {
+            this.circuitBreakerThreshold = value;
+            return this;
+        }
+
+        /**
+         * @param value whether to choose connections by round-trip time (default true)
+         * @return this builder
+         */
+        public Builder enableIntelligentLoadBalancing(boolean value) {
+            this.enableIntelligentLoadBalancing = value;
+            return this;
+        }
+
+        /**
+         * @param value longest wait for a free connection, zero or more (default 10 s)
+         * @return this builder
+         */
+        public Builder acquireTimeout(Duration value) {
+            this.acquireTimeout = value;
+            return this;
+        }
+
+        /**
+         * @param value age at which connections are retired, zero for none (default zero)
+         * @return this builder
+         */
+        public Builder maxLifetime(Duration value) {
+            this.maxLifetime = value;
+            return this;
+        }
+
+        /**
+         * @param value lease age that raises a leak event, zero for off (default zero)
+         * @return this builder
+         */
+        public Builder leakDetectionThreshold(Duration value) {
+            this.leakDetectionThreshold = value;
+            return this;
+        }
+
+        /**
+         * @param value first open wait of a breaker, positive; {@code null} restores the default
+         *     of five initial retry backoffs
+         * @return this builder
+         */
+        public Builder circuitBreakerOpenTimeout(Duration value) {
+            this.circuitBreakerOpenTimeout = value;
+            return this;
+        }
+
+        /**
+         * @param value consecutive failures that open a breaker; zero derives it from
+         *     {@code circuit-breaker-threshold} (default zero)
+         * @return this builder
+         */
+        public Builder circuitBreakerFailureThreshold(int value) {
+            this.circuitBreakerFailureThreshold = value;
+            return this;
+        }
+
+        /**
+         * @param value cap on a breaker's open wait, at least the open timeout; {@code null}
+         *     restores the default (the larger of 5 minutes and the open timeout)
+         * @return this builder
+         */
+        public Builder circuitBreakerMaxOpenTimeout(Duration value) {
+            this.circuitBreakerMaxOpenTimeout = value;
+            return this;
+        }
+
+        /**
+         * @param value wait for a PONG, positive (default 5 s)
+         * @return this builder
+         */
+        public Builder pingTimeout(Duration value) {
+            this.pingTimeout = value;
+            return this;
+        }
+
+        /**
+         * @param value round trip that scores zero, positive (default 100 ms)
+         * @return this builder
+         */
+        public Builder latencyBudget(Duration value) {
+            this.latencyBudget = value;
+            return this;
+        }
+
+        /**
+         * @param value undelivered events held, at least 1 (default 1024)
+         * @return this builder
+         */
+        public Builder eventBufferSize(int value) {
+            this.eventBufferSize = value;
+            return this;
+        }
+
+        /**
+         * @param value cap on one retry backoff, at least the initial backoff; {@code null}
+         *     restores the default (the larger of 30 s and the initial backoff)
+         * @return this builder
+         */
+        public Builder maxRetryBackoff(Duration value) {
+            this.maxRetryBackoff = value;
+            return this;
+        }
+
+        /**
+         * @param value handshake and framing settings for dialing (default
+         *     {@link ProtocolConfig#defaults()})
+         * @return this builder
+         */
+        public Builder protocol(ProtocolConfig value) {
+            this.protocol = value;
+            return this;
+        }
+
+        /**
+         * Validates every setting and builds the configuration.
+         *
+         * @return the configuration
+         * @throws IllegalArgumentException naming the first setting out of range, its bound and
+         *     the value given
+         * @throws NullPointerException naming a required setting that was set to {@code null}
+         */
+        public PoolConfig build() {
+            atLeast("max-connections-per-peer", maxConnectionsPerPeer, 1);
+            atLeast("max-total-connections", maxTotalConnections, 1);
+            positive("connection-timeout", connectionTimeout);
+            positive("idle-timeout", idleTimeout);
+            positive("health-check-interval", healthCheckInterval);
+            atLeast("max-retry-attempts", maxRetryAttempts, 0);
+            positive("initial-retry-backoff", initialRetryBackoff);
+            if (!Double.isFinite(backoffMultiplier) || backoffMultiplier < 1.0) {
+                throw new IllegalArgumentException(
+                        "backoff-multiplier must be a finite number >= 1.0, was " + backoffMultiplier);
+            }
+            if (!(circuitBreakerThreshold > 0.0 && circuitBreakerThreshold <= 1.0)) {
+                throw new IllegalArgumentException("circuit-breaker-threshold must be > 0 and <= 1 (0.5 means 5 "
+                        + "consecutive failures; set circuit-breaker.failure-threshold for a larger count), was "
+                        + circuitBreakerThreshold);
+            }
+            notNegative("acquire-timeout", acquireTimeout);
+            notNegative("max-lifetime", maxLifetime);
+            notNegative("leak-detection-threshold", leakDetectionThreshold);
+            if (circuitBreakerOpenTimeout != null) {
+                positive("circuit-breaker.open-timeout", circuitBreakerOpenTimeout);
+            }
+            atLeast("circuit-breaker.failure-threshold", circuitBreakerFailureThreshold, 0);
+            positive("ping-timeout", pingTimeout);
+            positive("latency-budget", latencyBudget);
+            atLeast("event-buffer-size", eventBufferSize, 1);
+            if (maxRetryBackoff != null) {
+                positive("max-retry-backoff", maxRetryBackoff);
+                if (maxRetryBackoff.compareTo(initialRetryBackoff) < 0) {
+                    throw new IllegalArgumentException("max-retry-backoff must be >= initial-retry-backoff ("
+                            + initialRetryBackoff + "), was " + maxRetryBackoff);
+                }
+            }
+            Objects.requireNonNull(protocol, "protocol must not be null");
+            PoolConfig config = new PoolConfig(this);
+            if (circuitBreakerMaxOpenTimeout != null) {
+                positive("circuit-breaker.max-open-timeout", circuitBreakerMaxOpenTimeout);
+                if (circuitBreakerMaxOpenTimeout.compareTo(config.circuitBreakerOpenTimeout) < 0) {
+                    throw new IllegalArgumentException("circuit-breaker.max-open-timeout must be >= "
+                            + "circuit-breaker.open-timeout (" + config.circuitBreakerOpenTimeout + "), was "
+                            + circuitBreakerMaxOpenTimeout);
+                }
+            }
+            return config;
+        }
+
+        private static void atLeast(String setting, int value, int min) {
+            if (value < min) {
+                throw new IllegalArgumentException(setting + " must be >= " + min + ", was " + value);
+            }
+        }
+
+        private static void positive(String setting, Duration value) {
+            Objects.requireNonNull(value, setting + " must not be null");
+            if (value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(setting + " must be positive, was " + value);
+            }
+        }
+
+        private static void notNegative(String setting, Duration value) {
+            Objects.requireNonNull(value, setting + " must not be null (use Duration.ZERO)");
+            if (value.isNegative()) {
+                throw new IllegalArgumentException(setting + " must be >= 0, was " + value);
+            }
+        }
+    }
+}

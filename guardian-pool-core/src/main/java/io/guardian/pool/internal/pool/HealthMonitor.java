@@ -1,0 +1,394 @@
+package io.guardian.pool.internal.pool;
+
+import io.guardian.pool.HealthReport;
+import io.guardian.pool.event.ConnectionEvent;
+import io.guardian.pool.health.HealthScore;
+import io.guardian.pool.health.PeerHealthMetrics;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The health pass and the leak check. Not API.
+ *
+ * <p>A pass has two halves. The first, under each slot's lock in turn, advances breakers, closes
+ * idle connections that are dead, idle too long or too old, and sends a PING on every remaining
+ * idle connection at once (no thread per connection: each PING is a future completed by the
+ * transport). The second, once every PONG arrived or {@code ping-timeout} passed, records round
+ * trips and losses, fails connections with two losses in a row, scores every peer, raises
+ * Degraded/Recovered on crossings only, reports leaks, and retires empty peers.
+ *
+ * <p>{@link PoolEngine#checkHealth()} runs both halves on the calling thread. The monitor runs
+ * the first on the housekeeper thread and the second there too when the PINGs settle, so the
+ * housekeeper never blocks on the network. One pass at a time.
+ */
+final class HealthMonitor {
+
+    private final PoolEngine e;
+    private final Semaphore passPermit = new Semaphore(1);
+    private final long intervalNanos;
+    private final long pingTimeoutNanos;
+    private final long leakPeriodNanos;
+    private final long retentionNanos;
+
+    private boolean running;
+    private long nextPassNanos;
+    private PoolScheduler.Cancellable nextTick;
+
+    HealthMonitor(PoolEngine engine) {
+        this.e = engine;
+        this.intervalNanos = engine.config.healthCheckInterval().toNanos();
+        this.pingTimeoutNanos = engine.config.pingTimeout().toNanos();
+        // Leases are checked twice per threshold, so a leak is reported at most 1.5 thresholds late.
+        this.leakPeriodNanos = engine.leakThresholdNanos > 0 ? Math.max(1_000_000L, engine.leakThresholdNanos / 2) : 0;
+        // A peer with no connection is forgotten once it has been unused, and free of failures, for
+        // as long as either an idle connection or an open breaker would have lasted.
+        this.retentionNanos = Math.max(engine.idleTimeoutNanos,
+                engine.config.circuitBreakerMaxOpenTimeout().toNanos());
+    }
+
+    // ------------------------------------------------------------ scheduling
+
+    synchronized AutoCloseable start() {
+        if (!running) {
+            running = true;
+            long now = e.clock.nanoTime();
+            nextPassNanos = now + intervalNanos;
+            nextTick = e.scheduler.schedule(this::tick, firstDelay());
+        }
+        return this::stop;
+    }
+
+    private long firstDelay() {
+        return leakPeriodNanos > 0 ? Math.min(intervalNanos, leakPeriodNanos) : intervalNanos;
+    }
+
+    synchronized void stop() {
+        running = false;
+        if (nextTick != null) {
+            nextTick.cancel();
+            nextTick = null;
+        }
+    }
+
+    private void tick() {
+        synchronized (this) {
+            if (!running) {
+                return;
+            }
+        }
+        long delay = step(e.clock.nanoTime());
+        synchronized (this) {
+            if (running && !e.isClosed()) {
+                nextTick = e.scheduler.schedule(this::tick, delay);
+            }
+        }
+    }
+
+    /**
+     * One monitor step: a leak check, and a health pass if one is due and none is running.
+     *
+     * @return nanoseconds until the next step
+     */
+    long step(long now) {
+        if (leakPeriodNanos > 0) {
+            checkLeaks(now);
+        }
+        long next;
+        synchronized (this) {
+            if (now - nextPassNanos >= 0) {
+                nextPassNanos = now + intervalNanos;
+                if (passPermit.tryAcquire()) {
+                    startAsyncPass(now);
+                }
+            }
+            next = nextPassNanos - now;
+        }
+        return leakPeriodNanos > 0 ? Math.min(next, leakPeriodNanos) : next;
+    }
+
+    private void startAsyncPass(long now) {
+        Pass pass;
+        try {
+            pass = begin(now);
+        } catch (RuntimeException | Error ex) {
+            passPermit.release();
+            throw ex;
+        }
+        AtomicBoolean finished = new AtomicBoolean();
+        Runnable finish = () -> {
+            if (finished.compareAndSet(false, true)) {
+                try {
+                    finish(pass);
+                } finally {
+                    passPermit.release();
+                }
+            }
+        };
+        PoolScheduler.Cancellable guard = e.scheduler.schedule(finish, 2 * pingTimeoutNanos);
+        CompletableFuture.allOf(pass.pings.toArray(new CompletableFuture<?>[0]))
+                .whenComplete((v, err) -> {
+                    guard.cancel();
+                    e.scheduler.execute(finish);
+                });
+    }
+
+    /** Runs one pass on the calling thread, waiting for its PONGs. */
+    HealthReport runNow() {
+        passPermit.acquireUninterruptibly();
+        try {
+            Pass pass = begin(e.clock.nanoTime());
+            try {
+                CompletableFuture.allOf(pass.pings.toArray(new CompletableFuture<?>[0]))
+                        .get(2 * pingTimeoutNanos, TimeUnit.NANOSECONDS);
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException ex) {
+                // Individual failures are read per PING below; a PING still pending counts as lost.
+            }
+            return finish(pass);
+        } finally {
+            passPermit.release();
+        }
+    }
+
+    // ------------------------------------------------------------ the pass
+
+    private static final class Pass {
+        final long startNanos;
+        final Instant startedAt;
+        final List<PooledConn> pinged = new ArrayList<>();
+        final List<CompletableFuture<Long>> pings = new ArrayList<>();
+        final List<PeerSlot> measured = new ArrayList<>();
+        int evicted;
+        int failed;
+
+        Pass(long startNanos, Instant startedAt) {
+            this.startNanos = startNanos;
+            this.startedAt = startedAt;
+        }
+    }
+
+    private Pass begin(long now) {
+        Pass pass = new Pass(now, e.clock.wallAt(now));
+        for (PeerSlot s : e.slots.values()) {
+            List<PooledConn> dead = new ArrayList<>(0);
+            List<PooledConn> evicted = new ArrayList<>(0);
+            List<Acquisition> next = new ArrayList<>(0);
+            synchronized (s) {
+                s.breaker.poll(now);
+                if (!s.conns.isEmpty()) {
+                    pass.measured.add(s);
+                }
+                for (PooledConn c : Arrays.copyOf(s.idle, s.idleCount)) {
+                    String deadReason = null;
+                    String evictReason = null;
+                    long idleFor = now - c.lastUsedNanos;
+                    if (!c.transport.isOpen()) {
+                        String r = c.transport.closeReason();
+                        deadReason = "socket closed" + (r != null ? " (" + r + ")" : "");
+                    } else if (c.failed) {
+                        deadReason = "failed earlier";
+                    } else if (idleFor >= e.idleTimeoutNanos) {
+                        evictReason = "idle for " + idleFor / 1_000_000L + " ms (idle-timeout " + e.config.idleTimeout()
+                                + ")";
+                    } else if (e.maxLifetimeNanos > 0 && now - c.createdNanos >= e.maxLifetimeNanos) {
+                        evictReason = "open for " + (now - c.createdNanos) / 1_000_000L + " ms (max-lifetime "
+                                + e.config.maxLifetime() + ")";
+                    }
+                    if (deadReason != null || evictReason != null) {
+                        Acquisition w = e.detachForHealthLocked(s, c, deadReason != null ? deadReason : evictReason,
+                                deadReason != null);
+                        (deadReason != null ? dead : evicted).add(c);
+                        if (w != null) {
+                            next.add(w);
+                        }
+                    } else {
+                        pass.pinged.add(c);
+                    }
+                }
+                if (e.maxLifetimeNanos > 0) {
+                    for (PooledConn c : s.conns) {
+                        if (c.state == PooledConn.LEASED && now - c.createdNanos >= e.maxLifetimeNanos
+                                && !c.retireOnRelease) {
+                            c.closeReason = "open for " + (now - c.createdNanos) / 1_000_000L + " ms (max-lifetime "
+                                    + e.config.maxLifetime() + ")";
+                            c.retireOnRelease = true;
+                        }
+                    }
+                }
+            }
+            pass.failed += dead.size();
+            pass.evicted += evicted.size();
+            e.closeDetached(dead, List.of(), PoolEngine.CloseKind.DEAD);
+            e.closeDetached(evicted, next, PoolEngine.CloseKind.EVICTED);
+        }
+        Duration timeout = e.config.pingTimeout();
+        for (PooledConn c : pass.pinged) {
+            CompletableFuture<Long> f;
+            try {
+                f = c.transport.ping(timeout);
+            } catch (RuntimeException ex) {
+                f = CompletableFuture.failedFuture(ex);
+            }
+            pass.pings.add(f);
+        }
+        return pass;
+    }
+
+    private HealthReport finish(Pass pass) {
+        long now = e.clock.nanoTime();
+        Map<PeerSlot, long[]> perSlot = new IdentityHashMap<>(); // {rtt sum, answered, lost}
+        int lost = 0;
+        for (int i = 0; i < pass.pinged.size(); i++) {
+            PooledConn c = pass.pinged.get(i);
+            CompletableFuture<Long> f = pass.pings.get(i);
+            Long rtt = null;
+            if (f.isDone() && !f.isCompletedExceptionally()) {
+                rtt = f.join();
+            } else if (!f.isDone()) {
+                f.cancel(false);
+            }
+            long[] agg = perSlot.computeIfAbsent(c.slot, k -> new long[3]);
+            PeerSlot s = c.slot;
+            if (rtt != null) {
+                e.recordLatency(c, rtt, now);
+                agg[0] += rtt;
+                agg[1]++;
+                synchronized (s) {
+                    c.pingsSent++;
+                    c.consecutiveLosses = 0;
+                    s.recordPing(false);
+                }
+                continue;
+            }
+            lost++;
+            agg[2]++;
+            Acquisition next = null;
+            boolean dead = false;
+            synchronized (s) {
+                c.pingsSent++;
+                c.pingsLost++;
+                c.consecutiveLosses++;
+                s.recordPing(true);
+                if (c.consecutiveLosses >= 2 || !c.transport.isOpen()) {
+                    String reason = c.transport.isOpen()
+                            ? c.consecutiveLosses + " PINGs in a row got no PONG within ping-timeout ("
+                                    + e.config.pingTimeout() + ")"
+                            : "socket closed";
+                    if (c.state == PooledConn.IDLE) {
+                        next = e.detachForHealthLocked(s, c, reason, true);
+                        dead = true;
+                    } else if (c.state == PooledConn.LEASED && !c.failed) {
+                        c.closeReason = reason;
+                        c.failed = true; // closed when its holder returns it
+                        pass.failed++;
+                    }
+                }
+            }
+            if (dead) {
+                pass.failed++;
+                e.closeDetached(List.of(c), next == null ? List.of() : List.of(next), PoolEngine.CloseKind.DEAD);
+            }
+        }
+        int leaks = e.leakThresholdNanos > 0 ? checkLeaks(now) : 0;
+        Instant wallNow = e.clock.wallAt(now);
+        Map<io.guardian.pool.peer.PeerId, PeerHealthMetrics> scores = new HashMap<>();
+        for (PeerSlot s : pass.measured) {
+            scores.put(s.peerId, score(s, perSlot.get(s), now, wallNow));
+        }
+        retire(now);
+        return new HealthReport(pass.startedAt, Duration.ofNanos(Math.max(0L, now - pass.startNanos)),
+                pass.pinged.size(), lost, pass.failed, pass.evicted, leaks, scores);
+    }
+
+    private PeerHealthMetrics score(PeerSlot s, long[] agg, long now, Instant wallNow) {
+        synchronized (s) {
+            boolean answered = agg == null || agg[1] > 0 || agg[2] == 0;
+            boolean reachable = !s.conns.isEmpty() && answered;
+            double avg = s.latency.ewmaMillis();
+            double pingRtt = agg != null && agg[1] > 0 ? agg[0] / (double) agg[1] / 1_000_000.0 : avg;
+            double loss = s.lossRate();
+            long uptime = s.uptimeStartNanos < 0 ? 0L : Math.max(0L, now - s.uptimeStartNanos);
+            long idle = s.leased > 0 ? 0L : Math.max(0L, now - s.lastUsedNanos);
+            long throughput = s.leaseNanos <= 0 ? 0L : (long) (s.leaseBytes * 1e9 / s.leaseNanos);
+            HealthScore score = HealthScore.compute(reachable, pingRtt, loss, avg, Duration.ofNanos(uptime),
+                    Duration.ofNanos(idle), s.operations(), e.config.latencyBudget());
+            double value = score.value();
+            PeerHealthMetrics metrics = new PeerHealthMetrics(avg, loss, throughput,
+                    TimeUnit.NANOSECONDS.toSeconds(uptime), value, wallNow);
+            s.metrics = metrics;
+            if (score.degraded() && !s.degraded) {
+                s.degraded = true;
+                e.events.publish(new ConnectionEvent.Degraded(s.peerId, value));
+            } else if (!score.degraded() && s.degraded) {
+                s.degraded = false;
+                e.events.publish(new ConnectionEvent.Recovered(s.peerId));
+            }
+            return metrics;
+        }
+    }
+
+    /** Raises one leak event per lease held past the threshold. @return leases reported now */
+    int checkLeaks(long now) {
+        int reported = 0;
+        for (PeerSlot s : e.slots.values()) {
+            synchronized (s) {
+                for (PooledConn c : s.conns) {
+                    Lease l = c.lease;
+                    if (l == null || l.leakReported || l.site == null) {
+                        continue;
+                    }
+                    long held = now - l.acquiredNanos;
+                    if (held >= e.leakThresholdNanos) {
+                        l.leakReported = true;
+                        reported++;
+                        e.leaks.increment();
+                        e.events.publish(new ConnectionEvent.ConnectionLeakSuspected(s.peerId, c.id,
+                                Duration.ofNanos(held), callerFrames(l.site)));
+                    }
+                }
+            }
+        }
+        return reported;
+    }
+
+    /** The acquire stack without the pool's own frames, so it starts at the caller. */
+    private static List<StackTraceElement> callerFrames(Throwable site) {
+        StackTraceElement[] frames = site.getStackTrace();
+        int from = 0;
+        while (from < frames.length && isPoolFrame(frames[from].getClassName())) {
+            from++;
+        }
+        return Arrays.asList(frames).subList(from == frames.length ? 0 : from, frames.length);
+    }
+
+    private static boolean isPoolFrame(String className) {
+        return className.startsWith("io.guardian.pool.internal.pool.")
+                || className.equals("io.guardian.pool.OptimizedConnectionPool");
+    }
+
+    /** Forgets peers with nothing open, nothing waiting, and no recent use or failure. */
+    private void retire(long now) {
+        for (PeerSlot s : e.slots.values()) {
+            synchronized (s) {
+                if (s.conns.isEmpty() && s.reserved == 0 && s.dialing == 0 && s.waiters.isEmpty()
+                        && now - s.lastUsedNanos > retentionNanos && s.breaker.retirable(now, retentionNanos)) {
+                    s.retired = true;
+                    e.slots.remove(s.peerId, s);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package io.guardian.pool.internal.pool;
+
+import io.guardian.pool.ConnectionClosedException;
+import io.guardian.pool.PeerConnection;
+import io.guardian.pool.peer.Multiaddr;
+import io.guardian.pool.peer.PeerId;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+
+/**
+ * One lease of a pooled connection: a new small object per acquire, so that closing is
+ * idempotent and a stale lease (closed, its connection since leased to someone else) can never
+ * touch the connection again. Not API.
+ */
+final class Lease implements PeerConnection {
+
+    private static final AtomicIntegerFieldUpdater<Lease> CLOSED =
+            AtomicIntegerFieldUpdater.newUpdater(Lease.class, "closed");
+
+    final PooledConn conn;
+    final long acquiredNanos;
+    final long startBytes;
+    /** Where it was acquired; {@code null} unless leak detection is on. */
+    final Throwable site;
+    private final PoolEngine engine;
+    private volatile int closed;
+    /** Health pass only: the leak event for this lease was raised. */
+    boolean leakReported;
+
+    Lease(PoolEngine engine, PooledConn conn, long acquiredNanos, Throwable site) {
+        this.engine = engine;
+        this.conn = conn;
+        this.acquiredNanos = acquiredNanos;
+        this.startBytes = conn.bytesMoved();
+        this.site = site;
+    }
+
+    @Override
+    public String id() {
+        return conn.id;
+    }
+
+    @Override
+    public PeerId peerId() {
+        return conn.slot.peerId;
+    }
+
+    @Override
+    public Multiaddr address() {
+        return conn.address;
+    }
+
+    boolean isClosed() {
+        return closed != 0;
+    }
+
+    private void ensureOpen(String what) {
+        if (closed != 0) {
+            throw new IllegalStateException("cannot " + what + " on connection " + conn.id + " to peer "
+                    + conn.slot.peerId + ": this lease was already closed; acquire a new one");
+        }
+    }
+
+    @Override
+    public void send(byte[] message) {
+        ensureOpen("send");
+        if (message == null) {
+            throw new IllegalArgumentException("message must not be null");
+        }
+        conn.operations++;
+        try {
+            conn.transport.send(message);
+        } catch (ConnectionClosedException e) {
+            conn.failed = true;
+            throw e;
+        }
+    }
+
+    @Override
+    public byte[] receive(Duration timeout) {
+        ensureOpen("receive");
+        requirePositive(timeout);
+        try {
+            return conn.transport.receive(timeout);
+        } catch (ConnectionClosedException e) {
+            conn.failed = true;
+            throw e;
+        }
+    }
+
+    @Override
+    public byte[] request(byte[] message, Duration timeout) {
+        ensureOpen("request");
+        requirePositive(timeout);
+        long start = engine.clock.nanoTime();
+        send(message);
+        byte[] reply = receive(timeout);
+        engine.recordLatency(conn, engine.clock.nanoTime() - start);
+        return reply;
+    }
+
+    private static void requirePositive(Duration timeout) {
+        if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout must be a positive duration, was " + timeout);
+        }
+    }
+
+    @Override
+    public void markFailed(Throwable cause) {
+        if (CLOSED.compareAndSet(this, 0, 1)) {
+            engine.release(this, cause == null ? new IllegalStateException("marked failed without a cause") : cause);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (CLOSED.compareAndSet(this, 0, 1)) {
+            engine.release(this, null);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "PeerConnection[" + conn.id + (closed != 0 ? ", closed]" : "]");
+    }
+}

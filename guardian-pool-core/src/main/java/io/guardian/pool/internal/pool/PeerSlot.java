@@ -1,0 +1,133 @@
+package io.guardian.pool.internal.pool;
+
+import io.guardian.pool.health.PeerHealthMetrics;
+import io.guardian.pool.peer.Multiaddr;
+import io.guardian.pool.peer.PeerId;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+
+/**
+ * Everything the pool keeps for one peer. Not API. Guarded by its own monitor
+ * ({@code synchronized (slot)}); lock order: slot, then the engine's global-waiter lock. No
+ * thread ever holds two slot locks.
+ *
+ * <p>Invariant (under the lock): {@code open == conns.size() + reserved} and
+ * {@code open <= max-connections-per-peer}; {@code reserved} counts room held by acquisitions
+ * that are dialing or waiting for room under the global limit.
+ */
+final class PeerSlot {
+
+    final PeerId peerId;
+    final CircuitBreaker breaker;
+    final LatencyTracker latency = new LatencyTracker();
+
+    /** Idle connections, oldest release first: LIFO pops the end, reclaim takes index 0. */
+    PooledConn[] idle = new PooledConn[4];
+    int idleCount;
+    final ArrayList<PooledConn> conns = new ArrayList<>(4);
+    final ArrayDeque<Acquisition> waiters = new ArrayDeque<>();
+    int open;
+    int reserved;
+    int dialing;
+    int leased;
+    boolean retired;
+
+    Multiaddr lastAddress;
+    /** The last address instance that passed validation; a racy cache, so worst case re-validates. */
+    Multiaddr validatedAddress;
+
+    /** Start of the current run of connections, or -1 while it has none. */
+    long uptimeStartNanos = -1;
+    long lastUsedNanos;
+    long leaseBytes;
+    long leaseNanos;
+    long closedOperations;
+
+    // health pass only
+    long lossBits;
+    int lossSamples;
+    volatile boolean degraded;
+    volatile PeerHealthMetrics metrics;
+
+    PeerSlot(PeerId peerId, CircuitBreaker breaker) {
+        this.peerId = peerId;
+        this.breaker = breaker;
+    }
+
+    void pushIdle(PooledConn c) {
+        if (idleCount == idle.length) {
+            idle = Arrays.copyOf(idle, idleCount * 2);
+        }
+        idle[idleCount++] = c;
+    }
+
+    /**
+     * Takes the idle connection to lease next: the most recently released one, or with load
+     * balancing the one with the lowest round-trip average (ties go to the most recent).
+     */
+    PooledConn takeIdle(boolean lowestRtt) {
+        int pick = idleCount - 1;
+        if (lowestRtt && idleCount > 1) {
+            double best = idle[pick].latency.ewmaMillis();
+            for (int i = idleCount - 2; i >= 0; i--) {
+                double l = idle[i].latency.ewmaMillis();
+                if (l < best) {
+                    best = l;
+                    pick = i;
+                }
+            }
+        }
+        return removeIdleAt(pick);
+    }
+
+    void removeIdle(PooledConn c) {
+        for (int i = 0; i < idleCount; i++) {
+            if (idle[i] == c) {
+                removeIdleAt(i);
+                return;
+            }
+        }
+    }
+
+    private PooledConn removeIdleAt(int i) {
+        PooledConn c = idle[i];
+        int tail = idleCount - i - 1;
+        if (tail > 0) {
+            System.arraycopy(idle, i + 1, idle, i, tail);
+        }
+        idle[--idleCount] = null;
+        return c;
+    }
+
+    /** Records one PING outcome in the window of the last 64. */
+    void recordPing(boolean lost) {
+        lossBits = (lossBits << 1) | (lost ? 1L : 0L);
+        if (lossSamples < Long.SIZE) {
+            lossSamples++;
+        }
+    }
+
+    /** @return the share of PINGs lost among the last 64, 0 before any */
+    double lossRate() {
+        if (lossSamples == 0) {
+            return 0.0;
+        }
+        long mask = lossSamples == Long.SIZE ? -1L : (1L << lossSamples) - 1;
+        return Long.bitCount(lossBits & mask) / (double) lossSamples;
+    }
+
+    /** @return operations on the peer's connections since its uptime began (slot lock) */
+    long operations() {
+        long ops = closedOperations;
+        for (PooledConn c : conns) {
+            ops += c.operations;
+        }
+        return ops;
+    }
+
+    @Override
+    public String toString() {
+        return "PeerSlot[" + peerId + "]";
+    }
+}

@@ -1,0 +1,1569 @@
+package io.guardian.pool.internal.pool;
+
+import io.guardian.pool.CircuitBreakerOpenException;
+import io.guardian.pool.ConnectionFailedException;
+import io.guardian.pool.ConnectionTimeoutException;
+import io.guardian.pool.GuardianPoolException;
+import io.guardian.pool.HandshakeException;
+import io.guardian.pool.HealthReport;
+import io.guardian.pool.PeerAddress;
+import io.guardian.pool.PeerConnection;
+import io.guardian.pool.PeerSnapshot;
+import io.guardian.pool.PoolClosedException;
+import io.guardian.pool.PoolConfig;
+import io.guardian.pool.PoolExhaustedException;
+import io.guardian.pool.PoolStats;
+import io.guardian.pool.breaker.CircuitState;
+import io.guardian.pool.event.ConnectionEvent;
+import io.guardian.pool.event.ConnectionEventListener;
+import io.guardian.pool.event.EventSubscription;
+import io.guardian.pool.internal.transport.Connector;
+import io.guardian.pool.internal.transport.FramedConnection;
+import io.guardian.pool.peer.Multiaddr;
+import io.guardian.pool.peer.PeerId;
+import io.guardian.pool.peer.PeerIdentity;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.DoubleSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pool's engine behind {@link io.guardian.pool.OptimizedConnectionPool}. Not API: its
+ * methods and constructor may change at any time.
+ *
+ * <h2>Structure</h2>
+ * One {@link PeerSlot} per peer in a {@link ConcurrentHashMap}, found with a plain {@code get}
+ * on the fast path (no map write per acquire). Each slot has its own lock guarding its idle
+ * stack, its counts, its waiters and its breaker. Across peers there is one atomic count of
+ * global permits ({@link #totalOpen}: connections plus dials in progress) and, only while someone
+ * waits at the global limit, a FIFO queue under {@link #globalLock}.
+ *
+ * <h2>Lock order</h2>
+ * A slot lock, then {@code globalLock}. Never two slot locks at once (the reclaim scan takes them
+ * one after another). No user code (listeners, future continuations) and no I/O runs under a
+ * lock: events are only queued, futures are completed after unlocking, sockets closed after.
+ *
+ * <h2>Fast path</h2>
+ * Acquire: map get, slot lock, pop an idle connection that passes the reuse check, allocate the
+ * lease, unlock. Release: CAS the lease closed, slot lock, push back to idle, unlock. One
+ * allocation (the lease) per pair; a stack trace is captured only with leak detection on.
+ */
+public final class PoolEngine implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PoolEngine.class);
+
+    /** Why a connection is being closed, for counting and for the Disconnected reason. */
+    enum CloseKind {
+        /** Closed by the pool while healthy: idle, expired, reclaimed, evicted on request. */
+        EVICTED,
+        /** Found dead by the pool: closed socket, lost PONGs. */
+        DEAD,
+        /** Failed under its holder: I/O or protocol error, {@code markFailed}. */
+        FAILED,
+        /** Pool shutdown. */
+        SHUTDOWN
+    }
+
+    final PoolConfig config;
+    final PeerId localPeer;
+    final Connector connector;
+    final PoolClock clock;
+    final PoolScheduler scheduler;
+    final DoubleSupplier random;
+    final EventDispatcher events;
+    final HealthMonitor monitor;
+
+    final ConcurrentHashMap<PeerId, PeerSlot> slots = new ConcurrentHashMap<>();
+    final ConcurrentHashMap<String, PooledConn> connsById = new ConcurrentHashMap<>();
+    private final Set<Acquisition> inflight = ConcurrentHashMap.newKeySet();
+
+    /** Global permits held: established connections plus acquisitions dialing. */
+    final AtomicInteger totalOpen = new AtomicInteger();
+    private final Object globalLock = new Object();
+    private final ArrayDeque<Acquisition> globalWaiters = new ArrayDeque<>();
+    private final AtomicInteger globalWaiterCount = new AtomicInteger();
+    private final AtomicLong connectionSequence = new AtomicLong();
+
+    final LongAdder created = new LongAdder();
+    final LongAdder reused = new LongAdder();
+    final LongAdder failed = new LongAdder();
+    final LongAdder timeouts = new LongAdder();
+    final LongAdder connectNanos = new LongAdder();
+    final LongAdder rejected = new LongAdder();
+    final LongAdder evictions = new LongAdder();
+    final LongAdder leaks = new LongAdder();
+    private final LongAdder latencySumNanos = new LongAdder();
+    private final LongAdder latencySamples = new LongAdder();
+
+    final int perPeerLimit;
+    final int maxTotal;
+    final boolean loadBalancing;
+    final long idleTimeoutNanos;
+    final long maxLifetimeNanos;
+    final long leakThresholdNanos;
+    private final long acquireTimeoutNanos;
+
+    private volatile boolean closed;
+
+    private PoolEngine(Builder b) {
+        this.config = b.config;
+        this.localPeer = b.localPeer;
+        this.connector = b.connector;
+        this.clock = b.clock;
+        this.scheduler = b.scheduler != null ? b.scheduler : new HousekeeperScheduler();
+        this.random = b.random != null ? b.random : () -> ThreadLocalRandom.current().nextDouble();
+        this.events = new EventDispatcher(config.eventBufferSize());
+        this.perPeerLimit = Math.min(config.maxConnectionsPerPeer(), config.maxTotalConnections());
+        this.maxTotal = config.maxTotalConnections();
+        this.loadBalancing = config.enableIntelligentLoadBalancing();
+        this.idleTimeoutNanos = config.idleTimeout().toNanos();
+        this.maxLifetimeNanos = config.maxLifetime().toNanos();
+        this.leakThresholdNanos = config.leakDetectionThreshold().toNanos();
+        this.acquireTimeoutNanos = config.acquireTimeout().toNanos();
+        this.monitor = new HealthMonitor(this);
+    }
+
+    /**
+     * The production wiring: the Netty dialer authenticating as {@code local}, the system clock,
+     * the housekeeper thread.
+     *
+     * @param config the settings
+     * @param local this node's identity
+     * @return a new engine that owns its dialer
+     */
+    public static PoolEngine create(PoolConfig config, PeerIdentity local) {
+        return builder(config)
+                .localPeer(local.peerId())
+                .connector(DefaultConnector.create(local, config.protocol()))
+                .build();
+    }
+
+    /**
+     * A builder for tests and wiring that inject parts.
+     *
+     * @param config the settings
+     * @return a builder with the system clock and the default scheduler
+     */
+    public static Builder builder(PoolConfig config) {
+        return new Builder(config);
+    }
+
+    // ---------------------------------------------------------------- acquire
+
+    /**
+     * Leases a connection, blocking until one is available or the acquire fails.
+     *
+     * @param peer the peer
+     * @param address where to dial it
+     * @return the lease
+     */
+    public PeerConnection acquire(PeerId peer, Multiaddr address) {
+        Object started = begin(peer, address);
+        if (started instanceof Lease) {
+            return (Lease) started;
+        }
+        return await((Acquisition) started);
+    }
+
+    /**
+     * Leases a connection without blocking.
+     *
+     * @param peer the peer
+     * @param address where to dial it
+     * @return the future lease
+     */
+    public CompletableFuture<PeerConnection> acquireAsync(PeerId peer, Multiaddr address) {
+        Object started;
+        try {
+            started = begin(peer, address);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        if (started instanceof Lease) {
+            return CompletableFuture.completedFuture((Lease) started);
+        }
+        Acquisition a = (Acquisition) started;
+        a.future.whenComplete((lease, error) -> {
+            if (error instanceof CancellationException) {
+                cancel(a);
+            }
+        });
+        return a.future;
+    }
+
+    /**
+     * Starts an acquire: returns a {@link Lease} when an idle connection was taken, or the
+     * {@link Acquisition} now dialing or waiting.
+     */
+    private Object begin(PeerId peer, Multiaddr address) {
+        if (peer == null) {
+            throw new IllegalArgumentException("peerId must not be null");
+        }
+        if (address == null) {
+            throw new IllegalArgumentException("address must not be null (the multiaddr to dial peer " + peer + " at)");
+        }
+        Throwable site = leakThresholdNanos > 0 ? new Throwable("connection acquired here") : null;
+        while (true) {
+            if (closed) {
+                throw new PoolClosedException("the pool is closed; cannot acquire a connection to peer " + peer);
+            }
+            PeerSlot slot = slotFor(peer);
+            if (slot.validatedAddress != address) {
+                validateAddress(peer, address);
+                slot.validatedAddress = address;
+            }
+            long now = clock.nanoTime();
+            List<PooledConn> stale = null;
+            Acquisition next = null;
+            Acquisition acq = null;
+            Lease lease = null;
+            RuntimeException reject = null;
+            synchronized (slot) {
+                if (slot.retired) {
+                    continue;
+                }
+                boolean probe = false;
+                if (slot.breaker.state != CircuitState.CLOSED) {
+                    CircuitBreaker.Admission admission = slot.breaker.tryAcquire(now);
+                    if (admission == CircuitBreaker.Admission.REJECT) {
+                        rejected.increment();
+                        throw slot.breaker.rejection(now);
+                    }
+                    probe = admission == CircuitBreaker.Admission.PROBE;
+                }
+                while (slot.idleCount > 0) {
+                    PooledConn c = slot.takeIdle(loadBalancing);
+                    String why = staleReason(c, now);
+                    if (why == null) {
+                        lease = leaseLocked(slot, c, now, site, true);
+                        if (probe) {
+                            slot.breaker.onSuccess(true, now);
+                        }
+                        break;
+                    }
+                    c.state = PooledConn.IDLE;
+                    slot.pushIdle(c); // detachLocked removes it again with the rest of its bookkeeping
+                    detachLocked(slot, c, why);
+                    if (stale == null) {
+                        stale = new ArrayList<>(2);
+                    }
+                    stale.add(c);
+                }
+                if (lease == null) {
+                    slot.lastAddress = address;
+                    acq = new Acquisition(slot, address, site, probe, now);
+                    if (stale != null) {
+                        next = passRoomLocked(slot);
+                    }
+                }
+                if (lease != null) {
+                    acq = null;
+                } else if (slot.open < perPeerLimit) {
+                    slot.open++;
+                    slot.reserved++;
+                    acq.reserved = true;
+                } else if (acquireTimeoutNanos == 0) {
+                    if (probe) {
+                        slot.breaker.releaseProbe();
+                    }
+                    reject = exhaustedPerPeer(slot);
+                } else {
+                    acq.state.set(Acquisition.WAITING_PEER);
+                    slot.waiters.addLast(acq);
+                }
+            }
+            if (stale != null) {
+                for (PooledConn c : stale) {
+                    finishClose(c, c.closeReason, c.closedAsFailure ? CloseKind.DEAD : CloseKind.EVICTED);
+                }
+            }
+            if (next != null) {
+                proceedGlobal(next);
+            }
+            if (reject != null) {
+                throw reject;
+            }
+            if (lease != null) {
+                reused.increment();
+                return lease;
+            }
+            if (acq.reserved) {
+                proceedGlobal(acq);
+            } else if (acq.state.get() == Acquisition.WAITING_PEER) {
+                armDeadline(acq);
+            }
+            return acq;
+        }
+    }
+
+    private PeerSlot slotFor(PeerId peer) {
+        PeerSlot s = slots.get(peer);
+        if (s == null) {
+            s = slots.computeIfAbsent(peer, this::newSlot);
+        }
+        return s;
+    }
+
+    private PeerSlot newSlot(PeerId peer) {
+        CircuitBreaker breaker = new CircuitBreaker(peer, config.effectiveFailureThreshold(),
+                config.circuitBreakerOpenTimeout().toNanos(), config.circuitBreakerMaxOpenTimeout().toNanos(),
+                config.backoffMultiplier(), random, events::publish);
+        PeerSlot slot = new PeerSlot(peer, breaker);
+        slot.lastUsedNanos = clock.nanoTime();
+        return slot;
+    }
+
+    private static void validateAddress(PeerId peer, Multiaddr address) {
+        if (!address.isTcpDialable()) {
+            throw new IllegalArgumentException("address " + address + " of peer " + peer + " is not dialable: the pool "
+                    + "needs /ip4|ip6|dns|dns4|dns6/<host>/tcp/<port other than 0>, optionally ending in /p2p/<peer-id>");
+        }
+        Optional<PeerId> named = address.peerId();
+        if (named.isPresent() && !named.get().equals(peer)) {
+            throw new IllegalArgumentException("address " + address + " names peer " + named.get()
+                    + " but the connection was requested for peer " + peer + "; pass the matching PeerId or drop the"
+                    + " /p2p/ suffix");
+        }
+    }
+
+    /** @return why the idle connection may not be reused, or {@code null} if it may */
+    private String staleReason(PooledConn c, long now) {
+        if (c.failed) {
+            c.closedAsFailure = true;
+            c.closeReason = "failed earlier";
+            return c.closeReason;
+        }
+        if (!c.transport.isOpen()) {
+            c.closedAsFailure = true;
+            String reason = c.transport.closeReason();
+            c.closeReason = "socket closed" + (reason != null ? " (" + reason + ")" : "");
+            return c.closeReason;
+        }
+        long idleFor = now - c.lastUsedNanos;
+        if (idleFor >= idleTimeoutNanos) {
+            c.closeReason = "idle for " + idleFor / 1_000_000L + " ms (idle-timeout " + config.idleTimeout() + ")";
+            return c.closeReason;
+        }
+        if (maxLifetimeNanos > 0 && now - c.createdNanos >= maxLifetimeNanos) {
+            c.closeReason = "open for " + (now - c.createdNanos) / 1_000_000L + " ms (max-lifetime "
+                    + config.maxLifetime() + ")";
+            return c.closeReason;
+        }
+        return null;
+    }
+
+    private Lease leaseLocked(PeerSlot slot, PooledConn c, long now, Throwable site, boolean reuse) {
+        c.state = PooledConn.LEASED;
+        if (reuse) {
+            c.reuseCount++;
+        }
+        c.lastUsedNanos = now;
+        slot.lastUsedNanos = now;
+        slot.leased++;
+        Lease lease = new Lease(this, c, now, site);
+        c.lease = lease;
+        return lease;
+    }
+
+    /**
+     * Removes a connection from its slot's bookkeeping; the caller then calls
+     * {@link #finishClose} outside the lock. Frees room under the peer limit, which the caller
+     * passes on with {@link #passRoomLocked}.
+     */
+    private void detachLocked(PeerSlot slot, PooledConn c, String reason) {
+        if (c.state == PooledConn.IDLE) {
+            slot.removeIdle(c);
+        } else if (c.state == PooledConn.LEASED) {
+            slot.leased--;
+            c.lease = null;
+        } else {
+            return;
+        }
+        if (c.closeReason == null) {
+            c.closeReason = reason;
+        }
+        c.state = PooledConn.CLOSED;
+        slot.conns.remove(c);
+        slot.open--;
+        slot.closedOperations += c.operations;
+        if (slot.conns.isEmpty()) {
+            slot.uptimeStartNanos = -1;
+            slot.leaseBytes = 0;
+            slot.leaseNanos = 0;
+            slot.closedOperations = 0;
+        }
+    }
+
+    /**
+     * Gives freed room under the peer limit to the first live waiter of the peer, which then
+     * needs a global permit ({@link #proceedGlobal}, called by the caller outside the lock).
+     */
+    private Acquisition passRoomLocked(PeerSlot slot) {
+        if (slot.open >= perPeerLimit) {
+            return null;
+        }
+        Acquisition w = pollWaiterLocked(slot);
+        if (w != null) {
+            slot.open++;
+            slot.reserved++;
+            w.reserved = true;
+        }
+        return w;
+    }
+
+    private static Acquisition pollWaiterLocked(PeerSlot slot) {
+        Acquisition w;
+        while ((w = slot.waiters.pollFirst()) != null) {
+            if (w.state.compareAndSet(Acquisition.WAITING_PEER, Acquisition.ACTIVE)) {
+                return w;
+            }
+        }
+        return null;
+    }
+
+    /** The acquisition holds room under its peer limit; it now needs a global permit to dial. */
+    private void proceedGlobal(Acquisition a) {
+        if (closed) {
+            abort(a, closedWhileWaiting(a));
+            return;
+        }
+        if (globalWaiterCount.get() == 0 && tryReservePermit()) {
+            a.permit = true;
+            startDial(a);
+            return;
+        }
+        List<Acquisition> granted;
+        synchronized (globalLock) {
+            a.state.set(Acquisition.WAITING_GLOBAL);
+            globalWaiters.addLast(a);
+            globalWaiterCount.incrementAndGet();
+            // Enqueue first, then try: a permit released in between is then never missed.
+            granted = drainGlobalLocked();
+        }
+        startAll(granted);
+        if (a.state.get() == Acquisition.WAITING_GLOBAL) {
+            reclaimIdle(a.slot);
+        }
+        if (a.state.get() == Acquisition.WAITING_GLOBAL) {
+            if (acquireTimeoutNanos == 0) {
+                onDeadline(a);
+            } else {
+                armDeadline(a);
+            }
+        }
+    }
+
+    private List<Acquisition> drainGlobalLocked() {
+        List<Acquisition> granted = null;
+        Acquisition head;
+        while ((head = globalWaiters.peekFirst()) != null) {
+            if (head.state.get() != Acquisition.WAITING_GLOBAL) {
+                globalWaiters.pollFirst();
+                globalWaiterCount.decrementAndGet();
+                continue;
+            }
+            if (!tryReservePermit()) {
+                break;
+            }
+            globalWaiters.pollFirst();
+            globalWaiterCount.decrementAndGet();
+            if (head.state.compareAndSet(Acquisition.WAITING_GLOBAL, Acquisition.ACTIVE)) {
+                head.permit = true;
+                if (granted == null) {
+                    granted = new ArrayList<>(1);
+                }
+                granted.add(head);
+            } else {
+                totalOpen.decrementAndGet();
+            }
+        }
+        return granted;
+    }
+
+    private void startAll(List<Acquisition> granted) {
+        if (granted != null) {
+            for (Acquisition g : granted) {
+                startDial(g);
+            }
+        }
+    }
+
+    private boolean tryReservePermit() {
+        while (true) {
+            int n = totalOpen.get();
+            if (n >= maxTotal) {
+                return false;
+            }
+            if (totalOpen.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Gives one global permit back, handing it to the first global waiter if there is one. */
+    private void releasePermit() {
+        totalOpen.decrementAndGet();
+        if (globalWaiterCount.get() > 0) {
+            List<Acquisition> granted;
+            synchronized (globalLock) {
+                granted = drainGlobalLocked();
+            }
+            startAll(granted);
+        }
+    }
+
+    /**
+     * Closes the least recently used idle connection of a peer other than {@code exclude}, to
+     * make room at the global limit. Scans every slot: this runs only when someone waits at the
+     * global limit.
+     *
+     * @return whether a connection was closed
+     */
+    private boolean reclaimIdle(PeerSlot exclude) {
+        for (int tries = 0; tries < 3; tries++) {
+            PeerSlot best = null;
+            long bestUsed = Long.MAX_VALUE;
+            for (PeerSlot s : slots.values()) {
+                if (s == exclude) {
+                    continue;
+                }
+                synchronized (s) {
+                    if (s.idleCount > 0 && (best == null || s.idle[0].lastUsedNanos - bestUsed < 0)) {
+                        best = s;
+                        bestUsed = s.idle[0].lastUsedNanos;
+                    }
+                }
+            }
+            if (best == null) {
+                return false;
+            }
+            PooledConn victim = null;
+            Acquisition next = null;
+            synchronized (best) {
+                if (best.idleCount > 0) {
+                    victim = best.idle[0];
+                    detachLocked(best, victim, "closed to make room for another peer at max-total-connections ("
+                            + maxTotal + ")");
+                    next = passRoomLocked(best);
+                }
+            }
+            if (victim != null) {
+                finishClose(victim, victim.closeReason, CloseKind.EVICTED);
+                if (next != null) {
+                    proceedGlobal(next);
+                }
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void armDeadline(Acquisition a) {
+        if (!a.markTimerArmed()) {
+            return;
+        }
+        long delay = Math.max(0L, a.startedNanos + acquireTimeoutNanos - clock.nanoTime());
+        a.timer = scheduler.schedule(() -> onDeadline(a), delay);
+    }
+
+    /** The acquire timeout passed: fail the acquisition if it is still waiting. */
+    private void onDeadline(Acquisition a) {
+        int s = a.state.get();
+        if (s == Acquisition.WAITING_PEER && a.state.compareAndSet(s, Acquisition.DONE)) {
+            synchronized (a.slot) {
+                a.slot.waiters.remove(a);
+                if (a.probe) {
+                    a.slot.breaker.releaseProbe();
+                    a.probe = false;
+                }
+            }
+            a.future.completeExceptionally(exhaustedPerPeer(a.slot));
+        } else if (s == Acquisition.WAITING_GLOBAL && a.state.compareAndSet(s, Acquisition.DONE)) {
+            removeGlobalWaiter(a);
+            releaseResources(a);
+            a.future.completeExceptionally(new PoolExhaustedException("no connection to peer " + a.slot.peerId
+                    + " became free within acquire-timeout (" + config.acquireTimeout() + "): the pool's limit "
+                    + "max-total-connections (" + maxTotal + ") is reached and every connection is in use; release "
+                    + "connections sooner, or raise max-total-connections or acquire-timeout"));
+        }
+    }
+
+    private void removeGlobalWaiter(Acquisition a) {
+        synchronized (globalLock) {
+            if (globalWaiters.remove(a)) {
+                globalWaiterCount.decrementAndGet();
+            }
+        }
+    }
+
+    private PoolExhaustedException exhaustedPerPeer(PeerSlot slot) {
+        return new PoolExhaustedException("no connection to peer " + slot.peerId + " became free within "
+                + "acquire-timeout (" + config.acquireTimeout() + "): the peer's limit max-connections-per-peer ("
+                + perPeerLimit + ") is reached; release connections sooner, or raise max-connections-per-peer or "
+                + "acquire-timeout");
+    }
+
+    // ---------------------------------------------------------------- dial
+
+    private void startDial(Acquisition a) {
+        synchronized (a.slot) {
+            a.slot.dialing++;
+            a.dialing = true;
+        }
+        PoolScheduler.Cancellable t = a.timer;
+        if (t != null) {
+            t.cancel();
+        }
+        inflight.add(a);
+        if (closed) {
+            abort(a, closedWhileWaiting(a));
+            return;
+        }
+        attempt(a);
+    }
+
+    private void attempt(Acquisition a) {
+        if (closed) {
+            abort(a, closedWhileWaiting(a));
+            return;
+        }
+        PeerSlot slot = a.slot;
+        if (a.attempt > 0) {
+            // A retry never goes through an open breaker; a half-open one lends it the probe.
+            boolean allowed;
+            synchronized (slot) {
+                CircuitBreaker.Admission admission = slot.breaker.tryAcquire(clock.nanoTime());
+                allowed = admission != CircuitBreaker.Admission.REJECT;
+                a.probe = admission == CircuitBreaker.Admission.PROBE;
+            }
+            if (!allowed) {
+                abort(a, a.lastError);
+                return;
+            }
+        }
+        a.attemptStartNanos = clock.nanoTime();
+        CompletableFuture<FramedConnection> f;
+        try {
+            f = connector.connect(slot.peerId, a.address, config.connectionTimeout());
+        } catch (RuntimeException e) {
+            f = CompletableFuture.failedFuture(e);
+        }
+        a.connect = f;
+        f.whenComplete((fc, error) -> onAttemptDone(a, fc, error));
+    }
+
+    private void onAttemptDone(Acquisition a, FramedConnection fc, Throwable error) {
+        long now = clock.nanoTime();
+        PeerSlot slot = a.slot;
+        if (error == null) {
+            long rtt = fc.handshakeRttNanos();
+            PooledConn c = new PooledConn(newConnectionId(slot.peerId), slot, fc, a.address, now);
+            Lease lease = null;
+            synchronized (slot) {
+                if (!closed && a.state.get() == Acquisition.ACTIVE) {
+                    slot.dialing--;
+                    slot.reserved--;
+                    a.dialing = false;
+                    a.reserved = false;
+                    a.permit = false; // now held by the connection
+                    if (slot.conns.isEmpty()) {
+                        slot.uptimeStartNanos = now;
+                    }
+                    slot.conns.add(c);
+                    connsById.put(c.id, c);
+                    lease = leaseLocked(slot, c, now, a.site, false);
+                    slot.breaker.onSuccess(a.probe, now);
+                    a.probe = false;
+                    events.publish(new ConnectionEvent.Connected(slot.peerId, rtt / 1_000_000.0));
+                }
+            }
+            if (lease == null) {
+                fc.close("pool closed");
+                abort(a, closedWhileWaiting(a));
+                return;
+            }
+            created.increment();
+            connectNanos.add(now - a.attemptStartNanos);
+            recordLatency(c, rtt, now);
+            fc.closeFuture().whenComplete((v, e) -> onTransportClosed(c));
+            inflight.remove(a);
+            complete(a, lease);
+            return;
+        }
+        Throwable cause = unwrap(error);
+        boolean cancelled = cause instanceof CancellationException;
+        if (!cancelled) {
+            if (isTimeout(cause)) {
+                timeouts.increment();
+            } else {
+                failed.increment();
+            }
+            synchronized (slot) {
+                slot.breaker.onFailure(a.probe, now);
+                a.probe = false;
+            }
+        }
+        a.lastError = typed(cause, slot.peerId, a.address);
+        if (closed || cancelled) {
+            abort(a, closed ? closedWhileWaiting(a) : a.lastError);
+            return;
+        }
+        if (retryable(cause) && a.attempt < config.maxRetryAttempts()) {
+            a.attempt++;
+            long delay = backoffNanos(a.attempt);
+            LOG.debug("Dial {} to peer {} at {} failed ({}); retry {} of {} in {} ms", a.attempt, slot.peerId,
+                    a.address, cause.toString(), a.attempt, config.maxRetryAttempts(), delay / 1_000_000L);
+            a.retry = scheduler.schedule(() -> attempt(a), delay);
+            return;
+        }
+        abort(a, a.lastError);
+    }
+
+    /**
+     * The wait before retry {@code n} (1-based): {@code initial × multiplier^(n-1)}, capped at
+     * {@code max-retry-backoff}, with equal jitter (half fixed, half random), so that callers who
+     * failed together spread out but none retries almost at once.
+     */
+    long backoffNanos(int n) {
+        double base = config.initialRetryBackoff().toNanos() * Math.pow(config.backoffMultiplier(), n - 1);
+        double capped = Math.min(base, config.maxRetryBackoff().toNanos());
+        return (long) (capped / 2 + random.getAsDouble() * capped / 2);
+    }
+
+    private static boolean retryable(Throwable cause) {
+        return cause instanceof GuardianPoolException && ((GuardianPoolException) cause).retryable();
+    }
+
+    private static boolean isTimeout(Throwable cause) {
+        return cause instanceof ConnectionTimeoutException
+                || (cause instanceof HandshakeException
+                        && ((HandshakeException) cause).reason() == HandshakeException.Reason.TIMEOUT);
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    private static RuntimeException typed(Throwable cause, PeerId peer, Multiaddr address) {
+        if (cause instanceof RuntimeException) {
+            return (RuntimeException) cause;
+        }
+        return new ConnectionFailedException("dialing peer " + peer + " at " + address + " failed: " + cause, cause);
+    }
+
+    private String newConnectionId(PeerId peer) {
+        return "conn_" + peer.toBase58() + "_" + Long.toHexString(connectionSequence.incrementAndGet());
+    }
+
+    private void complete(Acquisition a, Lease lease) {
+        a.cancelTimers();
+        if (!a.state.compareAndSet(Acquisition.ACTIVE, Acquisition.DONE) || !a.future.complete(lease)) {
+            // The caller gave up (cancelled or interrupted) meanwhile: the connection goes back.
+            lease.close();
+        }
+    }
+
+    /** Fails an active acquisition and gives back what it holds. Only the first call acts. */
+    private void abort(Acquisition a, Throwable error) {
+        if (!a.state.compareAndSet(Acquisition.ACTIVE, Acquisition.DONE)) {
+            return;
+        }
+        a.cancelTimers();
+        inflight.remove(a);
+        releaseResources(a);
+        a.future.completeExceptionally(error);
+    }
+
+    private void releaseResources(Acquisition a) {
+        Acquisition next = null;
+        PeerSlot slot = a.slot;
+        synchronized (slot) {
+            if (a.dialing) {
+                slot.dialing--;
+                a.dialing = false;
+            }
+            if (a.reserved) {
+                slot.open--;
+                slot.reserved--;
+                a.reserved = false;
+                next = passRoomLocked(slot);
+            }
+            if (a.probe) {
+                slot.breaker.releaseProbe();
+                a.probe = false;
+            }
+        }
+        if (a.permit) {
+            a.permit = false;
+            releasePermit();
+        }
+        if (next != null) {
+            proceedGlobal(next);
+        }
+    }
+
+    private PeerConnection await(Acquisition a) {
+        try {
+            return a.future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            a.future.cancel(false);
+            cancel(a);
+            throw new GuardianPoolException("interrupted while waiting for a connection to peer " + a.slot.peerId, e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof GuardianPoolException) {
+                GuardianPoolException g = (GuardianPoolException) cause;
+                g.addSuppressed(new Throwable("awaited by " + Thread.currentThread().getName()));
+                throw g;
+            }
+            if (cause instanceof RuntimeException) {
+                throw (RuntimeException) cause;
+            }
+            throw new ConnectionFailedException("acquiring a connection to peer " + a.slot.peerId + " failed", cause);
+        }
+    }
+
+    /** The caller gave up: leave the queue if still in one; a dial under way finishes and is pooled. */
+    private void cancel(Acquisition a) {
+        int s = a.state.get();
+        if (s == Acquisition.WAITING_PEER && a.state.compareAndSet(s, Acquisition.DONE)) {
+            a.cancelTimers();
+            synchronized (a.slot) {
+                a.slot.waiters.remove(a);
+                if (a.probe) {
+                    a.slot.breaker.releaseProbe();
+                    a.probe = false;
+                }
+            }
+        } else if (s == Acquisition.WAITING_GLOBAL && a.state.compareAndSet(s, Acquisition.DONE)) {
+            a.cancelTimers();
+            removeGlobalWaiter(a);
+            releaseResources(a);
+        }
+    }
+
+    // ---------------------------------------------------------------- release and close
+
+    /**
+     * Ends a lease (called once per lease, by {@link Lease}): back to idle, straight to a waiter,
+     * or closed if it failed, expired, or must make room at the global limit.
+     */
+    void release(Lease lease, Throwable failure) {
+        PooledConn c = lease.conn;
+        PeerSlot slot = c.slot;
+        long now = clock.nanoTime();
+        long moved = c.bytesMoved() - lease.startBytes;
+        boolean healthy = failure == null && !c.failed && !c.retireOnRelease && !closed && c.transport.isOpen()
+                && (maxLifetimeNanos == 0 || now - c.createdNanos < maxLifetimeNanos);
+        Lease handed = null;
+        Acquisition handedTo = null;
+        Acquisition next = null;
+        boolean detached = false;
+        synchronized (slot) {
+            if (c.state != PooledConn.LEASED || c.lease != lease) {
+                return; // closed under the holder by shutdown or a dead socket; nothing to return
+            }
+            long held = now - lease.acquiredNanos;
+            c.leaseBytes += moved;
+            c.leaseNanos += held;
+            slot.leaseBytes += moved;
+            slot.leaseNanos += held;
+            slot.lastUsedNanos = now;
+            if (failure != null) {
+                slot.breaker.onFailure(false, now);
+            }
+            if (!healthy) {
+                c.closedAsFailure = failure != null || c.failed || !c.transport.isOpen();
+                detachLocked(slot, c, releaseReason(c, failure, now));
+                next = passRoomLocked(slot);
+                detached = true;
+            } else {
+                c.lastUsedNanos = now;
+                Acquisition w = pollWaiterLocked(slot);
+                if (w == null && globalWaiterCount.get() > 0) {
+                    Object claim = claimGlobalHeadLocked(slot);
+                    if (claim == RECLAIM) {
+                        detachLocked(slot, c, "closed to make room for another peer at max-total-connections ("
+                                + maxTotal + ")");
+                        next = passRoomLocked(slot);
+                        detached = true;
+                    } else {
+                        w = (Acquisition) claim;
+                    }
+                }
+                if (w != null) {
+                    slot.leased--;
+                    handed = leaseLocked(slot, c, now, w.site, true);
+                    handedTo = w;
+                    if (w.probe) {
+                        slot.breaker.onSuccess(true, now);
+                        w.probe = false;
+                    }
+                } else if (!detached) {
+                    slot.leased--;
+                    c.lease = null;
+                    c.state = PooledConn.IDLE;
+                    c.pooledAtNanos = now;
+                    slot.pushIdle(c);
+                }
+            }
+        }
+        if (detached) {
+            CloseKind kind = failure != null || c.failed ? CloseKind.FAILED
+                    : c.closedAsFailure ? CloseKind.DEAD : CloseKind.EVICTED;
+            finishClose(c, c.closeReason, kind);
+            if (failure != null) {
+                LOG.debug("Connection {} to peer {} marked failed by its holder", c.id, slot.peerId, failure);
+            }
+        }
+        if (next != null) {
+            proceedGlobal(next);
+        }
+        if (handedTo != null) {
+            reused.increment();
+            complete(handedTo, handed);
+        }
+    }
+
+    private String releaseReason(PooledConn c, Throwable failure, long now) {
+        if (failure != null) {
+            return "marked failed by its holder: " + failure;
+        }
+        if (c.failed || !c.transport.isOpen()) {
+            String r = c.transport.closeReason();
+            return "failed during its lease" + (r != null ? " (" + r + ")" : "");
+        }
+        if (closed) {
+            return "pool closed";
+        }
+        if (c.retireOnRelease) {
+            return c.closeReason != null ? c.closeReason : "evicted";
+        }
+        return "open for " + (now - c.createdNanos) / 1_000_000L + " ms (max-lifetime " + config.maxLifetime() + ")";
+    }
+
+    /** Marker from {@link #claimGlobalHeadLocked}: close the connection to free a permit. */
+    private static final Object RECLAIM = new Object();
+
+    /**
+     * At the global limit with waiters: if the first global waiter wants this slot's peer, takes
+     * it (its room under the peer limit is given back, since it gets an existing connection).
+     * Returns {@link #RECLAIM} if the head wants another peer, so the caller closes the
+     * connection to free a permit for it, and {@code null} if nobody is waiting after all.
+     */
+    private Object claimGlobalHeadLocked(PeerSlot slot) {
+        synchronized (globalLock) {
+            Acquisition head;
+            while ((head = globalWaiters.peekFirst()) != null) {
+                if (head.state.get() != Acquisition.WAITING_GLOBAL) {
+                    globalWaiters.pollFirst();
+                    globalWaiterCount.decrementAndGet();
+                    continue;
+                }
+                if (head.slot != slot) {
+                    return RECLAIM;
+                }
+                globalWaiters.pollFirst();
+                globalWaiterCount.decrementAndGet();
+                if (head.state.compareAndSet(Acquisition.WAITING_GLOBAL, Acquisition.ACTIVE)) {
+                    slot.open--;
+                    slot.reserved--;
+                    head.reserved = false;
+                    PoolScheduler.Cancellable t = head.timer;
+                    if (t != null) {
+                        t.cancel();
+                    }
+                    return head;
+                }
+            }
+            // Every queued waiter had given up: nobody needs the room after all.
+            return null;
+        }
+    }
+
+    /** The socket closed on its own (peer, network): drop the connection now if it is idle. */
+    private void onTransportClosed(PooledConn c) {
+        PeerSlot slot = c.slot;
+        Acquisition next;
+        synchronized (slot) {
+            if (c.state != PooledConn.IDLE) {
+                return; // leased: its holder sees the error and the release closes it
+            }
+            c.closedAsFailure = true;
+            String r = c.transport.closeReason();
+            detachLocked(slot, c, "closed by the peer or the network" + (r != null ? " (" + r + ")" : ""));
+            next = passRoomLocked(slot);
+        }
+        finishClose(c, c.closeReason, CloseKind.DEAD);
+        if (next != null) {
+            proceedGlobal(next);
+        }
+    }
+
+    /** Closes a detached connection's socket, frees its permit, counts it, reports it. */
+    void finishClose(PooledConn c, String reason, CloseKind kind) {
+        connsById.remove(c.id, c);
+        try {
+            c.transport.close(reason);
+        } catch (RuntimeException e) {
+            LOG.debug("Closing connection {} failed", c.id, e);
+        }
+        releasePermit();
+        switch (kind) {
+            case EVICTED:
+                evictions.increment();
+                break;
+            case DEAD:
+                evictions.increment();
+                failed.increment();
+                break;
+            case FAILED:
+                failed.increment();
+                break;
+            default:
+                break;
+        }
+        events.publish(new ConnectionEvent.Disconnected(c.slot.peerId, c.id + ": " + reason));
+    }
+
+    /**
+     * Detaches connections chosen by the health pass (under each slot's lock) and closes them.
+     * Not API.
+     */
+    void closeDetached(List<PooledConn> detached, List<Acquisition> continuations, CloseKind kind) {
+        for (PooledConn c : detached) {
+            finishClose(c, c.closeReason, kind);
+        }
+        for (Acquisition a : continuations) {
+            proceedGlobal(a);
+        }
+    }
+
+    /** Detach for the health pass; returns a continuation to run after unlocking, or null. */
+    Acquisition detachForHealthLocked(PeerSlot slot, PooledConn c, String reason, boolean failure) {
+        c.closedAsFailure = failure;
+        detachLocked(slot, c, reason);
+        return passRoomLocked(slot);
+    }
+
+    // ---------------------------------------------------------------- measurements
+
+    void recordLatency(PooledConn c, long rttNanos) {
+        recordLatency(c, rttNanos, clock.nanoTime());
+    }
+
+    void recordLatency(PooledConn c, long rttNanos, long now) {
+        c.latency.record(rttNanos, now);
+        c.slot.latency.record(rttNanos, now);
+        latencySumNanos.add(rttNanos);
+        latencySamples.increment();
+    }
+
+    double globalAvgLatencyMs() {
+        long n = latencySamples.sum();
+        return n == 0 ? 0.0 : latencySumNanos.sum() / (double) n / 1_000_000.0;
+    }
+
+    // ---------------------------------------------------------------- across peers
+
+    /**
+     * Power of two choices across candidates on peak-EWMA round trip × (leased + 1); open
+     * breakers and degraded peers are skipped while a healthy candidate is left.
+     *
+     * @param candidates peers and addresses
+     * @return a lease on one of them
+     */
+    public PeerConnection acquireAny(List<PeerAddress> candidates) {
+        if (candidates == null || candidates.isEmpty()) {
+            throw new IllegalArgumentException("candidates must hold at least one PeerAddress");
+        }
+        List<PeerAddress> remaining = new ArrayList<>(candidates.size());
+        for (PeerAddress c : candidates) {
+            if (c == null) {
+                throw new IllegalArgumentException("candidates must not contain null: " + candidates);
+            }
+            remaining.add(c);
+        }
+        GuardianPoolException last = null;
+        List<GuardianPoolException> earlier = new ArrayList<>();
+        while (!remaining.isEmpty()) {
+            PeerAddress pick = choose(remaining);
+            try {
+                PeerConnection lease = acquire(pick.peerId(), pick.address());
+                return lease;
+            } catch (PoolClosedException e) {
+                throw e;
+            } catch (GuardianPoolException e) {
+                if (last != null) {
+                    earlier.add(last);
+                }
+                last = e;
+                remaining.remove(pick);
+            }
+        }
+        for (GuardianPoolException e : earlier) {
+            last.addSuppressed(e);
+        }
+        throw last;
+    }
+
+    PeerAddress choose(List<PeerAddress> remaining) {
+        long now = clock.nanoTime();
+        List<PeerAddress> healthy = new ArrayList<>(remaining.size());
+        List<PeerAddress> allowed = new ArrayList<>(remaining.size());
+        for (PeerAddress c : remaining) {
+            PeerSlot s = slots.get(c.peerId());
+            boolean open;
+            boolean degraded = false;
+            if (s == null) {
+                open = false;
+            } else {
+                synchronized (s) {
+                    open = !s.breaker.allowsCalls(now);
+                }
+                degraded = s.degraded;
+            }
+            if (!open) {
+                allowed.add(c);
+                if (!degraded) {
+                    healthy.add(c);
+                }
+            }
+        }
+        List<PeerAddress> pool = !healthy.isEmpty() ? healthy : !allowed.isEmpty() ? allowed : remaining;
+        int n = pool.size();
+        if (n == 1) {
+            return pool.get(0);
+        }
+        int i = Math.min(n - 1, (int) (random.getAsDouble() * n));
+        int j = Math.min(n - 2, (int) (random.getAsDouble() * (n - 1)));
+        if (j >= i) {
+            j++;
+        }
+        PeerAddress a = pool.get(i);
+        PeerAddress b = pool.get(j);
+        return cost(b.peerId(), now) < cost(a.peerId(), now) ? b : a;
+    }
+
+    /** Peak-EWMA round trip × (leases in use + 1); an unmeasured peer costs nothing, so it gets tried. */
+    double cost(PeerId peer, long now) {
+        PeerSlot s = slots.get(peer);
+        if (s == null) {
+            return 0.0;
+        }
+        int load;
+        synchronized (s) {
+            load = s.leased + s.dialing;
+        }
+        return s.latency.peakNanos(now) * (load + 1);
+    }
+
+    // ---------------------------------------------------------------- ids, breakers, admin
+
+    /**
+     * The lease behind an id.
+     *
+     * @param connectionId the id
+     * @return its current lease
+     */
+    public PeerConnection connection(String connectionId) {
+        PooledConn c = lookup(connectionId);
+        synchronized (c.slot) {
+            if (c.lease == null) {
+                throw new IllegalStateException("connection " + connectionId + " is not leased right now (it was "
+                        + "released already); acquire a connection again");
+            }
+            return c.lease;
+        }
+    }
+
+    /**
+     * Releases a connection by id.
+     *
+     * @param peer the peer it belongs to
+     * @param connectionId the id
+     */
+    public void release(PeerId peer, String connectionId) {
+        if (peer == null) {
+            throw new IllegalArgumentException("peerId must not be null");
+        }
+        PooledConn c = lookup(connectionId);
+        if (!c.slot.peerId.equals(peer)) {
+            throw new IllegalArgumentException("connection " + connectionId + " belongs to peer " + c.slot.peerId
+                    + ", not to peer " + peer + "; release it with the peer it was acquired for");
+        }
+        Lease lease;
+        synchronized (c.slot) {
+            lease = c.lease;
+        }
+        if (lease == null) {
+            throw new IllegalStateException("connection " + connectionId + " of peer " + peer
+                    + " is not leased: it was released already");
+        }
+        lease.close();
+    }
+
+    private PooledConn lookup(String connectionId) {
+        if (connectionId == null) {
+            throw new IllegalArgumentException("connectionId must not be null");
+        }
+        PooledConn c = connsById.get(connectionId);
+        if (c == null) {
+            throw new IllegalArgumentException("unknown connection id " + connectionId + ": this pool never issued "
+                    + "it, or the connection has been closed since");
+        }
+        return c;
+    }
+
+    /**
+     * @param peer the peer
+     * @return whether its breaker allows a call now
+     */
+    public boolean checkCircuitBreaker(PeerId peer) {
+        requirePeer(peer);
+        PeerSlot s = slots.get(peer);
+        if (s == null) {
+            return true;
+        }
+        synchronized (s) {
+            return s.breaker.allowsCalls(clock.nanoTime());
+        }
+    }
+
+    /** @param peer the peer whose breaker counts a failure */
+    public void recordFailure(PeerId peer) {
+        requirePeer(peer);
+        while (true) {
+            PeerSlot s = slotFor(peer);
+            synchronized (s) {
+                if (s.retired) {
+                    continue;
+                }
+                s.breaker.onFailure(false, clock.nanoTime());
+                return;
+            }
+        }
+    }
+
+    /** @param peer the peer whose breaker counts a success; unknown peers are ignored */
+    public void recordSuccess(PeerId peer) {
+        requirePeer(peer);
+        PeerSlot s = slots.get(peer);
+        if (s != null) {
+            synchronized (s) {
+                s.breaker.onSuccess(false, clock.nanoTime());
+            }
+        }
+    }
+
+    /**
+     * @param peer the peer
+     * @return false if unknown
+     */
+    public boolean resetCircuitBreaker(PeerId peer) {
+        requirePeer(peer);
+        PeerSlot s = slots.get(peer);
+        if (s == null) {
+            return false;
+        }
+        synchronized (s) {
+            s.breaker.reset();
+        }
+        return true;
+    }
+
+    /**
+     * @param peer the peer
+     * @return false if unknown
+     */
+    public boolean evict(PeerId peer) {
+        requirePeer(peer);
+        PeerSlot s = slots.get(peer);
+        if (s == null) {
+            return false;
+        }
+        List<PooledConn> gone = new ArrayList<>();
+        List<Acquisition> next = new ArrayList<>();
+        synchronized (s) {
+            while (s.idleCount > 0) {
+                PooledConn c = s.idle[s.idleCount - 1];
+                detachLocked(s, c, "evicted on request");
+                gone.add(c);
+                Acquisition w = passRoomLocked(s);
+                if (w != null) {
+                    next.add(w);
+                }
+            }
+            for (PooledConn c : s.conns) {
+                c.closeReason = "evicted on request";
+                c.retireOnRelease = true;
+            }
+        }
+        closeDetached(gone, next, CloseKind.EVICTED);
+        return true;
+    }
+
+    private static void requirePeer(PeerId peer) {
+        if (peer == null) {
+            throw new IllegalArgumentException("peerId must not be null");
+        }
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /** @return the pool's statistics now */
+    public PoolStats stats() {
+        return PoolViews.stats(this);
+    }
+
+    /** @return every tracked peer */
+    public List<PeerSnapshot> peers() {
+        List<PeerSnapshot> out = new ArrayList<>(slots.size());
+        for (PeerSlot s : slots.values()) {
+            out.add(PoolViews.snapshot(this, s));
+        }
+        return out;
+    }
+
+    /**
+     * @param peer the peer
+     * @return its snapshot if tracked
+     */
+    public Optional<PeerSnapshot> peer(PeerId peer) {
+        requirePeer(peer);
+        PeerSlot s = slots.get(peer);
+        return s == null ? Optional.empty() : Optional.of(PoolViews.snapshot(this, s));
+    }
+
+    int globalWaiting() {
+        return globalWaiterCount.get();
+    }
+
+    int globalWaitingFor(PeerSlot slot) {
+        if (globalWaiterCount.get() == 0) {
+            return 0;
+        }
+        int n = 0;
+        synchronized (globalLock) {
+            for (Acquisition a : globalWaiters) {
+                if (a.slot == slot && a.state.get() == Acquisition.WAITING_GLOBAL) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    /**
+     * @param listener the listener
+     * @return its subscription
+     */
+    public EventSubscription subscribe(ConnectionEventListener listener) {
+        return events.subscribe(listener);
+    }
+
+    /** @return a handle stopping the health monitor */
+    public AutoCloseable startHealthMonitor() {
+        ensureOpen("start the health monitor");
+        return monitor.start();
+    }
+
+    /** @return the report of one pass run now */
+    public HealthReport checkHealth() {
+        ensureOpen("check health");
+        return monitor.runNow();
+    }
+
+    /**
+     * One housekeeping step for the monitor and for tests: runs a health pass if it is due and a
+     * leak check, and returns the delay until the next step.
+     *
+     * @param now the pool clock's reading
+     * @return nanoseconds until the next step
+     */
+    long housekeep(long now) {
+        return monitor.step(now);
+    }
+
+    /** @return the settings */
+    public PoolConfig config() {
+        return config;
+    }
+
+    /** @return the local peer id */
+    public PeerId localPeerId() {
+        return localPeer;
+    }
+
+    /** @return whether closed */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    private void ensureOpen(String what) {
+        if (closed) {
+            throw new PoolClosedException("the pool is closed; cannot " + what);
+        }
+    }
+
+    private PoolClosedException closedWhileWaiting(Acquisition a) {
+        return new PoolClosedException("the pool was closed while acquiring a connection to peer " + a.slot.peerId);
+    }
+
+    /** Fails waiters, closes every connection, stops the threads. Idempotent. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        monitor.stop();
+        List<Acquisition> global;
+        synchronized (globalLock) {
+            global = new ArrayList<>(globalWaiters);
+            globalWaiters.clear();
+            globalWaiterCount.set(0);
+        }
+        for (Acquisition a : global) {
+            if (a.state.compareAndSet(Acquisition.WAITING_GLOBAL, Acquisition.DONE)) {
+                a.cancelTimers();
+                releaseResources(a);
+                a.future.completeExceptionally(closedWhileWaiting(a));
+            }
+        }
+        for (PeerSlot s : slots.values()) {
+            List<Acquisition> waiting = new ArrayList<>();
+            List<PooledConn> conns;
+            synchronized (s) {
+                Acquisition w;
+                while ((w = s.waiters.pollFirst()) != null) {
+                    if (w.state.compareAndSet(Acquisition.WAITING_PEER, Acquisition.DONE)) {
+                        if (w.probe) {
+                            s.breaker.releaseProbe();
+                            w.probe = false;
+                        }
+                        waiting.add(w);
+                    }
+                }
+                conns = new ArrayList<>(s.conns);
+                for (PooledConn c : conns) {
+                    detachLocked(s, c, "pool closed");
+                }
+            }
+            for (Acquisition w : waiting) {
+                w.cancelTimers();
+                w.future.completeExceptionally(closedWhileWaiting(w));
+            }
+            for (PooledConn c : conns) {
+                finishClose(c, c.closeReason, CloseKind.SHUTDOWN);
+            }
+        }
+        for (Acquisition a : new ArrayList<>(inflight)) {
+            CompletableFuture<FramedConnection> f = a.connect;
+            if (f != null) {
+                f.cancel(true);
+            }
+            abort(a, closedWhileWaiting(a));
+        }
+        try {
+            connector.close();
+        } catch (RuntimeException e) {
+            LOG.warn("Closing the pool's connector failed", e);
+        }
+        scheduler.shutdown();
+        events.close();
+    }
+
+    @Override
+    public String toString() {
+        return "local=" + localPeer + ", peers=" + slots.size() + ", open=" + totalOpen.get() + "/" + maxTotal
+                + (closed ? ", closed" : "");
+    }
+
+    /** Builds an engine from injected parts. Not API. */
+    public static final class Builder {
+        private final PoolConfig config;
+        private PeerId localPeer;
+        private Connector connector;
+        private PoolClock clock = PoolClock.SYSTEM;
+        private PoolScheduler scheduler;
+        private DoubleSupplier random;
+
+        private Builder(PoolConfig config) {
+            this.config = Objects.requireNonNull(config, "config must not be null");
+        }
+
+        /**
+         * @param peer the PeerId the connector authenticates as
+         * @return this builder
+         */
+        public Builder localPeer(PeerId peer) {
+            this.localPeer = peer;
+            return this;
+        }
+
+        /**
+         * @param connector the dialer; the engine closes it on close
+         * @return this builder
+         */
+        public Builder connector(Connector connector) {
+            this.connector = connector;
+            return this;
+        }
+
+        /**
+         * @param clock the time source
+         * @return this builder
+         */
+        public Builder clock(PoolClock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        /**
+         * @param scheduler runs delayed work; the engine shuts it down on close
+         * @return this builder
+         */
+        public Builder scheduler(PoolScheduler scheduler) {
+            this.scheduler = scheduler;
+            return this;
+        }
+
+        /**
+         * @param random uniform numbers in [0, 1) for jitter and peer choice
+         * @return this builder
+         */
+        public Builder random(DoubleSupplier random) {
+            this.random = random;
+            return this;
+        }
+
+        /** @return the engine */
+        public PoolEngine build() {
+            Objects.requireNonNull(localPeer, "localPeer must be set");
+            Objects.requireNonNull(connector, "connector must be set");
+            Objects.requireNonNull(clock, "clock must not be null");
+            return new PoolEngine(this);
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package io.guardian.pool.internal.pool;
+
+import io.guardian.pool.ConnectionInfo;
+import io.guardian.pool.ConnectionStatus;
+import io.guardian.pool.PeerSnapshot;
+import io.guardian.pool.PoolStats;
+import io.guardian.pool.PooledConnection;
+import io.guardian.pool.breaker.CircuitBreakerView;
+import io.guardian.pool.breaker.CircuitState;
+import io.guardian.pool.health.HealthScore;
+import io.guardian.pool.health.PeerHealthMetrics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Builds the public snapshots ({@link PoolStats}, {@link PeerSnapshot}) from engine state. Not API. */
+final class PoolViews {
+
+    private PoolViews() {
+    }
+
+    static PoolStats stats(PoolEngine e) {
+        int active = 0;
+        int pooled = 0;
+        int pending = 0;
+        int waiting = e.globalWaiting();
+        int peers = 0;
+        int openCircuits = 0;
+        long bandwidth = 0;
+        for (PeerSlot s : e.slots.values()) {
+            synchronized (s) {
+                peers++;
+                active += s.leased;
+                pooled += s.idleCount;
+                pending += s.dialing;
+                waiting += s.waiters.size();
+                if (s.breaker.state != CircuitState.CLOSED) {
+                    openCircuits++;
+                }
+                for (PooledConn c : s.conns) {
+                    bandwidth += c.bandwidthBps();
+                }
+            }
+        }
+        long created = e.created.sum();
+        long reused = e.reused.sum();
+        double avgConnect = created == 0 ? 0.0 : e.connectNanos.sum() / (double) created / 1_000_000.0;
+        double reuseRate = created + reused == 0 ? 0.0 : reused / (double) (created + reused);
+        return new PoolStats(active, pooled, created, reused, e.failed.sum(), e.timeouts.sum(), avgConnect, reuseRate,
+                bandwidth, e.globalAvgLatencyMs(), waiting, pending, e.rejected.sum(), e.evictions.sum(), e.leaks.sum(),
+                peers, openCircuits, e.events.dropped(), e.maxTotal);
+    }
+
+    static PeerSnapshot snapshot(PoolEngine e, PeerSlot s) {
+        long now = e.clock.nanoTime();
+        int globalWaiting = e.globalWaitingFor(s);
+        synchronized (s) {
+            CircuitBreakerView breaker = s.breaker.view(e.clock);
+            List<PooledConnection> conns = new ArrayList<>(s.conns.size());
+            for (PooledConn c : s.conns) {
+                conns.add(pooled(e, s, c, now));
+            }
+            PeerHealthMetrics health = s.metrics;
+            return new PeerSnapshot(s.peerId, s.lastAddress, breaker, health, s.degraded, s.leased, s.idleCount,
+                    s.dialing, s.waiters.size() + globalWaiting, conns);
+        }
+    }
+
+    /** Called under the slot lock. */
+    private static PooledConnection pooled(PoolEngine e, PeerSlot s, PooledConn c, long now) {
+        boolean inUse = c.state == PooledConn.LEASED;
+        double avg = c.latency.ewmaMillis();
+        double loss = c.pingsSent == 0 ? 0.0 : c.pingsLost / (double) c.pingsSent;
+        boolean reachable = c.state != PooledConn.CLOSED && c.transport.isOpen() && c.consecutiveLosses < 2;
+        Duration age = Duration.ofNanos(Math.max(0L, now - c.createdNanos));
+        Duration idle = inUse ? Duration.ZERO : Duration.ofNanos(Math.max(0L, now - c.lastUsedNanos));
+        HealthScore score = HealthScore.compute(reachable, c.latency.lastMillis(), loss, avg, age, idle, c.operations,
+                e.config.latencyBudget());
+        int priority = (int) Math.round(score.value() * 10);
+        ConnectionInfo info = new ConnectionInfo(c.id, c.address, e.clock.wallAt(c.createdNanos),
+                e.clock.wallAt(c.lastUsedNanos), c.operations, avg, status(s, c), priority, c.bandwidthBps());
+        return new PooledConnection(info, e.clock.wallAt(c.pooledAtNanos), c.reuseCount, inUse);
+    }
+
+    private static ConnectionStatus status(PeerSlot s, PooledConn c) {
+        if (c.state == PooledConn.CLOSED || !c.transport.isOpen()) {
+            return c.closedAsFailure || !c.transport.isOpen() ? ConnectionStatus.FAILED : ConnectionStatus.DISCONNECTED;
+        }
+        if (c.failed) {
+            return ConnectionStatus.FAILED;
+        }
+        if (s.breaker.state != CircuitState.CLOSED) {
+            return ConnectionStatus.UNAVAILABLE;
+        }
+        if (s.degraded || c.consecutiveLosses > 0) {
+            return ConnectionStatus.DEGRADED;
+        }
+        return ConnectionStatus.HEALTHY;
+    }
+}
