@@ -111,14 +111,12 @@ public final class NettyConnector implements Connector {
             return CompletableFuture.failedFuture(new ConnectionFailedException("cannot dial " + peer + " at "
                     + address + ": the address ends in /p2p/" + suffix.get() + ", another peer"));
         }
-        InetSocketAddress target;
-        try {
-            target = address.toSocketAddress();
-        } catch (RuntimeException e) {
+        if (!address.isTcpDialable()) {
             return CompletableFuture.failedFuture(new ConnectionFailedException("cannot dial " + peer + " at "
-                    + address + ": not a dialable address (" + e.getMessage()
-                    + "); use /ip4|ip6|dns|dns4|dns6/<host>/tcp/<port>", e));
+                    + address + ": not a dialable address; use /ip4|ip6|dns|dns4|dns6/<host>/tcp/<port> with a "
+                    + "port other than 0, optionally ending in /p2p/<peer-id>"));
         }
+        InetSocketAddress target = address.toSocketAddress();
         Attempt attempt = new Attempt(peer, address, timeout);
         attempts.add(attempt);
         if (closed.get()) {
@@ -135,9 +133,9 @@ public final class NettyConnector implements Connector {
     }
 
     private void resolveThenConnect(Attempt attempt, InetSocketAddress unresolved) {
-        String text = attempt.address.toString();
-        boolean v4Only = text.startsWith("/dns4/");
-        boolean v6Only = text.startsWith("/dns6/");
+        String kind = attempt.address.components().get(0).protocol();
+        boolean v4Only = "dns4".equals(kind);
+        boolean v6Only = "dns6".equals(kind);
         try {
             loops.offload().execute(() -> {
                 if (attempt.result.isDone()) {
