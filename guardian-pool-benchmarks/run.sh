@@ -9,7 +9,7 @@
 # measures fewer, and says so, when the open-files limit cannot hold that many).
 #
 # Results land in guardian-pool-benchmarks/target/jmh-<profile>/: one JMH JSON file per suite
-# (*.json), the heap probe's heap.json, the JMH console logs (*.log), load samples and
+# (*.json), the scale forks' heap-<method>.json, the JMH console logs (*.log), load samples and
 # summary.md, which is what this script prints at the end.
 set -euo pipefail
 
@@ -49,13 +49,21 @@ if [ "$hard" != unlimited ] && [ "$soft_before" != "$hard" ]; then
   ulimit -Sn "$hard"
 fi
 
+# The pool's JVM holds one socket per peer; keep the JVM's own reserve (FileLimits.RESERVE) free.
+fit=$(( $(ulimit -Sn) - 512 ))
+if [ "$peers" -gt "$fit" ]; then
+  echo "scale suite: the open-files limit $(ulimit -Sn) holds $fit pooled connections, not $peers; measuring $fit"
+  peers=$fit
+fi
+
 {
   echo "- profile: $profile ($0 $profile)"
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- cpus: $(nproc); CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
   echo "- memory: $(free -h | awk '/^Mem:/ {print $2 " total, " $7 " available"}')"
   echo "- JDK: $("$java" -XshowSettings:properties -version 2>&1 | grep -E 'java\.(vm\.name|runtime\.version) ' | sed 's/^ *//' | tr '\n' ' ')"
-  echo "- open files: soft $soft_before raised to $(ulimit -Sn), hard $hard"
+  echo "- open files: soft $soft_before raised to $(ulimit -Sn), hard $hard; scale suite at $peers peers"
+
   echo "- load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$out/machine.md"
 
@@ -87,10 +95,9 @@ suite() {
 
 suite 1-acquire 'io.guardian.pool.benchmarks.acquire.' "${jmh_opts[@]}" -prof gc
 suite 2-end-to-end 'io.guardian.pool.benchmarks.endtoend.' "${jmh_opts[@]}" -prof gc
-echo "suite 3-scale: heap probe at up to $peers peers (log: $out/3-heap.log) ..."
-"$java" -Xms2g -Xmx2g -cp "$jar" io.guardian.pool.benchmarks.scale.HeapProbe "$peers" "$out/heap.json" \
-  > "$out/3-heap.log" 2>&1 || { tail -40 "$out/3-heap.log" >&2; exit 1; }
-suite 3-scale 'io.guardian.pool.benchmarks.scale.' "${scale_opts[@]}" -prof gc -p "peers=1,$peers"
+# The scale forks measure heap per idle connection while they fill the pool (heap-<method>.json).
+suite 3-scale 'io.guardian.pool.benchmarks.scale.' "${scale_opts[@]}" -prof gc -p "peers=1,$peers" \
+  -jvmArgsAppend "-Xms2g -Xmx2g -Dguardian.bench.heapDir=$out"
 
 kill "$sampler" 2>/dev/null || true
 "$java" -cp "$jar" io.guardian.pool.benchmarks.report.ResultsTable "$out" "$out/table.md"

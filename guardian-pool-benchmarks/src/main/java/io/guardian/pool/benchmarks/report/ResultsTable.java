@@ -2,12 +2,15 @@ package io.guardian.pool.benchmarks.report;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -32,10 +35,10 @@ public final class ResultsTable {
             "commons-pool2-no-reuse-capacity", "httpcore5-strict", "httpcore5-lax", "httpcore5-segmented");
 
     private final JmhResults results;
-    private final JsonNode heap;
+    private final Map<String, JsonNode> heap;
     private final List<String[]> rows = new ArrayList<>();
 
-    private ResultsTable(JmhResults results, JsonNode heap) {
+    private ResultsTable(JmhResults results, Map<String, JsonNode> heap) {
         this.results = results;
         this.heap = heap;
     }
@@ -43,8 +46,8 @@ public final class ResultsTable {
     /**
      * Writes the table.
      *
-     * @param args the directory holding the JMH JSON files and {@code heap.json}, then the Markdown
-     *     file to write
+     * @param args the directory holding the JMH JSON files and the scale suite's
+     *     {@code heap-<method>.json} files, then the Markdown file to write
      * @throws IOException if a file cannot be read or written
      */
     public static void main(String[] args) throws IOException {
@@ -59,8 +62,13 @@ public final class ResultsTable {
             throw new IllegalStateException("no JMH JSON results in " + dir.toAbsolutePath()
                     + "; run the suites first (guardian-pool-benchmarks/run.sh)");
         }
-        Path heapFile = dir.resolve("heap.json");
-        JsonNode heap = Files.exists(heapFile) ? mapper.readTree(heapFile.toFile()) : null;
+        Map<String, JsonNode> heap = new TreeMap<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "heap-*.json")) {
+            for (Path file : files) {
+                String name = file.getFileName().toString();
+                heap.put(name.substring("heap-".length(), name.length() - ".json".length()), mapper.readTree(file.toFile()));
+            }
+        }
         Files.writeString(Path.of(args[1]), new ResultsTable(results, heap).render(), StandardCharsets.UTF_8);
     }
 
@@ -134,14 +142,18 @@ public final class ResultsTable {
             rows.add(new String[] {"3 scale", "Guardian checkHealth() pass", r.param("peers") + " idle connections",
                     withError(r), r.unit(), bytes(r.allocBytesPerOp()), ""});
         }
-        if (heap != null) {
-            int peers = heap.get("peers").asInt();
-            rows.add(new String[] {"3 scale", "heap per idle pooled connection (pool JVM)", peers + " peers",
-                    number(heap.get("poolBytesPerConnection").asDouble()), "bytes", "", ""});
-            rows.add(new String[] {"3 scale", "heap per accepted connection (listener JVMs)", peers + " peers",
-                    number(heap.get("listenerBytesPerConnection").asDouble()), "bytes", "", ""});
-            rows.add(new String[] {"3 scale", "heap per started PeerListener (listener JVMs)", peers + " peers",
-                    number(heap.get("listenerBytesPerListener").asDouble()), "bytes", "", ""});
+        for (Map.Entry<String, JsonNode> entry : heap.entrySet()) {
+            JsonNode h = entry.getValue();
+            String setting = h.get("peers").asInt() + " peers, " + h.get("listenerJvms").asInt()
+                    + " listener JVMs, setup of the " + entry.getKey() + " fork";
+            rows.add(new String[] {"3 scale", "heap per idle pooled connection (pool JVM)", setting,
+                    number(h.get("poolBytesPerConnection").asDouble()), "bytes", "", ""});
+            rows.add(new String[] {"3 scale", "heap per accepted connection (listener JVMs)", setting,
+                    number(h.get("listenerBytesPerConnection").asDouble()), "bytes", "", ""});
+            rows.add(new String[] {"3 scale", "heap per started PeerListener (listener JVMs)", setting,
+                    number(h.get("listenerBytesPerListener").asDouble()), "bytes", "", ""});
+            rows.add(new String[] {"3 scale", "dial + 1.1 handshake rate while filling the pool", setting,
+                    number(h.get("dialsPerSecond").asDouble()), "dials/s", "", ""});
         }
     }
 

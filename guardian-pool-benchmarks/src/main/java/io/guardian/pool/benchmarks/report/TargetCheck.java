@@ -7,6 +7,7 @@ import static io.guardian.pool.benchmarks.report.ResultsTable.acquire;
 import static io.guardian.pool.benchmarks.report.ResultsTable.number;
 import static io.guardian.pool.benchmarks.report.ResultsTable.times;
 
+import java.util.Map;
 import java.util.Optional;
 import tools.jackson.databind.JsonNode;
 
@@ -29,10 +30,10 @@ final class TargetCheck {
     static final int TARGET_PEERS = 10_000;
 
     private final JmhResults results;
-    private final JsonNode heap;
+    private final Map<String, JsonNode> heap;
     private final StringBuilder out = new StringBuilder();
 
-    TargetCheck(JmhResults results, JsonNode heap) {
+    TargetCheck(JmhResults results, Map<String, JsonNode> heap) {
         this.results = results;
         this.heap = heap;
     }
@@ -64,11 +65,16 @@ final class TargetCheck {
             return new Verdict(ratio <= 1.5, times(ratio) + " (" + number(p.score()) + " vs " + number(f.score()) + " "
                     + p.unit() + ")");
         })));
-        line("heap per idle connection <= 8 KiB", Optional.ofNullable(heap).map(h -> {
-            double perConnection = h.get("poolBytesPerConnection").asDouble();
-            return new Verdict(perConnection <= HEAP_BUDGET_BYTES, number(perConnection) + " B in the pool JVM at "
-                    + h.get("peers").asInt() + " peers");
-        }));
+        // The larger of the readings (one per fork), so a lucky GC cannot meet the target.
+        line("heap per idle connection <= 8 KiB", heap.values().stream()
+                .max((a, b) -> Double.compare(a.get("poolBytesPerConnection").asDouble(),
+                        b.get("poolBytesPerConnection").asDouble()))
+                .map(h -> {
+                    double perConnection = h.get("poolBytesPerConnection").asDouble();
+                    return new Verdict(perConnection <= HEAP_BUDGET_BYTES, number(perConnection)
+                            + " B in the pool JVM at " + h.get("peers").asInt() + " peers (largest of "
+                            + heap.size() + " readings)");
+                }));
         Optional<JmhResult> largest = results.select(r -> r.is(SCALE, "healthCheckPass")).stream()
                 .max((a, b) -> Integer.compare(peers(a), peers(b)));
         line("health pass over " + TARGET_PEERS + " idle connections < 1 s", largest.map(r -> {

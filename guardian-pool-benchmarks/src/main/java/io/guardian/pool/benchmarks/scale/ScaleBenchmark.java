@@ -9,6 +9,7 @@ import io.guardian.pool.benchmarks.support.Warm;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -25,6 +26,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.infra.ThreadParams;
 
 /**
@@ -39,7 +41,9 @@ import org.openjdk.jmh.infra.ThreadParams;
  *       connection and waits for the PONGs. The listener JVMs answer on the same two cores, so
  *       their work is inside this time.
  * </ul>
- * Heap per connection is measured by {@link HeapProbe}, outside JMH.
+ * With {@code -Dguardian.bench.heapDir=<dir>} (run.sh sets it) the setup also measures heap per
+ * idle connection while it fills the pool ({@link HeapProbe}) and writes
+ * {@code heap-<method>.json} there: each fork at N peers gives an independent reading.
  */
 @State(Scope.Benchmark)
 @Warmup(iterations = 3, time = 3)
@@ -58,13 +62,18 @@ public class ScaleBenchmark {
     private Multiaddr[] addresses;
     private long warmed;
 
+    /** System property naming the directory for the heap figures; unset, no heap is measured. */
+    public static final String HEAP_DIR_PROPERTY = "guardian.bench.heapDir";
+
     /**
-     * Starts the listener JVMs and gives the pool one connection to every peer.
+     * Starts the listener JVMs and gives the pool one connection to every peer, measuring heap on
+     * the way when asked to.
      *
-     * @throws IOException if a listener JVM cannot be started
+     * @param params names the method this fork runs, for the heap file's name
+     * @throws IOException if a listener JVM cannot be started or the heap file written
      */
     @Setup(Level.Trial)
-    public void setUp() throws IOException {
+    public void setUp(BenchmarkParams params) throws IOException {
         int fit = FileLimits.peersThatFitInPoolJvm(peers);
         if (fit < peers) {
             throw new IllegalStateException("the open-files limit (" + FileLimits.limit() + ") holds only " + fit
@@ -74,7 +83,13 @@ public class ScaleBenchmark {
         ids = farms.ids();
         addresses = farms.addresses();
         pool = BenchPools.create(1, peers);
-        Warm.onePerPeer(pool, ids, addresses, 0, peers, 10, TimeUnit.MINUTES);
+        String heapDir = System.getProperty(HEAP_DIR_PROPERTY);
+        if (heapDir != null && peers > 1) {
+            String method = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
+            HeapProbe.warmMeasuring(pool, farms, Path.of(heapDir, "heap-" + method + ".json"));
+        } else {
+            Warm.onePerPeer(pool, ids, addresses, 0, peers, 15, TimeUnit.MINUTES);
+        }
         warmed = pool.getStats().connectionsCreated();
     }
 
