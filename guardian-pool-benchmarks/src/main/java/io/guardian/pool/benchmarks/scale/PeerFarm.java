@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * ({@link PeerFarms}). Separate JVMs let the peers' sockets use their own open-files limit and
  * keep their heap out of the pool's heap measurement.
  *
- * <p>Control protocol, one line each: the farm sends {@code peer <multiaddr>} per peer, then
+ * <p>Control protocol, one line each: the farm names itself ({@code farm <index>}), sends
+ * {@code peer <multiaddr>} per peer, then
  * {@code ready}. It answers {@code heap} with {@code heap <empty> <listening> <now>} (bytes in use
  * after full GCs: before any listener was started, after all were started, and now) and
  * {@code stop} by closing every listener and exiting. A closed control socket also stops it, so a
@@ -38,16 +39,17 @@ public final class PeerFarm {
     /**
      * Runs a farm.
      *
-     * @param args peer count, then the launcher's loopback control port
+     * @param args peer count, the launcher's loopback control port, and this farm's index
      * @throws IOException if the control connection fails
      */
     public static void main(String[] args) throws IOException {
-        if (args.length != 2) {
-            throw new IllegalArgumentException("usage: PeerFarm <peer-count> <control-port>; got " + args.length
-                    + " arguments");
+        if (args.length != 3) {
+            throw new IllegalArgumentException("usage: PeerFarm <peer-count> <control-port> <farm-index>; got "
+                    + args.length + " arguments");
         }
         int count = Integer.parseInt(args[0]);
         int controlPort = Integer.parseInt(args[1]);
+        String index = args[2];
         // One listener outside the measurement absorbs the one-time costs (classes, event loops,
         // allocator arenas), so "empty" to "listening" is what N more listeners cost.
         PeerListener fixedCosts = LocalPeers.startEcho(PeerIdentity.generate());
@@ -58,6 +60,7 @@ public final class PeerFarm {
             long listening = HeapMeter.usedAfterGc();
             log.info("peer farm: {} listeners up, heap {} -> {} bytes", count, empty, listening);
             Writer out = new BufferedWriter(new OutputStreamWriter(control.getOutputStream(), StandardCharsets.US_ASCII));
+            out.write("farm " + index + "\n");
             for (Multiaddr address : peers.addresses()) {
                 out.write("peer " + address + "\n");
             }

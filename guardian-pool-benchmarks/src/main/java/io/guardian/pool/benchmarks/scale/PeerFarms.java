@@ -69,17 +69,20 @@ final class PeerFarms implements AutoCloseable {
                     int count = peers / jvms + (i < peers % jvms ? 1 : 0);
                     Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                             FARM_HEAP, "-cp", System.getProperty("java.class.path"), PeerFarm.class.getName(),
-                            Integer.toString(count), Integer.toString(control.getLocalPort()))
+                            Integer.toString(count), Integer.toString(control.getLocalPort()), Integer.toString(i))
                             .redirectOutput(ProcessBuilder.Redirect.INHERIT)
                             .redirectError(ProcessBuilder.Redirect.INHERIT)
                             .start();
                     farms.add(new Farm(process));
                 }
-                for (Farm farm : farms) {
-                    // Farms connect once their listeners are up; which farm comes first does not matter.
+                for (int i = 0; i < jvms; i++) {
+                    // Farms connect in whatever order they come up; each names itself first.
                     Socket socket = control.accept();
                     socket.setSoTimeout((int) timeout.toMillis());
+                    Farm farm = farms.get(identify(socket, jvms));
                     farm.attach(socket);
+                }
+                for (Farm farm : farms) {
                     all.addAll(farm.readPeers());
                 }
             } catch (IOException | RuntimeException e) {
@@ -92,6 +95,23 @@ final class PeerFarms implements AutoCloseable {
             throw new IllegalStateException("peer farms announced " + all.size() + " peers, expected " + peers);
         }
         return new PeerFarms(farms, all);
+    }
+
+    /** Reads the farm's first line, {@code farm <index>}, and returns the index. */
+    private static int identify(Socket socket, int jvms) throws IOException {
+        StringBuilder line = new StringBuilder();
+        for (int c = socket.getInputStream().read(); c != '\n'; c = socket.getInputStream().read()) {
+            if (c < 0) {
+                throw new IOException("a peer farm closed its control connection before naming itself; see its log above");
+            }
+            line.append((char) c);
+        }
+        String text = line.toString();
+        int index = text.startsWith("farm ") ? Integer.parseInt(text.substring("farm ".length())) : -1;
+        if (index < 0 || index >= jvms) {
+            throw new IOException("a peer farm introduced itself as '" + text + "', expected 'farm <0.." + (jvms - 1) + ">'");
+        }
+        return index;
     }
 
     /** @return peer ids, index-aligned with {@link #addresses()} */
@@ -127,9 +147,10 @@ final class PeerFarms implements AutoCloseable {
         return sum;
     }
 
-    /** Stops every farm and waits for its JVM to exit. */
+    /** Stops every farm (all at once: each closes thousands of listeners) and waits for the JVMs to exit. */
     @Override
     public void close() {
+        farms.forEach(Farm::requestStop);
         farms.forEach(Farm::close);
     }
 
@@ -173,16 +194,21 @@ final class PeerFarms implements AutoCloseable {
             return new long[] {Long.parseLong(parts[1]), Long.parseLong(parts[2]), Long.parseLong(parts[3])};
         }
 
-        @Override
-        public void close() {
+        void requestStop() {
             try {
-                if (out != null) {
+                if (out != null && !socket.isOutputShutdown()) {
                     out.write("stop\n");
                     out.flush();
+                    socket.shutdownOutput();
                 }
             } catch (IOException e) {
                 log.debug("peer farm control connection already gone: {}", e.getMessage());
             }
+        }
+
+        @Override
+        public void close() {
+            requestStop();
             try {
                 if (!process.waitFor(60, TimeUnit.SECONDS)) {
                     log.warn("peer farm pid {} did not stop within 60 s; killing it", process.pid());

@@ -28,6 +28,8 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.infra.ThreadParams;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Suite 3: the pool holding one idle, authenticated connection to each of {@code peers} peers.
@@ -51,6 +53,8 @@ import org.openjdk.jmh.infra.ThreadParams;
 @Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
 @Threads(1)
 public class ScaleBenchmark {
+
+    private static final Logger log = LoggerFactory.getLogger(ScaleBenchmark.class);
 
     /** Peers, each with one idle connection; run.sh passes 1 and the largest count that fits. */
     @Param({"1", "10000"})
@@ -99,8 +103,12 @@ public class ScaleBenchmark {
         try {
             BenchPools.requireNoDialsSince(pool, warmed);
         } finally {
+            long started = System.nanoTime();
             pool.close();
+            long poolClosed = System.nanoTime();
             farms.close();
+            log.info("teardown at {} peers: pool.close() took {} ms, stopping the listener JVMs {} ms", peers,
+                    (poolClosed - started) / 1_000_000, (System.nanoTime() - poolClosed) / 1_000_000);
         }
     }
 
