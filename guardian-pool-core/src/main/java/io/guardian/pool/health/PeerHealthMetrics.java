@@ -7,7 +7,8 @@ import java.time.Instant;
  * Nothing here is a constant standing in for a measurement (the original reported a fixed 2 %
  * packet loss).
  *
- * @param currentLatencyMs moving average of the peer's round trips (handshakes, PINGs, requests)
+ * @param currentLatencyMs moving average of the peer's round trips (handshakes, PINGs, requests;
+ *     a PING lost on an open connection counts as {@code ping-timeout}, the least it took)
  * @param packetLossRate share of the peer's recent PINGs (up to the last 64) that got no PONG in
  *     time, 0 to 1
  * @param throughputBps bytes moved on the peer's connections while leased, per second leased,

@@ -275,6 +275,11 @@ final class HealthMonitor {
             }
             lost++;
             agg[2]++;
+            if (c.transport.isOpen()) {
+                // The round trip took at least ping-timeout: record that bound, so a peer that
+                // stops answering looks slow to the score and to acquireAny, not just lossy.
+                e.recordLatency(c, pingTimeoutNanos, now);
+            }
             Acquisition next = null;
             boolean dead = false;
             synchronized (s) {

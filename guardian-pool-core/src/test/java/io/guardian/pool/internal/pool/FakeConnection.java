@@ -1,0 +1,144 @@
+package io.guardian.pool.internal.pool;
+
+import io.guardian.pool.ConnectionClosedException;
+import io.guardian.pool.ConnectionTimeoutException;
+import io.guardian.pool.internal.transport.FramedConnection;
+import io.guardian.pool.peer.Multiaddr;
+import io.guardian.pool.peer.PeerId;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * An in-memory framed connection for engine tests: DATA is echoed back, PINGs are answered with a
+ * round trip the test chooses, or lost.
+ */
+public final class FakeConnection implements FramedConnection {
+
+    private final PeerId peer;
+    private final Multiaddr address;
+    private final long handshakeRttNanos;
+    private final LinkedBlockingQueue<byte[]> inbox = new LinkedBlockingQueue<>();
+    private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
+    private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong received = new AtomicLong();
+    private volatile boolean open = true;
+    private volatile String closeReason;
+    private volatile long pingRttNanos;
+    private volatile boolean losePings;
+    private volatile int pings;
+
+    public FakeConnection(PeerId peer, Multiaddr address, long handshakeRttNanos) {
+        this.peer = peer;
+        this.address = address;
+        this.handshakeRttNanos = handshakeRttNanos;
+        this.pingRttNanos = handshakeRttNanos;
+    }
+
+    @Override
+    public PeerId remotePeer() {
+        return peer;
+    }
+
+    @Override
+    public Multiaddr remoteAddress() {
+        return address;
+    }
+
+    @Override
+    public long handshakeRttNanos() {
+        return handshakeRttNanos;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return open;
+    }
+
+    @Override
+    public void send(byte[] payload) {
+        if (!open) {
+            throw new ConnectionClosedException("fake connection to " + peer + " is closed");
+        }
+        sent.addAndGet(payload.length);
+        inbox.add(payload.clone());
+    }
+
+    @Override
+    public byte[] receive(Duration timeout) {
+        if (!open) {
+            throw new ConnectionClosedException("fake connection to " + peer + " is closed");
+        }
+        try {
+            byte[] b = inbox.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            if (b == null) {
+                throw new ConnectionTimeoutException("no reply within " + timeout);
+            }
+            received.addAndGet(b.length);
+            return b;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectionClosedException("interrupted", e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<Long> ping(Duration timeout) {
+        pings++;
+        if (!open) {
+            return CompletableFuture.failedFuture(new ConnectionClosedException("closed"));
+        }
+        if (losePings) {
+            return CompletableFuture.failedFuture(new ConnectionTimeoutException("no PONG within " + timeout));
+        }
+        return CompletableFuture.completedFuture(pingRttNanos);
+    }
+
+    @Override
+    public void close(String reason) {
+        if (open) {
+            open = false;
+            closeReason = reason;
+            closeFuture.complete(null);
+        }
+    }
+
+    /** The peer closes the socket. */
+    public void closeByPeer(String reason) {
+        close(reason);
+    }
+
+    @Override
+    public CompletableFuture<Void> closeFuture() {
+        return closeFuture;
+    }
+
+    @Override
+    public String closeReason() {
+        return closeReason;
+    }
+
+    @Override
+    public long bytesSent() {
+        return sent.get();
+    }
+
+    @Override
+    public long bytesReceived() {
+        return received.get();
+    }
+
+    public void pingRtt(Duration rtt) {
+        this.pingRttNanos = rtt.toNanos();
+    }
+
+    public void losePings(boolean lose) {
+        this.losePings = lose;
+    }
+
+    public int pingsReceived() {
+        return pings;
+    }
+}
