@@ -34,6 +34,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *       return), so every request pays TCP connect, the full 1.1 handshake (two Ed25519
  *       signatures and two verifications) and close, plus the pool's bookkeeping for a new
  *       connection. That is what an application pays without reuse.
+ *   <li>{@link #pooledRequestInlineHandler}: as {@link #pooledRequest}, but the listener runs its
+ *       handler on the network thread ({@code handlerExecutor(Runnable::run)}), which removes two
+ *       of the four thread hand-offs of a round trip. It shows how much of the gap to the floor the
+ *       listener's default handler pool accounts for.
  * </ul>
  */
 @BenchmarkMode({Mode.AverageTime, Mode.Throughput})
@@ -44,20 +48,31 @@ import org.openjdk.jmh.annotations.Warmup;
 @Threads(1)
 public class GuardianRequestBenchmark {
 
-    /** One echo peer and a pool that reaches it. */
+    /** One echo peer (handler on the listener's default handler pool) and a pool that reaches it. */
     @State(Scope.Thread)
     public static class Peer {
 
+        private final boolean inlineHandler;
         PeerListener listener;
         OptimizedConnectionPool pool;
         PeerId id;
         Multiaddr address;
         final byte[] request = EndToEnd.message(SocketFloorBenchmark.MESSAGE_SIZE);
 
+        /** A peer whose handler runs on the listener's default handler pool. */
+        public Peer() {
+            this(false);
+        }
+
+        Peer(boolean inlineHandler) {
+            this.inlineHandler = inlineHandler;
+        }
+
         /** Starts the peer, builds the pool and checks one round trip is a true echo. */
         @Setup(Level.Trial)
         public void setUp() {
-            listener = LocalPeers.startEcho(PeerIdentity.generate());
+            PeerIdentity identity = PeerIdentity.generate();
+            listener = inlineHandler ? LocalPeers.startInlineEcho(identity) : LocalPeers.startEcho(identity);
             id = listener.peerId();
             address = listener.listenAddress();
             pool = BenchPools.create(1, 1);
@@ -74,6 +89,16 @@ public class GuardianRequestBenchmark {
         }
     }
 
+    /** One echo peer whose handler runs on the listener's network thread. */
+    @State(Scope.Thread)
+    public static class InlinePeer extends Peer {
+
+        /** A peer with an inline handler. */
+        public InlinePeer() {
+            super(true);
+        }
+    }
+
     /**
      * Request and reply over a reused connection.
      *
@@ -82,6 +107,19 @@ public class GuardianRequestBenchmark {
      */
     @Benchmark
     public byte[] pooledRequest(Peer peer) {
+        try (PeerConnection lease = peer.pool.acquire(peer.id, peer.address)) {
+            return lease.request(peer.request, BenchPools.REQUEST_TIMEOUT);
+        }
+    }
+
+    /**
+     * Request and reply over a reused connection to a peer whose handler runs inline.
+     *
+     * @param peer the peer and pool
+     * @return the reply
+     */
+    @Benchmark
+    public byte[] pooledRequestInlineHandler(InlinePeer peer) {
         try (PeerConnection lease = peer.pool.acquire(peer.id, peer.address)) {
             return lease.request(peer.request, BenchPools.REQUEST_TIMEOUT);
         }

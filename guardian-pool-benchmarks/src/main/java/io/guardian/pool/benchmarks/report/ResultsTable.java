@@ -111,6 +111,7 @@ public final class ResultsTable {
                 && r.mode().equals("thrpt"));
         String[][] subjects = {
             {GUARDIAN_REQUEST, "pooledRequest", "Guardian, pooled connection"},
+            {GUARDIAN_REQUEST, "pooledRequestInlineHandler", "Guardian, pooled, listener handler inline"},
             {GUARDIAN_REQUEST, "newConnectionPerRequest", "Guardian, new connection per request"},
             {FLOOR, "bareSocketRoundTrip", "bare JDK socket (floor)"},
             {FLOOR, "bareConnectPerRequest", "bare JDK socket, connect per request"},

@@ -71,6 +71,22 @@ public final class LocalPeers implements AutoCloseable {
                 .start();
     }
 
+    /**
+     * Starts one echo listener whose handler runs on the network thread ({@code Runnable::run}),
+     * which PeerListener documents as safe for handlers that never block and finish in
+     * microseconds, as an echo does. It saves the hand-off to the handler pool and back.
+     *
+     * @param identity the listener's identity
+     * @return the started listener
+     */
+    public static PeerListener startInlineEcho(PeerIdentity identity) {
+        return PeerListener.builder(identity)
+                .bind(Multiaddr.parse(BIND_ADDRESS))
+                .handler((from, message) -> message)
+                .handlerExecutor(Runnable::run)
+                .start();
+    }
+
     /** @return the peers' ids, index-aligned with {@link #addresses()} */
     public PeerId[] ids() {
         return ids;
