@@ -188,9 +188,10 @@ final class ListenerHandshake extends HandshakeHandler {
 
     private void fail(Reason reason, String detail, Throwable cause) {
         if (finish()) {
-            context().close();
+            // Count before closing: whoever sees the close may look at the counters at once.
             engine.handshakeEnded(reason);
             engine.logRejected(context().channel(), reason, detail, cause);
+            context().close();
         }
     }
 }

@@ -96,7 +96,7 @@ class ListenerFailureTest {
             socket.getOutputStream().write(SpecWire.hello(SpecWire.V10, hex(TestKeys.A_PEER_ID), now(), new byte[0]));
             expectClosedWithoutAnswer(socket.getInputStream());
         }
-        assertThat(listener.failedHandshakes()).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> listener.failedHandshakes() == 1);
     }
 
     @Test
