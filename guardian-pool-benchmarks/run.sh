@@ -9,8 +9,8 @@
 # measures fewer, and says so, when the open-files limit cannot hold that many).
 #
 # Results land in guardian-pool-benchmarks/target/jmh-<profile>/: one JMH JSON file per suite
-# (*.json), the scale forks' heap-<method>.json, the JMH console logs (*.log), load samples and
-# summary.md, which is what this script prints at the end.
+# (*.json), the scale forks' heap-<method>.json and health-cpu-<peers>.json, the JMH console
+# logs (*.log), load samples and summary.md, which is what this script prints at the end.
 set -euo pipefail
 
 profile="${1:-quick}"
@@ -95,9 +95,10 @@ suite() {
 
 suite 1-acquire 'io.guardian.pool.benchmarks.acquire.' "${jmh_opts[@]}" -prof gc
 suite 2-end-to-end 'io.guardian.pool.benchmarks.endtoend.' "${jmh_opts[@]}" -prof gc
-# The scale forks measure heap per idle connection while they fill the pool (heap-<method>.json).
+# The scale forks measure heap per idle connection while they fill the pool (heap-<method>.json)
+# and the health pass fork its CPU per pass (health-cpu-<peers>.json).
 suite 3-scale 'io.guardian.pool.benchmarks.scale.' "${scale_opts[@]}" -prof gc -p "peers=1,$peers" \
-  -jvmArgsAppend "-Xms2g -Xmx2g -Dguardian.bench.heapDir=$out"
+  -jvmArgsAppend "-Xms2g -Xmx2g -Dguardian.bench.resultsDir=$out"
 
 kill "$sampler" 2>/dev/null || true
 "$java" -cp "$jar" io.guardian.pool.benchmarks.report.ResultsTable "$out" "$out/table.md"

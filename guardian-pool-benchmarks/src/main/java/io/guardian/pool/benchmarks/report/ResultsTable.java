@@ -36,11 +36,13 @@ public final class ResultsTable {
 
     private final JmhResults results;
     private final Map<String, JsonNode> heap;
+    private final Map<String, JsonNode> healthCpu;
     private final List<String[]> rows = new ArrayList<>();
 
-    private ResultsTable(JmhResults results, Map<String, JsonNode> heap) {
+    private ResultsTable(JmhResults results, Map<String, JsonNode> heap, Map<String, JsonNode> healthCpu) {
         this.results = results;
         this.heap = heap;
+        this.healthCpu = healthCpu;
     }
 
     /**
@@ -62,14 +64,21 @@ public final class ResultsTable {
             throw new IllegalStateException("no JMH JSON results in " + dir.toAbsolutePath()
                     + "; run the suites first (guardian-pool-benchmarks/run.sh)");
         }
-        Map<String, JsonNode> heap = new TreeMap<>();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "heap-*.json")) {
+        Map<String, JsonNode> heap = readAll(dir, "heap-", mapper);
+        Map<String, JsonNode> healthCpu = readAll(dir, "health-cpu-", mapper);
+        Files.writeString(Path.of(args[1]), new ResultsTable(results, heap, healthCpu).render(), StandardCharsets.UTF_8);
+    }
+
+    /** Reads {@code <prefix>*.json}, keyed by what follows the prefix. */
+    private static Map<String, JsonNode> readAll(Path dir, String prefix, JsonMapper mapper) throws IOException {
+        Map<String, JsonNode> read = new TreeMap<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, prefix + "*.json")) {
             for (Path file : files) {
                 String name = file.getFileName().toString();
-                heap.put(name.substring("heap-".length(), name.length() - ".json".length()), mapper.readTree(file.toFile()));
+                read.put(name.substring(prefix.length(), name.length() - ".json".length()), mapper.readTree(file.toFile()));
             }
         }
-        Files.writeString(Path.of(args[1]), new ResultsTable(results, heap).render(), StandardCharsets.UTF_8);
+        return read;
     }
 
     String render() {
@@ -82,7 +91,7 @@ public final class ResultsTable {
         for (String[] row : rows) {
             out.append("| ").append(String.join(" | ", row)).append(" |\n");
         }
-        out.append('\n').append(new TargetCheck(results, heap).render());
+        out.append('\n').append(new TargetCheck(results, heap, healthCpu).render());
         return out.toString();
     }
 
@@ -142,6 +151,14 @@ public final class ResultsTable {
         for (JmhResult r : results.select(x -> x.is(SCALE, "healthCheckPass"))) {
             rows.add(new String[] {"3 scale", "Guardian checkHealth() pass", r.param("peers") + " idle connections",
                     withError(r), r.unit(), bytes(r.allocBytesPerOp()), ""});
+        }
+        for (JsonNode cpu : healthCpu.values()) {
+            String setting = cpu.get("peers").asInt() + " idle connections, " + cpu.get("passes").asInt()
+                    + " passes of the last iteration";
+            rows.add(new String[] {"3 scale", "CPU per checkHealth() pass, pool JVM", setting,
+                    number(cpu.get("poolCpuMillisPerPass").asDouble()), "ms", "", ""});
+            rows.add(new String[] {"3 scale", "CPU per checkHealth() pass, listener JVMs", setting,
+                    number(cpu.get("listenerCpuMillisPerPass").asDouble()), "ms", "", ""});
         }
         for (Map.Entry<String, JsonNode> entry : heap.entrySet()) {
             JsonNode h = entry.getValue();

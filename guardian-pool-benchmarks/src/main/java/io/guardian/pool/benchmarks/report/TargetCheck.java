@@ -32,11 +32,13 @@ final class TargetCheck {
 
     private final JmhResults results;
     private final Map<String, JsonNode> heap;
+    private final Map<String, JsonNode> healthCpu;
     private final StringBuilder out = new StringBuilder();
 
-    TargetCheck(JmhResults results, Map<String, JsonNode> heap) {
+    TargetCheck(JmhResults results, Map<String, JsonNode> heap, Map<String, JsonNode> healthCpu) {
         this.results = results;
         this.heap = heap;
+        this.healthCpu = healthCpu;
     }
 
     String render() {
@@ -82,8 +84,12 @@ final class TargetCheck {
             double millis = r.unit().startsWith("ms") ? r.score() : r.unit().startsWith("us") ? r.score() / 1e3
                     : r.unit().startsWith("s") ? r.score() * 1e3 : Double.NaN;
             String note = peers(r) < TARGET_PEERS ? " (only " + peers(r) + " connections fit; see RESULTS.md)" : "";
+            JsonNode cpu = healthCpu.get(Integer.toString(peers(r)));
+            String cpuNote = cpu == null ? "" : "; CPU per pass " + number(cpu.get("poolCpuMillisPerPass").asDouble())
+                    + " ms in the pool JVM + " + number(cpu.get("listenerCpuMillisPerPass").asDouble())
+                    + " ms in the listener JVMs";
             return new Verdict(millis < 1000 && peers(r) >= TARGET_PEERS, number(millis) + " ms at " + peers(r)
-                    + " connections" + note);
+                    + " connections" + note + cpuNote);
         }));
         Optional<JmhResult> one = results.find(r -> r.is(SCALE, "acquireRelease") && peers(r) == 1);
         Optional<JmhResult> many = results.select(r -> r.is(SCALE, "acquireRelease")).stream()

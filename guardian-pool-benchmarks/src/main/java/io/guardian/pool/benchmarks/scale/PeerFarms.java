@@ -130,6 +130,21 @@ final class PeerFarms implements AutoCloseable {
     }
 
     /**
+     * CPU time the farm JVMs have used so far (the kernel counts it in 10 ms ticks).
+     *
+     * @return nanoseconds, summed over the farms
+     */
+    long cpuNanos() {
+        long sum = 0;
+        for (Farm farm : farms) {
+            sum += farm.process.toHandle().info().totalCpuDuration().map(java.time.Duration::toNanos).orElseThrow(
+                    () -> new IllegalStateException("the OS does not report the CPU time of peer farm pid "
+                            + farm.process.pid()));
+        }
+        return sum;
+    }
+
+    /**
      * Heap in use after GC, summed over the farms: before their listeners started, once they
      * listened, and now.
      *

@@ -43,9 +43,11 @@ import org.slf4j.LoggerFactory;
  *       connection and waits for the PONGs. The listener JVMs answer on the same two cores, so
  *       their work is inside this time.
  * </ul>
- * With {@code -Dguardian.bench.heapDir=<dir>} (run.sh sets it) the setup also measures heap per
- * idle connection while it fills the pool ({@link HeapProbe}) and writes
- * {@code heap-<method>.json} there: each fork at N peers gives an independent reading.
+ * With {@code -Dguardian.bench.resultsDir=<dir>} (run.sh sets it) the setup also measures heap
+ * per idle connection while it fills the pool ({@link HeapProbe}) and writes
+ * {@code heap-<method>.json} there (each fork at N peers gives an independent reading), and the
+ * health pass fork writes {@code health-cpu-<peers>.json}: CPU per pass in the pool's JVM and in
+ * the listener JVMs ({@link PassCpu}).
  */
 @State(Scope.Benchmark)
 @Warmup(iterations = 3, time = 3)
@@ -65,9 +67,11 @@ public class ScaleBenchmark {
     private PeerId[] ids;
     private Multiaddr[] addresses;
     private long warmed;
+    private PassCpu passCpu;
+    private String resultsDir;
 
-    /** System property naming the directory for the heap figures; unset, no heap is measured. */
-    public static final String HEAP_DIR_PROPERTY = "guardian.bench.heapDir";
+    /** System property naming the directory for the heap and CPU figures; unset, neither is taken. */
+    public static final String RESULTS_DIR_PROPERTY = "guardian.bench.resultsDir";
 
     /**
      * Starts the listener JVMs and gives the pool one connection to every peer, measuring heap on
@@ -87,20 +91,35 @@ public class ScaleBenchmark {
         ids = farms.ids();
         addresses = farms.addresses();
         pool = BenchPools.create(1, peers);
-        String heapDir = System.getProperty(HEAP_DIR_PROPERTY);
-        if (heapDir != null && peers > 1) {
+        passCpu = new PassCpu(farms);
+        resultsDir = System.getProperty(RESULTS_DIR_PROPERTY);
+        if (resultsDir != null && peers > 1) {
             String method = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
-            HeapProbe.warmMeasuring(pool, farms, Path.of(heapDir, "heap-" + method + ".json"));
+            HeapProbe.warmMeasuring(pool, farms, Path.of(resultsDir, "heap-" + method + ".json"));
         } else {
             Warm.onePerPeer(pool, ids, addresses, 0, peers, 15, TimeUnit.MINUTES);
         }
         warmed = pool.getStats().connectionsCreated();
     }
 
-    /** Checks the pool never dialed while measured, then closes the pool and the listener JVMs. */
+    /** Starts counting health-pass CPU afresh, so only the last iteration (a measured one) counts. */
+    @Setup(Level.Iteration)
+    public void resetPassCpu() {
+        passCpu.reset();
+    }
+
+    /**
+     * Writes the health-pass CPU figures, checks the pool never dialed while measured, then closes
+     * the pool and the listener JVMs.
+     *
+     * @throws IOException if the CPU figures cannot be written
+     */
     @TearDown(Level.Trial)
-    public void tearDown() {
+    public void tearDown() throws IOException {
         try {
+            if (resultsDir != null) {
+                passCpu.write(peers, Path.of(resultsDir, "health-cpu-" + peers + ".json"));
+            }
             BenchPools.requireNoDialsSince(pool, warmed);
         } finally {
             long started = System.nanoTime();
@@ -155,7 +174,9 @@ public class ScaleBenchmark {
     @BenchmarkMode(Mode.AverageTime)
     @OutputTimeUnit(TimeUnit.MILLISECONDS)
     public HealthReport healthCheckPass() {
+        passCpu.begin();
         HealthReport report = pool.checkHealth();
+        passCpu.end();
         if (report.pinged() != peers) {
             throw new IllegalStateException("health pass pinged " + report.pinged() + " of " + peers
                     + " idle connections (lost " + report.lost() + ", failed " + report.failed() + ", evicted "
