@@ -8,7 +8,7 @@
 # GUARDIAN_BENCH_PEERS overrides the scale suite's peer count (default 10000; the scale suite
 # measures fewer, and says so, when the open-files limit cannot hold that many).
 #
-# Results land in guardian-pool-benchmarks/target/jmh-<profile>/: one JMH JSON file per suite
+# Results land in guardian-pool-benchmarks/target/jmh-<profile>/: JMH JSON files per suite
 # (*.json), the scale forks' heap-<method>.json and health-cpu-<peers>.json, the JMH console
 # logs (*.log), load samples and summary.md, which is what this script prints at the end.
 set -euo pipefail
@@ -93,12 +93,21 @@ suite() {
   }
 }
 
-suite 1-acquire 'io.guardian.pool.benchmarks.acquire.' "${jmh_opts[@]}" -prof gc
+suite 1-acquire-guardian 'io.guardian.pool.benchmarks.acquire.GuardianAcquireBenchmark' "${jmh_opts[@]}" -prof gc
+# reuseCapacityOnReturn matters only with many keys, so its "false" variant runs at 1,000 keys only.
+suite 1-acquire-others-1-key 'io.guardian.pool.benchmarks.acquire.ComparisonPoolsBenchmark' "${jmh_opts[@]}" -prof gc \
+  -p keys=1 -p pool=commons-pool2,httpcore5-strict,httpcore5-lax,httpcore5-segmented
+suite 1-acquire-others-1000-keys 'io.guardian.pool.benchmarks.acquire.ComparisonPoolsBenchmark' "${jmh_opts[@]}" \
+  -prof gc -p keys=1000
 suite 2-end-to-end 'io.guardian.pool.benchmarks.endtoend.' "${jmh_opts[@]}" -prof gc
 # The scale forks measure heap per idle connection while they fill the pool (heap-<method>.json)
-# and the health pass fork its CPU per pass (health-cpu-<peers>.json).
-suite 3-scale 'io.guardian.pool.benchmarks.scale.' "${scale_opts[@]}" -prof gc -p "peers=1,$peers" \
-  -jvmArgsAppend "-Xms2g -Xmx2g -Dguardian.bench.resultsDir=$out"
+# and the health pass fork its CPU per pass (health-cpu-<peers>.json). Acquire runs at 1 peer too,
+# for the ratio; the health pass only at the large count.
+scale_jvm="-Xms2g -Xmx2g -Dguardian.bench.resultsDir=$out"
+suite 3-scale-acquire 'io.guardian.pool.benchmarks.scale.ScaleBenchmark.acquireRelease' "${scale_opts[@]}" -prof gc \
+  -p "peers=1,$peers" -jvmArgsAppend "$scale_jvm"
+suite 3-scale-health 'io.guardian.pool.benchmarks.scale.ScaleBenchmark.healthCheckPass' "${scale_opts[@]}" -prof gc \
+  -p "peers=$peers" -jvmArgsAppend "$scale_jvm"
 
 kill "$sampler" 2>/dev/null || true
 "$java" -cp "$jar" io.guardian.pool.benchmarks.report.ResultsTable "$out" "$out/table.md"

@@ -14,7 +14,8 @@ import java.util.Map;
  * @param score the primary score
  * @param error the 99.9% half-width JMH reports, or NaN when it had too few samples
  * @param unit the primary score's unit, e.g. {@code ops/us}
- * @param allocBytesPerOp {@code gc.alloc.rate.norm} from {@code -prof gc}, or NaN without it
+ * @param allocBytesPerOp {@code gc.alloc.rate.norm} from {@code -prof gc}, the median over the
+ *     measured iterations, or NaN without the profiler
  */
 record JmhResult(String benchmarkClass, String method, String mode, int threads, Map<String, String> params,
         double score, double error, String unit, double allocBytesPerOp) {

@@ -58,12 +58,36 @@ final class JmhResults {
         double alloc = Double.NaN;
         JsonNode secondary = node.get("secondaryMetrics");
         if (secondary != null && secondary.has("gc.alloc.rate.norm")) {
-            alloc = secondary.get("gc.alloc.rate.norm").get("score").asDouble();
+            alloc = medianOfIterations(secondary.get("gc.alloc.rate.norm"));
         }
         return new JmhResult(fullName.substring(classDot + 1, methodDot), fullName.substring(methodDot + 1),
                 node.get("mode").asString(), node.get("threads").asInt(), params,
                 primary.get("score").asDouble(), number(primary.get("scoreError")),
                 primary.get("scoreUnit").asString(), alloc);
+    }
+
+    /**
+     * The median of a metric's per-iteration values. For bytes per operation the median, not
+     * JMH's mean: JMH closes the last iteration's allocation count only after the trial's
+     * teardown, so closing a pool of thousands of connections lands in that iteration and
+     * inflates the mean, while the other iterations show what one operation allocates.
+     */
+    private static double medianOfIterations(JsonNode metric) {
+        List<Double> values = new ArrayList<>();
+        JsonNode raw = metric.get("rawData");
+        if (raw != null) {
+            for (JsonNode fork : raw) {
+                for (JsonNode value : fork) {
+                    values.add(value.asDouble());
+                }
+            }
+        }
+        if (values.isEmpty()) {
+            return metric.get("score").asDouble();
+        }
+        values.sort(null);
+        int middle = values.size() / 2;
+        return values.size() % 2 == 1 ? values.get(middle) : (values.get(middle - 1) + values.get(middle)) / 2;
     }
 
     /** JMH writes "NaN" as a string when one sample gives no error estimate. */

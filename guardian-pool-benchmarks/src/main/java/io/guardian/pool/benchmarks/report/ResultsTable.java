@@ -87,6 +87,7 @@ public final class ResultsTable {
         addScaleRows();
         StringBuilder out = new StringBuilder();
         out.append("| suite | subject | setting | score | unit | B/op | ratio |\n");
+        // B/op is the median over measured iterations of -prof gc's gc.alloc.rate.norm (JmhResults).
         out.append("|---|---|---|---:|---|---:|---|\n");
         for (String[] row : rows) {
             out.append("| ").append(String.join(" | ", row)).append(" |\n");
