@@ -7,7 +7,9 @@ import io.guardian.pool.net.ProtocolConfig;
 import java.time.Duration;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+@Timeout(10)
 class PoolConfigTest {
 
     @Test
