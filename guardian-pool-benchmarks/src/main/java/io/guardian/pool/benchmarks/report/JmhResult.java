@@ -14,11 +14,14 @@ import java.util.Map;
  * @param score the primary score
  * @param error the 99.9% half-width JMH reports, or NaN when it had too few samples
  * @param unit the primary score's unit, e.g. {@code ops/us}
+ * @param best the best measured iteration: the highest for throughput, the lowest for times.
+ *     On a machine shared with other engineers' builds, bursts of their load land in some
+ *     iterations; the best one is the closest to what the code itself costs. Ratios use it.
  * @param allocBytesPerOp {@code gc.alloc.rate.norm} from {@code -prof gc}, the median over the
  *     measured iterations, or NaN without the profiler
  */
 record JmhResult(String benchmarkClass, String method, String mode, int threads, Map<String, String> params,
-        double score, double error, String unit, double allocBytesPerOp) {
+        double score, double error, String unit, double best, double allocBytesPerOp) {
 
     /** @return whether this result is for {@code simpleClass.method} */
     boolean is(String simpleClass, String methodName) {

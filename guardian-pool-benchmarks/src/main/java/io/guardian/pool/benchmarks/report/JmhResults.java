@@ -60,10 +60,11 @@ final class JmhResults {
         if (secondary != null && secondary.has("gc.alloc.rate.norm")) {
             alloc = medianOfIterations(secondary.get("gc.alloc.rate.norm"));
         }
+        String mode = node.get("mode").asString();
         return new JmhResult(fullName.substring(classDot + 1, methodDot), fullName.substring(methodDot + 1),
-                node.get("mode").asString(), node.get("threads").asInt(), params,
+                mode, node.get("threads").asInt(), params,
                 primary.get("score").asDouble(), number(primary.get("scoreError")),
-                primary.get("scoreUnit").asString(), alloc);
+                primary.get("scoreUnit").asString(), bestIteration(primary, mode.equals("thrpt")), alloc);
     }
 
     /**
@@ -88,6 +89,23 @@ final class JmhResults {
         values.sort(null);
         int middle = values.size() / 2;
         return values.size() % 2 == 1 ? values.get(middle) : (values.get(middle - 1) + values.get(middle)) / 2;
+    }
+
+    /** The highest (throughput) or lowest (time) per-iteration value of the primary metric. */
+    private static double bestIteration(JsonNode primary, boolean higherIsBetter) {
+        double best = Double.NaN;
+        JsonNode raw = primary.get("rawData");
+        if (raw != null) {
+            for (JsonNode fork : raw) {
+                for (JsonNode value : fork) {
+                    double v = value.asDouble();
+                    if (Double.isNaN(best) || (higherIsBetter ? v > best : v < best)) {
+                        best = v;
+                    }
+                }
+            }
+        }
+        return Double.isNaN(best) ? primary.get("score").asDouble() : best;
     }
 
     /** JMH writes "NaN" as a string when one sample gives no error estimate. */

@@ -86,9 +86,9 @@ public final class ResultsTable {
         addEndToEndRows();
         addScaleRows();
         StringBuilder out = new StringBuilder();
-        out.append("| suite | subject | setting | score | unit | B/op | ratio |\n");
+        out.append("| suite | subject | setting | mean ± 99.9% error | best iteration | unit | B/op | ratio (best iterations) |\n");
         // B/op is the median over measured iterations of -prof gc's gc.alloc.rate.norm (JmhResults).
-        out.append("|---|---|---|---:|---|---:|---|\n");
+        out.append("|---|---|---|---:|---:|---|---:|---|\n");
         for (String[] row : rows) {
             out.append("| ").append(String.join(" | ", row)).append(" |\n");
         }
@@ -106,10 +106,10 @@ public final class ResultsTable {
                     }
                     JmhResult r = result.get();
                     String ratio = acquire(results, "commons-pool2", keys, threads)
-                            .map(base -> times(r.score() / base.score()) + " commons-pool2").orElse("");
+                            .map(base -> times(r.best() / base.best()) + " commons-pool2").orElse("");
                     rows.add(new String[] {"1 acquire/release", label(subject),
                             keys + (keys == 1 ? " key, " : " keys, ") + threads + (threads == 1 ? " thread" : " threads"),
-                            withError(r), r.unit(), bytes(r.allocBytesPerOp()), ratio});
+                            withError(r), number(r.best()), r.unit(), bytes(r.allocBytesPerOp()), ratio});
                 }
             }
         }
@@ -130,13 +130,14 @@ public final class ResultsTable {
             for (JmhResult r : results.select(x -> x.is(subject[0], subject[1]))) {
                 String ratio = "";
                 if (r.mode().equals("avgt") && floor.isPresent()) {
-                    ratio = times(r.score() / floor.get().score()) + " floor latency";
+                    ratio = times(r.best() / floor.get().best()) + " floor latency";
                 } else if (r.mode().equals("thrpt") && fresh.isPresent()) {
-                    ratio = times(r.score() / fresh.get().score()) + " new-connection throughput";
+                    ratio = times(r.best() / fresh.get().best()) + " new-connection throughput";
                 }
                 boolean perSecond = r.mode().equals("thrpt") && r.unit().equals("ops/us");
                 String score = perSecond ? number(r.score() * 1e6) + error(r.error() * 1e6) : withError(r);
-                rows.add(new String[] {"2 end to end, 64 B", subject[2], "1 thread, " + r.mode(), score,
+                String best = perSecond ? number(r.best() * 1e6) : number(r.best());
+                rows.add(new String[] {"2 end to end, 64 B", subject[2], "1 thread, " + r.mode(), score, best,
                         perSecond ? "ops/s" : r.unit(), bytes(r.allocBytesPerOp()), ratio});
             }
         }
@@ -145,34 +146,34 @@ public final class ResultsTable {
     private void addScaleRows() {
         Optional<JmhResult> onePeer = results.find(r -> r.is(SCALE, "acquireRelease") && "1".equals(r.param("peers")));
         for (JmhResult r : results.select(x -> x.is(SCALE, "acquireRelease"))) {
-            String ratio = onePeer.map(one -> times(one.score() / r.score()) + " time of 1 peer").orElse("");
+            String ratio = onePeer.map(one -> times(one.best() / r.best()) + " time of 1 peer").orElse("");
             rows.add(new String[] {"3 scale", "Guardian acquire/release", r.param("peers") + " idle peers, 1 thread",
-                    withError(r), r.unit(), bytes(r.allocBytesPerOp()), ratio});
+                    withError(r), number(r.best()), r.unit(), bytes(r.allocBytesPerOp()), ratio});
         }
         for (JmhResult r : results.select(x -> x.is(SCALE, "healthCheckPass"))) {
             rows.add(new String[] {"3 scale", "Guardian checkHealth() pass", r.param("peers") + " idle connections",
-                    withError(r), r.unit(), bytes(r.allocBytesPerOp()), ""});
+                    withError(r), number(r.best()), r.unit(), bytes(r.allocBytesPerOp()), ""});
         }
         for (JsonNode cpu : healthCpu.values()) {
             String setting = cpu.get("peers").asInt() + " idle connections, " + cpu.get("passes").asInt()
                     + " passes of the last iteration";
             rows.add(new String[] {"3 scale", "CPU per checkHealth() pass, pool JVM", setting,
-                    number(cpu.get("poolCpuMillisPerPass").asDouble()), "ms", "", ""});
+                    number(cpu.get("poolCpuMillisPerPass").asDouble()), "", "ms", "", ""});
             rows.add(new String[] {"3 scale", "CPU per checkHealth() pass, listener JVMs", setting,
-                    number(cpu.get("listenerCpuMillisPerPass").asDouble()), "ms", "", ""});
+                    number(cpu.get("listenerCpuMillisPerPass").asDouble()), "", "ms", "", ""});
         }
         for (Map.Entry<String, JsonNode> entry : heap.entrySet()) {
             JsonNode h = entry.getValue();
             String setting = h.get("peers").asInt() + " peers, " + h.get("listenerJvms").asInt()
                     + " listener JVMs, setup of the " + entry.getKey() + " fork";
             rows.add(new String[] {"3 scale", "heap per idle pooled connection (pool JVM)", setting,
-                    number(h.get("poolBytesPerConnection").asDouble()), "bytes", "", ""});
+                    number(h.get("poolBytesPerConnection").asDouble()), "", "bytes", "", ""});
             rows.add(new String[] {"3 scale", "heap per accepted connection (listener JVMs)", setting,
-                    number(h.get("listenerBytesPerConnection").asDouble()), "bytes", "", ""});
+                    number(h.get("listenerBytesPerConnection").asDouble()), "", "bytes", "", ""});
             rows.add(new String[] {"3 scale", "heap per started PeerListener (listener JVMs)", setting,
-                    number(h.get("listenerBytesPerListener").asDouble()), "bytes", "", ""});
+                    number(h.get("listenerBytesPerListener").asDouble()), "", "bytes", "", ""});
             rows.add(new String[] {"3 scale", "dial + 1.1 handshake rate while filling the pool", setting,
-                    number(h.get("dialsPerSecond").asDouble()), "dials/s", "", ""});
+                    number(h.get("dialsPerSecond").asDouble()), "", "dials/s", "", ""});
         }
     }
 
