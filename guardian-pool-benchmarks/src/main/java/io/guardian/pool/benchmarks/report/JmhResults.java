@@ -131,6 +131,32 @@ final class JmhResults {
         return results.stream().filter(filter).toList();
     }
 
+    /**
+     * A one-thread benchmark's best latency in microseconds, from both modes it ran in: the best
+     * average-time iteration, and the inverse of the best throughput iteration. At one thread
+     * the two modes measure the same thing in separate forks minutes apart, so on a shared
+     * machine the better of the two is the one a neighbour disturbed less.
+     *
+     * @return the latency, or NaN when neither mode ran
+     */
+    double bestLatencyMicros(String benchmarkClass, String method) {
+        double best = Double.NaN;
+        for (JmhResult r : select(x -> x.is(benchmarkClass, method) && x.threads() == 1)) {
+            double micros = switch (r.mode() + " " + r.unit()) {
+                case "avgt us/op" -> r.best();
+                case "avgt ms/op" -> r.best() * 1e3;
+                case "thrpt ops/us" -> 1 / r.best();
+                case "thrpt ops/ms" -> 1e3 / r.best();
+                case "thrpt ops/s" -> 1e6 / r.best();
+                default -> Double.NaN;
+            };
+            if (!Double.isNaN(micros) && (Double.isNaN(best) || micros < best)) {
+                best = micros;
+            }
+        }
+        return best;
+    }
+
     /** @return whether nothing was read */
     boolean isEmpty() {
         return results.isEmpty();

@@ -58,16 +58,17 @@ final class TargetCheck {
                     ours.filter(r -> !Double.isNaN(r.allocBytesPerOp())).map(r -> new Verdict(
                             r.allocBytesPerOp() <= SMALL_ALLOCATION_BYTES, number(r.allocBytesPerOp()) + " B/op")));
         }
-        Optional<JmhResult> pooledThrpt = find(GUARDIAN_REQUEST, "pooledRequest", "thrpt");
-        ratioAtLeast("pooled request: >= 20× the throughput of a new connection per request", pooledThrpt,
-                find(GUARDIAN_REQUEST, "newConnectionPerRequest", "thrpt"), 20);
-        Optional<JmhResult> pooledAvgt = find(GUARDIAN_REQUEST, "pooledRequest", "avgt");
-        Optional<JmhResult> floorAvgt = find(FLOOR, "bareSocketRoundTrip", "avgt");
-        line("pooled request: latency <= 1.5× the bare socket floor", pooledAvgt.flatMap(p -> floorAvgt.map(f -> {
-            double ratio = p.best() / f.best();
-            return new Verdict(ratio <= 1.5, times(ratio) + " (" + number(p.best()) + " vs " + number(f.best()) + " "
-                    + p.unit() + ")");
-        })));
+        double pooled = results.bestLatencyMicros(GUARDIAN_REQUEST, "pooledRequest");
+        double fresh = results.bestLatencyMicros(GUARDIAN_REQUEST, "newConnectionPerRequest");
+        double floor = results.bestLatencyMicros(FLOOR, "bareSocketRoundTrip");
+        line("pooled request: >= 20× the throughput of a new connection per request (one thread; best of avgt and thrpt)",
+                Double.isNaN(pooled) || Double.isNaN(fresh) ? Optional.empty()
+                        : Optional.of(new Verdict(fresh / pooled >= 20, times(fresh / pooled) + " (" + number(1e6 / pooled)
+                                + " vs " + number(1e6 / fresh) + " requests/s)")));
+        line("pooled request: latency <= 1.5× the bare socket floor (best of avgt and 1/thrpt)",
+                Double.isNaN(pooled) || Double.isNaN(floor) ? Optional.empty()
+                        : Optional.of(new Verdict(pooled / floor <= 1.5, times(pooled / floor) + " (" + number(pooled)
+                                + " vs " + number(floor) + " µs)")));
         // The larger of the readings (one per fork), so a lucky GC cannot meet the target.
         line("heap per idle connection <= 8 KiB", heap.values().stream()
                 .max((a, b) -> Double.compare(a.get("poolBytesPerConnection").asDouble(),
