@@ -12,6 +12,7 @@ import io.guardian.pool.PeerSnapshot;
 import io.guardian.pool.PoolClosedException;
 import io.guardian.pool.PoolConfig;
 import io.guardian.pool.PoolExhaustedException;
+import io.guardian.pool.PoolObserver;
 import io.guardian.pool.PoolStats;
 import io.guardian.pool.breaker.CircuitState;
 import io.guardian.pool.event.ConnectionEvent;
@@ -34,6 +35,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -119,6 +121,11 @@ public final class PoolEngine implements AutoCloseable {
 
     private volatile boolean closed;
 
+    /** Registered observers, copy-on-write; {@link Observers#NONE} when there are none (the usual case). */
+    private volatile PoolObserver[] observers = Observers.NONE;
+    private final Observers observerCalls = new Observers();
+    private final Object observerLock = new Object();
+
     private PoolEngine(Builder b) {
         this.config = b.config;
         this.localPeer = b.localPeer;
@@ -172,11 +179,30 @@ public final class PoolEngine implements AutoCloseable {
      * @return the lease
      */
     public PeerConnection acquire(PeerId peer, Multiaddr address) {
+        PoolObserver[] obs = observers;
+        if (obs.length != 0) {
+            return acquireObserved(peer, address, obs);
+        }
         Object started = begin(peer, address);
         if (started instanceof Lease) {
             return (Lease) started;
         }
         return await((Acquisition) started);
+    }
+
+    /** {@link #acquire} timed for observers: only this path reads the clock for them. */
+    private PeerConnection acquireObserved(PeerId peer, Multiaddr address, PoolObserver[] obs) {
+        long start = clock.nanoTime();
+        Lease lease;
+        try {
+            Object started = begin(peer, address);
+            lease = started instanceof Lease ? (Lease) started : (Lease) await((Acquisition) started);
+        } catch (GuardianPoolException e) {
+            observerCalls.acquireFailed(obs, peer, clock.nanoTime() - start, e);
+            throw e;
+        }
+        observerCalls.acquired(obs, peer, clock.nanoTime() - start, lease.reused);
+        return lease;
     }
 
     /**
@@ -187,19 +213,34 @@ public final class PoolEngine implements AutoCloseable {
      * @return the future lease
      */
     public CompletableFuture<PeerConnection> acquireAsync(PeerId peer, Multiaddr address) {
+        PoolObserver[] obs = observers;
+        long start = obs.length != 0 ? clock.nanoTime() : 0L;
         Object started;
         try {
             started = begin(peer, address);
         } catch (RuntimeException e) {
+            if (obs.length != 0 && e instanceof GuardianPoolException) {
+                observerCalls.acquireFailed(obs, peer, clock.nanoTime() - start, (GuardianPoolException) e);
+            }
             return CompletableFuture.failedFuture(e);
         }
         if (started instanceof Lease) {
+            if (obs.length != 0) {
+                observerCalls.acquired(obs, peer, clock.nanoTime() - start, true);
+            }
             return CompletableFuture.completedFuture((Lease) started);
         }
         Acquisition a = (Acquisition) started;
         a.future.whenComplete((lease, error) -> {
             if (error instanceof CancellationException) {
                 cancel(a);
+            } else if (obs.length != 0) {
+                long waited = clock.nanoTime() - start;
+                if (error == null) {
+                    observerCalls.acquired(obs, peer, waited, ((Lease) lease).reused);
+                } else if (unwrap(error) instanceof GuardianPoolException) {
+                    observerCalls.acquireFailed(obs, peer, waited, (GuardianPoolException) unwrap(error));
+                }
             }
         });
         return a.future;
@@ -375,7 +416,7 @@ public final class PoolEngine implements AutoCloseable {
         c.lastUsedNanos = now;
         slot.lastUsedNanos = now;
         slot.leased++;
-        Lease lease = new Lease(this, c, now, site);
+        Lease lease = new Lease(this, c, now, site, reuse);
         c.lease = lease;
         return lease;
     }
@@ -681,7 +722,11 @@ public final class PoolEngine implements AutoCloseable {
     private void onAttemptDone(Acquisition a, FramedConnection fc, Throwable error) {
         long now = clock.nanoTime();
         PeerSlot slot = a.slot;
+        PoolObserver[] obs = observers;
         if (error == null) {
+            if (obs.length != 0) {
+                observerCalls.dialed(obs, slot.peerId, now - a.attemptStartNanos);
+            }
             long rtt = fc.handshakeRttNanos();
             PooledConn c = new PooledConn(newConnectionId(slot.peerId), slot, fc, a.address, now);
             Lease lease = null;
@@ -720,6 +765,9 @@ public final class PoolEngine implements AutoCloseable {
         boolean cancelled = cause instanceof CancellationException;
         boolean breakerOpen = false;
         if (!cancelled) {
+            if (obs.length != 0) {
+                observerCalls.dialFailed(obs, slot.peerId, now - a.attemptStartNanos, cause);
+            }
             if (isTimeout(cause)) {
                 timeouts.increment();
             } else {
@@ -1400,6 +1448,30 @@ public final class PoolEngine implements AutoCloseable {
      */
     public EventSubscription subscribe(ConnectionEventListener listener) {
         return events.subscribe(listener);
+    }
+
+    /**
+     * Registers an observer of acquire and dial timings.
+     *
+     * @param observer the observer
+     * @return a handle that removes it; idempotent
+     */
+    public AutoCloseable addObserver(PoolObserver observer) {
+        if (observer == null) {
+            throw new IllegalArgumentException("observer must not be null");
+        }
+        synchronized (observerLock) {
+            ensureOpen("add an observer");
+            observers = Observers.plus(observers, observer);
+        }
+        AtomicBoolean removed = new AtomicBoolean();
+        return () -> {
+            if (removed.compareAndSet(false, true)) {
+                synchronized (observerLock) {
+                    observers = observerCalls.minus(observers, observer);
+                }
+            }
+        };
     }
 
     /** @return a handle stopping the health monitor */
