@@ -23,6 +23,7 @@ import io.guardian.pool.internal.transport.FramedConnection;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
 import io.guardian.pool.peer.PeerIdentity;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,8 +34,10 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -67,6 +70,8 @@ import org.slf4j.LoggerFactory;
 public final class PoolEngine implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PoolEngine.class);
+    /** Longest close grace honoured; longer ones are cut to it (keeps deadline arithmetic from overflowing). */
+    private static final Duration MAX_GRACE = Duration.ofDays(365);
 
     /** Why a connection is being closed, for counting and for the Disconnected reason. */
     enum CloseKind {
@@ -120,6 +125,12 @@ public final class PoolEngine implements AutoCloseable {
     private final long acquireTimeoutNanos;
 
     private volatile boolean closed;
+    /** Guards the closing flag's transition and the graceful close's wait, signalled by releases. */
+    private final Object closeLock = new Object();
+    /** When a graceful close stops waiting for leases ({@link System#nanoTime()}); closeLock. */
+    private long drainDeadline;
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    private volatile boolean allLeasesReturned;
 
     /** Registered observers, copy-on-write; {@link Observers#NONE} when there are none (the usual case). */
     private volatile PoolObserver[] observers = Observers.NONE;
@@ -276,6 +287,11 @@ public final class PoolEngine implements AutoCloseable {
             synchronized (slot) {
                 if (slot.retired) {
                     continue;
+                }
+                if (closed) {
+                    // Checked again under the lock: close() passes every slot under its lock after
+                    // setting the flag, so nothing is leased or queued here behind its back.
+                    throw new PoolClosedException("the pool is closed; cannot acquire a connection to peer " + peer);
                 }
                 boolean probe = false;
                 if (!slot.breakerClosed) {
@@ -934,15 +950,22 @@ public final class PoolEngine implements AutoCloseable {
         long now = clock.nanoTime();
         // DATA moves only through the lease, so an untouched lease moved nothing: skip the counters.
         long bytes = lease.touched ? c.bytesMoved() : -1L;
-        boolean healthy = failure == null && !c.failed && !c.retireOnRelease && !closed && c.transport.isOpen()
+        boolean healthy = failure == null && !c.failed && !c.retireOnRelease && c.transport.isOpen()
                 && (maxLifetimeNanos == 0 || now - c.createdNanos < maxLifetimeNanos);
         Lease handed = null;
         Acquisition handedTo = null;
         Acquisition next = null;
         boolean detached = false;
+        boolean closing;
         synchronized (slot) {
             if (c.state != PooledConn.LEASED || c.lease != lease) {
                 return; // closed under the holder by shutdown or a dead socket; nothing to return
+            }
+            // Read under the lock: a graceful close passes this slot after setting the flag, so a
+            // lease returned from then on is closed, never pooled behind the close's back.
+            closing = closed;
+            if (closing) {
+                healthy = false;
             }
             long held = now - lease.acquiredNanos;
             long moved = 0L;
@@ -998,10 +1021,15 @@ public final class PoolEngine implements AutoCloseable {
         }
         if (detached) {
             CloseKind kind = failure != null || c.failed ? CloseKind.FAILED
-                    : c.closedAsFailure ? CloseKind.DEAD : CloseKind.EVICTED;
+                    : c.closedAsFailure ? CloseKind.DEAD : closing ? CloseKind.SHUTDOWN : CloseKind.EVICTED;
             finishClose(c, c.closeReason, kind);
             if (failure != null) {
                 LOG.debug("Connection {} to peer {} marked failed by its holder", c.id, slot.peerId, failure);
+            }
+            if (closing) {
+                synchronized (closeLock) {
+                    closeLock.notifyAll(); // a graceful close may be waiting for this lease
+                }
             }
         }
         if (next != null) {
@@ -1522,16 +1550,60 @@ public final class PoolEngine implements AutoCloseable {
         return new PoolClosedException("the pool was closed while acquiring a connection to peer " + a.slot.peerId);
     }
 
-    /** Fails waiters, closes every connection, stops the threads. Idempotent. */
+    /** Fails waiters, closes every connection (leased ones too), stops the threads. Idempotent. */
     @Override
     public void close() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
+        close(Duration.ZERO);
+    }
+
+    /**
+     * Closes gracefully: refuses new acquires at once, fails waiting acquires and dials under way,
+     * closes idle connections, then waits up to {@code grace} for leased connections to be
+     * returned (each is closed as it comes back), then closes whatever is still leased and stops
+     * the threads. The wait is on a monitor signalled by each release, not a poll.
+     *
+     * <p>A later call while one is waiting shortens the wait to its own grace if that ends sooner,
+     * then waits for the first call to finish; either way, when any call returns the pool is shut
+     * down. An interrupt ends the wait early (the flag is set again).
+     *
+     * @param grace how long to wait for leases, zero or more
+     * @return whether every lease came back within the grace
+     */
+    public boolean close(Duration grace) {
+        if (grace == null || grace.isNegative()) {
+            throw new IllegalArgumentException("grace must be zero or a positive duration, was " + grace);
         }
-        monitor.stop();
+        long graceNanos = grace.compareTo(MAX_GRACE) > 0 ? MAX_GRACE.toNanos() : grace.toNanos();
+        boolean first;
+        synchronized (closeLock) {
+            long deadline = System.nanoTime() + graceNanos;
+            first = !closed;
+            if (first) {
+                closed = true;
+                drainDeadline = deadline;
+            } else if (deadline - drainDeadline < 0) {
+                drainDeadline = deadline;
+                closeLock.notifyAll();
+            }
+        }
+        if (!first) {
+            return awaitTerminated();
+        }
+        boolean allReturned = false;
+        try {
+            monitor.stop();
+            failWaitersAndCloseIdle();
+            allReturned = awaitLeases();
+        } finally {
+            closeEverything();
+            allLeasesReturned = allReturned;
+            terminated.countDown();
+        }
+        return allReturned;
+    }
+
+    /** Shutdown, first part: nobody waits any more, no dial goes on, nothing idle stays open. */
+    private void failWaitersAndCloseIdle() {
         List<Acquisition> global;
         synchronized (globalLock) {
             global = new ArrayList<>(globalWaiters);
@@ -1547,7 +1619,7 @@ public final class PoolEngine implements AutoCloseable {
         }
         for (PeerSlot s : slots.values()) {
             List<Acquisition> waiting = new ArrayList<>();
-            List<PooledConn> conns;
+            List<PooledConn> idle = new ArrayList<>();
             synchronized (s) {
                 Acquisition w;
                 while ((w = s.pollWaiter()) != null) {
@@ -1559,16 +1631,17 @@ public final class PoolEngine implements AutoCloseable {
                         waiting.add(w);
                     }
                 }
-                conns = new ArrayList<>(s.conns);
-                for (PooledConn c : conns) {
+                while (s.idleCount > 0) {
+                    PooledConn c = s.idle[s.idleCount - 1];
                     detachLocked(s, c, "pool closed");
+                    idle.add(c);
                 }
             }
             for (Acquisition w : waiting) {
                 w.cancelTimers();
                 w.future.completeExceptionally(closedWhileWaiting(w));
             }
-            for (PooledConn c : conns) {
+            for (PooledConn c : idle) {
                 finishClose(c, c.closeReason, CloseKind.SHUTDOWN);
             }
         }
@@ -1579,6 +1652,53 @@ public final class PoolEngine implements AutoCloseable {
             }
             abort(a, closedWhileWaiting(a));
         }
+    }
+
+    /** Waits, until the drain deadline, for every lease to be returned. @return whether all were */
+    private boolean awaitLeases() {
+        synchronized (closeLock) {
+            while (true) {
+                if (leasedNow() == 0) {
+                    return true;
+                }
+                long left = drainDeadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(closeLock, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return leasedNow() == 0;
+                }
+            }
+        }
+    }
+
+    private int leasedNow() {
+        int n = 0;
+        for (PeerSlot s : slots.values()) {
+            synchronized (s) {
+                n += s.leased;
+            }
+        }
+        return n;
+    }
+
+    /** Shutdown, last part: closes what is still leased (its holder gets errors), stops the threads. */
+    private void closeEverything() {
+        for (PeerSlot s : slots.values()) {
+            List<PooledConn> conns;
+            synchronized (s) {
+                conns = new ArrayList<>(s.conns);
+                for (PooledConn c : conns) {
+                    detachLocked(s, c, "pool closed");
+                }
+            }
+            for (PooledConn c : conns) {
+                finishClose(c, c.closeReason, CloseKind.SHUTDOWN);
+            }
+        }
         try {
             connector.close();
         } catch (RuntimeException e) {
@@ -1586,6 +1706,17 @@ public final class PoolEngine implements AutoCloseable {
         }
         scheduler.shutdown();
         events.close();
+    }
+
+    /** A later close waits for the first to finish. @return what the first returned */
+    private boolean awaitTerminated() {
+        try {
+            terminated.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        return allLeasesReturned;
     }
 
     @Override
