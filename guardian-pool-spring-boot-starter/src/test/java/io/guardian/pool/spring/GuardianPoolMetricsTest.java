@@ -2,6 +2,7 @@ package io.guardian.pool.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
 import io.guardian.pool.ConnectionFailedException;
@@ -13,6 +14,7 @@ import io.guardian.pool.peer.PeerId;
 import io.guardian.pool.peer.PeerIdentity;
 import io.guardian.pool.spring.LoopbackPeers.Peer;
 import io.guardian.pool.spring.metrics.GuardianPoolMetrics;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -162,6 +164,35 @@ class GuardianPoolMetricsTest {
                         meter.getId().getBaseUnit());
                 assertThat(scrape).as(meter.getId().getName()).contains(name);
             }
+        }
+    }
+
+    @Test
+    void timesArePublishedInSecondsPrometheussBaseUnit() {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        try (GuardianPoolMetrics metrics = new GuardianPoolMetrics(pool, true)) {
+            metrics.bindTo(registry);
+            Peer peer = peers.start();
+            pool.acquire(peer.id(), peer.address()).close();
+            pool.checkHealth();
+            metrics.perPeer().refresh();
+
+            double avgMs = pool.getStats().globalAvgLatencyMs();
+            double peerMs = pool.peer(peer.id()).orElseThrow().health().currentLatencyMs();
+            assertThat(avgMs).isPositive();
+            Gauge latency = registry.get("guardian.pool.latency").gauge();
+            assertThat(latency.getId().getBaseUnit()).isEqualTo("seconds");
+            assertThat(latency.value()).isCloseTo(avgMs / 1000.0, within(1e-12));
+            Gauge peerLatency = registry.get("guardian.pool.peer.latency").tag("peer", peer.id().toBase58()).gauge();
+            assertThat(peerLatency.getId().getBaseUnit()).isEqualTo("seconds");
+            assertThat(peerLatency.value()).isCloseTo(peerMs / 1000.0, within(1e-12));
+            // Every guardian meter: a count (no unit or "connections") or a time in seconds, never ms.
+            assertThat(registry.getMeters()).filteredOn(m -> m.getId().getName().startsWith("guardian."))
+                    .allSatisfy(m -> assertThat(m.getId().getBaseUnit()).as(m.getId().getName())
+                            .isIn(null, "connections", "seconds"));
+            String scrape = registry.scrape();
+            assertThat(scrape).contains("guardian_pool_latency_seconds ",
+                    "guardian_pool_peer_latency_seconds{peer=\"" + peer.id() + "\"}").doesNotContain("millis");
         }
     }
 

@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *   <li>gauges {@code guardian.pool.reuse.rate}, {@code guardian.pool.acquires.waiting},
  *       {@code guardian.pool.peers}, {@code guardian.pool.circuits.open} (open or half-open),
  *       {@code guardian.pool.peers.unhealthy} (last score below 0.5) and
- *       {@code guardian.pool.latency} (mean of all round trips, ms);
+ *       {@code guardian.pool.latency} (mean of all round trips, in seconds like every time
+ *       here: Prometheus's base unit);
  *   <li>per-peer meters (tag {@code peer}) only when {@code guardian.pool.metrics.per-peer=true};
  *       see {@link PerPeerMeters}.
  * </ul>
@@ -106,9 +107,10 @@ public final class GuardianPoolMetrics implements MeterBinder, AutoCloseable {
         gauge(registry, "guardian.pool.peers", "Peers the pool tracks", PoolStats::peers);
         gauge(registry, "guardian.pool.circuits.open", "Peers whose circuit breaker is open or half-open",
                 PoolStats::openCircuits);
-        Gauge.builder("guardian.pool.latency", this, m -> m.stats().globalAvgLatencyMs())
+        // Seconds, Prometheus's base unit for time (promtool rejects _milliseconds); the pool counts in ms.
+        Gauge.builder("guardian.pool.latency", this, m -> m.stats().globalAvgLatencyMs() / 1000.0)
                 .description("Mean of every round trip measured (handshakes, PINGs, requests), 0 before any")
-                .baseUnit("milliseconds").register(registry);
+                .baseUnit("seconds").register(registry);
         Gauge.builder("guardian.pool.peers.unhealthy", pool, p -> p.peers().stream().filter(PeerSnapshot::degraded)
                 .count()).description("Peers whose last health score was below 0.5").register(registry);
         Timer connect = Timer.builder("guardian.pool.connect")
