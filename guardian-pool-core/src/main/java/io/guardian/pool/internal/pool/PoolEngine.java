@@ -760,6 +760,7 @@ public final class PoolEngine implements AutoCloseable {
                     connsById.put(c.id, c);
                     lease = leaseLocked(slot, c, now, a.site, false);
                     slot.breaker.onSuccess(a.probe, now);
+                    slot.dialFailures = 0;
                     a.probe = false;
                     events.publish(new ConnectionEvent.Connected(slot.peerId, rtt / 1_000_000.0));
                 }
@@ -791,6 +792,7 @@ public final class PoolEngine implements AutoCloseable {
             }
             synchronized (slot) {
                 slot.breaker.onFailure(a.probe, now);
+                slot.dialFailures++;
                 a.probe = false;
                 breakerOpen = slot.breaker.state == CircuitState.OPEN;
             }

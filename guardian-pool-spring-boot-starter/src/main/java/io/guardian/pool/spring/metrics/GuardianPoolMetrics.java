@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  *       attempt's TCP connect plus handshake;
  *   <li>gauges {@code guardian.pool.reuse.rate}, {@code guardian.pool.acquires.waiting},
  *       {@code guardian.pool.peers}, {@code guardian.pool.circuits.open} (open or half-open),
- *       {@code guardian.pool.peers.unhealthy} (last score below 0.5) and
+ *       {@code guardian.pool.peers.unhealthy} (last score below 0.5, or unreachable) and
  *       {@code guardian.pool.latency} (mean of all round trips, in seconds like every time
  *       here: Prometheus's base unit);
  *   <li>per-peer meters (tag {@code peer}) only when {@code guardian.pool.metrics.per-peer=true};
@@ -112,7 +112,8 @@ public final class GuardianPoolMetrics implements MeterBinder, AutoCloseable {
                 .description("Mean of every round trip measured (handshakes, PINGs, requests), 0 before any")
                 .baseUnit("seconds").register(registry);
         Gauge.builder("guardian.pool.peers.unhealthy", pool, p -> p.peers().stream().filter(PeerSnapshot::degraded)
-                .count()).description("Peers whose last health score was below 0.5").register(registry);
+                .count()).description("Peers whose last health score was below 0.5, or that could not be reached")
+                .register(registry);
         Timer connect = Timer.builder("guardian.pool.connect")
                 .description("TCP connect plus handshake of each successful dial attempt")
                 .publishPercentileHistogram().register(registry);
