@@ -17,7 +17,8 @@ import io.guardian.pool.peer.PeerId;
  * and the observer stays registered.
  *
  * <p>With no observer registered the pool pays one volatile read per acquire and reads no clock
- * for it. Every method has an empty default, so an observer implements only what it needs.
+ * for it; with observers, one clock reading per acquire (the dial timings reuse readings the pool
+ * takes anyway). Every method has an empty default, so an observer implements only what it needs.
  */
 public interface PoolObserver {
 
@@ -25,8 +26,9 @@ public interface PoolObserver {
      * A caller got a connection.
      *
      * @param peer the peer
-     * @param waitedNanos from the call to {@code acquire} until the lease was ready: near zero for
-     *     an idle connection, the dial (with retries) for a new one, the wait at a limit otherwise
+     * @param waitedNanos from the call to {@code acquire} until the lease was made (not counting
+     *     the moment a blocked caller then takes to wake up): near zero for an idle connection,
+     *     the dial (with retries) for a new one, the wait at a limit otherwise
      * @param reused {@code true} if an existing connection was leased (idle, or handed over by a
      *     caller who released it), {@code false} if it was dialed for this caller
      */

@@ -201,7 +201,10 @@ public final class PoolEngine implements AutoCloseable {
         return await((Acquisition) started);
     }
 
-    /** {@link #acquire} timed for observers: only this path reads the clock for them. */
+    /**
+     * {@link #acquire} timed for observers: only this path reads the clock for them, once. The
+     * wait ends when the lease was made, a reading the engine takes anyway ({@link Lease#acquiredNanos}).
+     */
     private PeerConnection acquireObserved(PeerId peer, Multiaddr address, PoolObserver[] obs) {
         long start = clock.nanoTime();
         Lease lease;
@@ -212,7 +215,7 @@ public final class PoolEngine implements AutoCloseable {
             observerCalls.acquireFailed(obs, peer, clock.nanoTime() - start, e);
             throw e;
         }
-        observerCalls.acquired(obs, peer, clock.nanoTime() - start, lease.reused);
+        observerCalls.acquired(obs, peer, Math.max(0L, lease.acquiredNanos - start), lease.reused);
         return lease;
     }
 
@@ -236,21 +239,23 @@ public final class PoolEngine implements AutoCloseable {
             return CompletableFuture.failedFuture(e);
         }
         if (started instanceof Lease) {
+            Lease lease = (Lease) started;
             if (obs.length != 0) {
-                observerCalls.acquired(obs, peer, clock.nanoTime() - start, true);
+                observerCalls.acquired(obs, peer, Math.max(0L, lease.acquiredNanos - start), true);
             }
-            return CompletableFuture.completedFuture((Lease) started);
+            return CompletableFuture.completedFuture(lease);
         }
         Acquisition a = (Acquisition) started;
         a.future.whenComplete((lease, error) -> {
             if (error instanceof CancellationException) {
                 cancel(a);
             } else if (obs.length != 0) {
-                long waited = clock.nanoTime() - start;
                 if (error == null) {
-                    observerCalls.acquired(obs, peer, waited, ((Lease) lease).reused);
+                    Lease l = (Lease) lease;
+                    observerCalls.acquired(obs, peer, Math.max(0L, l.acquiredNanos - start), l.reused);
                 } else if (unwrap(error) instanceof GuardianPoolException) {
-                    observerCalls.acquireFailed(obs, peer, waited, (GuardianPoolException) unwrap(error));
+                    observerCalls.acquireFailed(obs, peer, clock.nanoTime() - start,
+                            (GuardianPoolException) unwrap(error));
                 }
             }
         });
