@@ -11,10 +11,12 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -159,6 +161,51 @@ class GracefulCloseTest {
 
             assertThat(dialing).isCompletedExceptionally();
             assertThatThrownBy(dialing::join).cause().isInstanceOf(PoolClosedException.class);
+        }
+    }
+
+    @Test
+    void aCloseRacingBusyCallersLeavesNothingLeasedQueuedOrOpen() throws Exception {
+        // Eight threads acquire and release across three peers with room for two connections each,
+        // so some wait at the limit, while the pool closes under them. Every acquire either gets a
+        // lease (returned at once) or fails with PoolClosedException; nothing hangs or stays open.
+        try (FakePool p = new FakePool(PoolConfig.builder().maxConnectionsPerPeer(2).build())) {
+            List<Thread> callers = new ArrayList<>();
+            AtomicInteger served = new AtomicInteger();
+            List<Throwable> unexpected = new CopyOnWriteArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int peer = t % 3;
+                Thread caller = new Thread(() -> {
+                    while (true) {
+                        try {
+                            p.acquire(peer).close();
+                            served.incrementAndGet();
+                        } catch (PoolClosedException closed) {
+                            return;
+                        } catch (RuntimeException | Error e) {
+                            unexpected.add(e);
+                            return;
+                        }
+                    }
+                }, "racing-caller-" + t);
+                caller.setDaemon(true);
+                callers.add(caller);
+                caller.start();
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> served.get() > 1000);
+
+            assertThat(p.pool.close(Duration.ofSeconds(10))).isTrue();
+
+            for (Thread caller : callers) {
+                caller.join(TimeUnit.SECONDS.toMillis(10));
+                assertThat(caller.isAlive()).as(caller.getName() + " still running").isFalse();
+            }
+            assertThat(unexpected).isEmpty();
+            PoolStats stats = p.pool.getStats();
+            assertThat(stats.openConnections()).isZero();
+            assertThat(stats.activeConnections()).isZero();
+            assertThat(stats.waitingAcquires()).isZero();
+            assertThat(p.connector.connections()).isNotEmpty().noneMatch(c -> c.isOpen());
         }
     }
 
