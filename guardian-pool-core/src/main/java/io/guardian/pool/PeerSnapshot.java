@@ -17,7 +17,8 @@ import java.util.Objects;
  * @param circuitBreaker its breaker
  * @param health what the last health pass measured, {@code null} before the first pass that saw
  *     a connection of this peer
- * @param degraded whether its last score was below 0.5
+ * @param degraded whether its last score was below 0.5, or it was unreachable at the last health
+ *     pass (no connection open and its dials failing)
  * @param leased connections leased to callers
  * @param idle idle connections ready for reuse
  * @param pending dials in progress

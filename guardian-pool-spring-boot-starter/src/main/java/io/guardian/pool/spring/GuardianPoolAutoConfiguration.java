@@ -24,6 +24,7 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.event.EventListener;
@@ -77,7 +78,8 @@ public final class GuardianPoolAutoConfiguration {
     }
 
     /**
-     * The pool. Closed by the context after {@link PoolGracefulShutdown} gave leases their grace.
+     * The pool. Closed by {@link PoolGracefulShutdown} when the context closes, with a grace for
+     * leases; the destroy method closes it at once if that did not run (a no-op otherwise).
      *
      * @param config its settings
      * @param identity who it dials as
@@ -103,18 +105,19 @@ public final class GuardianPoolAutoConfiguration {
     }
 
     /**
-     * Waits for leases to come back, within {@code guardian.pool.shutdown.grace-period}, when the
-     * context closes.
+     * Closes the pool when the context closes, giving leases up to
+     * {@code guardian.pool.shutdown.grace-period} to come back.
      *
      * @param pool the pool
      * @param properties the settings
+     * @param context the context, whose closing (not a mere stop) closes the pool
      * @return the lifecycle
      */
     @Bean
     @ConditionalOnMissingBean
     public PoolGracefulShutdown guardianPoolGracefulShutdown(OptimizedConnectionPool pool,
-            GuardianPoolProperties properties) {
-        return new PoolGracefulShutdown(pool, properties.shutdown().gracePeriod());
+            GuardianPoolProperties properties, ConfigurableApplicationContext context) {
+        return new PoolGracefulShutdown(pool, properties.shutdown().gracePeriod(), context);
     }
 
     /**

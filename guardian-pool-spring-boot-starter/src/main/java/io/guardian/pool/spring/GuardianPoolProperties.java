@@ -156,7 +156,8 @@ public record GuardianPoolProperties(
      * {@code guardian.pool.shutdown.*}: closing the pool with the application context.
      *
      * @param gracePeriod How long the context's shutdown waits for leased connections to be
-     *     returned (and waiting callers to be served) before the pool is closed under them.
+     *     returned before closing them under their holders. New acquires and waiting callers are
+     *     refused as soon as the shutdown begins.
      */
     public record Shutdown(@DefaultValue("10s") Duration gracePeriod) {
 

@@ -5,22 +5,23 @@ import io.guardian.pool.PoolStats;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * Gives the pool's callers a bounded grace when the application context closes: the context's
- * shutdown waits until no connection is leased, no dial is under way and no caller waits, or
- * until {@code guardian.pool.shutdown.grace-period} has passed, whichever comes first. Then the
- * pool bean's destroy method closes it (under any callers still holding leases, who get
- * {@code ConnectionClosedException}).
+ * Closes the pool gracefully when the application context closes, with
+ * {@link OptimizedConnectionPool#close(Duration)}: new acquires and waiting callers fail at once,
+ * callers holding leases get up to {@code guardian.pool.shutdown.grace-period} to finish and
+ * return them, then whatever is still leased is closed under its holder (who gets
+ * {@code ConnectionClosedException}). The wait ends as soon as the last lease comes back: the
+ * pool signals each return, nothing polls.
  *
  * <p>Stops in a phase after Spring Boot's web server has shut down gracefully, so requests still
- * being served can finish their calls through the pool. During the grace the pool still serves
- * new acquires. The pool offers no signal when its last lease is returned, so this watches
- * {@link OptimizedConnectionPool#getStats()} every 10 ms while it waits.
+ * being served can finish their calls through the pool first. A context that is only stopped
+ * (not closed) keeps its pool: a closed pool cannot be started again, and the context may be.
+ * The pool bean's destroy method then finds the pool closed already.
  */
 public final class PoolGracefulShutdown implements SmartLifecycle {
 
@@ -30,22 +31,24 @@ public final class PoolGracefulShutdown implements SmartLifecycle {
      */
     public static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 3072;
 
-    static final long POLL_MILLIS = 10;
-
     private static final Logger log = LoggerFactory.getLogger(PoolGracefulShutdown.class);
 
     private final OptimizedConnectionPool pool;
     private final Duration gracePeriod;
+    private final ConfigurableApplicationContext context;
     private volatile boolean running;
     private volatile boolean draining;
 
     /**
-     * @param pool the pool to drain
-     * @param gracePeriod the longest wait; zero closes at once
+     * @param pool the pool to close
+     * @param gracePeriod the longest wait for leases; zero closes at once
+     * @param context the context whose closing closes the pool (a mere stop does not)
      */
-    public PoolGracefulShutdown(OptimizedConnectionPool pool, Duration gracePeriod) {
+    public PoolGracefulShutdown(OptimizedConnectionPool pool, Duration gracePeriod,
+            ConfigurableApplicationContext context) {
         this.pool = Objects.requireNonNull(pool, "pool");
         this.gracePeriod = Objects.requireNonNull(gracePeriod, "gracePeriod");
+        this.context = Objects.requireNonNull(context, "context");
         if (gracePeriod.isNegative()) {
             throw new IllegalArgumentException("gracePeriod must be >= 0, was " + gracePeriod);
         }
@@ -56,52 +59,43 @@ public final class PoolGracefulShutdown implements SmartLifecycle {
         running = true;
     }
 
-    /** Waits, within the grace period, for the pool to become quiet. */
+    /** When the context is closing: closes the pool, waiting within the grace period for leases. */
     @Override
     public void stop() {
         if (!running) {
             return;
         }
-        draining = true;
         try {
-            drain();
+            if (context.isClosed()) {
+                draining = true;
+                closeGracefully();
+            } else {
+                log.debug("Context stopped but not closed: Guardian Pool stays open");
+            }
         } finally {
             draining = false;
             running = false;
         }
     }
 
-    private void drain() {
+    private void closeGracefully() {
         if (pool.isClosed()) {
             return;
         }
-        long start = System.nanoTime();
-        long deadline = start + gracePeriod.toNanos();
         PoolStats stats = pool.getStats();
-        if (quiet(stats)) {
-            return;
+        if (stats.activeConnections() > 0) {
+            log.info("Closing Guardian Pool: waiting up to {} for {} leased connections to be returned",
+                    gracePeriod, stats.activeConnections());
         }
-        log.info("Waiting up to {} for Guardian Pool to go quiet before closing: {} leased, {} dialing, {} waiting",
-                gracePeriod, stats.activeConnections(), stats.pendingConnections(), stats.waitingAcquires());
-        while (!quiet(stats) && !pool.isClosed() && System.nanoTime() - deadline < 0) {
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(POLL_MILLIS));
-            if (Thread.currentThread().isInterrupted()) {
-                break;
-            }
-            stats = pool.getStats();
-        }
-        if (quiet(stats) || pool.isClosed()) {
-            log.info("Guardian Pool went quiet after {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+        long start = System.nanoTime();
+        boolean allReturned = pool.close(gracePeriod);
+        long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        if (allReturned) {
+            log.info("Guardian Pool closed after {} ms", tookMillis);
         } else {
-            log.warn("Guardian Pool shutdown grace of {} is over with {} connections still leased, {} dialing and {}"
-                    + " callers waiting; closing under them (raise guardian.pool.shutdown.grace-period to wait"
-                    + " longer)", gracePeriod, stats.activeConnections(), stats.pendingConnections(),
-                    stats.waitingAcquires());
+            log.warn("Guardian Pool shutdown grace of {} is over with connections still leased; closed them under"
+                    + " their holders (raise guardian.pool.shutdown.grace-period to wait longer)", gracePeriod);
         }
-    }
-
-    private static boolean quiet(PoolStats stats) {
-        return stats.activeConnections() == 0 && stats.pendingConnections() == 0 && stats.waitingAcquires() == 0;
     }
 
     /**

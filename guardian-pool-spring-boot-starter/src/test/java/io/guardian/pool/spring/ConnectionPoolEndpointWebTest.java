@@ -1,6 +1,7 @@
 package io.guardian.pool.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.jayway.jsonpath.JsonPath;
 import io.guardian.pool.OptimizedConnectionPool;
@@ -175,7 +176,10 @@ class ConnectionPoolEndpointWebTest {
     @Test
     void thePrometheusScrapeHasTheGuardianPoolFamilies() {
         Peer used = usedAndMeasuredPeer();
-        String scrape = get("/prometheus", 200);
+        String series = "guardian_pool_peer_health_score{peer=\"" + used.id() + "\"}";
+        // A new peer's series are added when its Connected event is delivered, on the event thread.
+        String scrape = await().atMost(Duration.ofSeconds(15)).until(() -> get("/prometheus", 200),
+                text -> text.contains(series));
         assertThat(scrape).contains("guardian_pool_connections{state=\"active\"}",
                 "guardian_pool_connections{state=\"idle\"}", "guardian_pool_connections{state=\"pending\"}",
                 "guardian_pool_connections_max ", "guardian_pool_connections_established_total ",
@@ -184,6 +188,8 @@ class ConnectionPoolEndpointWebTest {
                 "guardian_pool_connections_evicted_total ", "guardian_pool_reuse_rate ",
                 "guardian_pool_circuits_open ", "guardian_pool_peers_unhealthy ",
                 "guardian_pool_connect_seconds_bucket{", "guardian_pool_connect_seconds_count ",
+                "guardian_pool_acquire_seconds_bucket{outcome=\"created\",",
+                "guardian_pool_acquire_seconds_count{outcome=\"reused\"}",
                 "guardian_pool_peer_health_score{peer=\"" + used.id() + "\"}");
     }
 

@@ -29,6 +29,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.retry.support.RetryTemplate;
@@ -122,8 +123,8 @@ class GuardianPoolAutoConfigurationTest {
         }
 
         @Bean
-        PoolGracefulShutdown myShutdown(OptimizedConnectionPool pool) {
-            return new PoolGracefulShutdown(pool, Duration.ZERO);
+        PoolGracefulShutdown myShutdown(OptimizedConnectionPool pool, ConfigurableApplicationContext context) {
+            return new PoolGracefulShutdown(pool, Duration.ZERO, context);
         }
 
         @Bean

@@ -8,6 +8,7 @@ import io.guardian.pool.GuardianPoolException;
 import io.guardian.pool.HealthReport;
 import io.guardian.pool.OptimizedConnectionPool;
 import io.guardian.pool.PeerConnection;
+import io.guardian.pool.PoolClosedException;
 import io.guardian.pool.event.ConnectionEvent;
 import io.guardian.pool.peer.PeerId;
 import io.guardian.pool.peer.PeerIdentity;
@@ -123,7 +124,7 @@ class PoolLifecycleTest {
     }
 
     @Test
-    void closingTheContextWaitsForALeaseToComeBack() {
+    void closingTheContextWaitsForALeaseToComeBackAndRefusesNewAcquires() {
         Peer peer = peers.start();
         runner.withPropertyValues("guardian.pool.health.enabled=false", "guardian.pool.shutdown.grace-period=30s")
                 .run(context -> {
@@ -131,12 +132,31 @@ class PoolLifecycleTest {
                     PoolGracefulShutdown shutdown = context.getBean(PoolGracefulShutdown.class);
                     PeerConnection lease = pool.acquire(peer.id(), peer.address());
                     CompletableFuture<Void> closing = CompletableFuture.runAsync(context::close);
-                    await().atMost(WAIT).until(shutdown::isDraining);
-                    assertThat(pool.isClosed()).isFalse();
+                    await().atMost(WAIT).until(() -> shutdown.isDraining() && pool.isClosed());
+                    assertThatThrownBy(() -> pool.acquire(peer.id(), peer.address()))
+                            .isInstanceOf(PoolClosedException.class);
                     assertThat(lease.request(PING, Duration.ofSeconds(5))).isEqualTo(PING);
+                    assertThat(closing).isNotDone();
+                    long returned = System.nanoTime();
                     lease.close();
                     closing.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-                    assertThat(pool.isClosed()).isTrue();
+                    // Woken by the release itself, not by a poll or the end of the 30 s grace.
+                    assertThat(Duration.ofNanos(System.nanoTime() - returned)).isLessThan(Duration.ofSeconds(10));
+                    assertThat(pool.getStats().openConnections()).isZero();
+                });
+    }
+
+    @Test
+    void stoppingTheContextWithoutClosingItLeavesThePoolOpen() {
+        Peer peer = peers.start();
+        runner.withPropertyValues("guardian.pool.health.enabled=false", "guardian.pool.shutdown.grace-period=30s")
+                .run(context -> {
+                    OptimizedConnectionPool pool = context.getBean(OptimizedConnectionPool.class);
+                    context.stop();
+                    assertThat(pool.isClosed()).isFalse();
+                    context.start();
+                    pool.acquire(peer.id(), peer.address()).close();
+                    assertThat(context.getBean(PoolGracefulShutdown.class).isRunning()).isTrue();
                 });
     }
 

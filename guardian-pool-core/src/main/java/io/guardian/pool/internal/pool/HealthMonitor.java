@@ -2,7 +2,6 @@ package io.guardian.pool.internal.pool;
 
 import io.guardian.pool.HealthReport;
 import io.guardian.pool.event.ConnectionEvent;
-import io.guardian.pool.health.HealthScore;
 import io.guardian.pool.health.PeerHealthMetrics;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,6 +27,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * transport). The second, once every PONG arrived or {@code ping-timeout} passed, records round
  * trips and losses, fails connections with two losses in a row, scores every peer, raises
  * Degraded/Recovered on crossings only, reports leaks, and retires empty peers.
+ *
+ * <p>Scores come from {@link PeerScoring}, which also rescores unreachable peers.
  *
  * <p>{@link PoolEngine#checkHealth()} runs both halves on the calling thread. The monitor runs
  * the first on the housekeeper thread and the second there too when the PINGs settle, so the
@@ -174,6 +175,7 @@ final class HealthMonitor {
         final List<PooledConn> pinged = new ArrayList<>();
         final List<CompletableFuture<Long>> pings = new ArrayList<>();
         final List<PeerSlot> measured = new ArrayList<>();
+        final List<PeerSlot> unreachable = new ArrayList<>();
         int evicted;
         int failed;
 
@@ -193,6 +195,8 @@ final class HealthMonitor {
                 s.breaker.poll(now);
                 if (!s.conns.isEmpty()) {
                     pass.measured.add(s);
+                } else if (s.dialFailures > 0 && s.lastScore != null) {
+                    pass.unreachable.add(s);
                 }
                 for (PooledConn c : Arrays.copyOf(s.idle, s.idleCount)) {
                     String deadReason = null;
@@ -314,38 +318,17 @@ final class HealthMonitor {
         Instant wallNow = e.clock.wallAt(now);
         Map<io.guardian.pool.peer.PeerId, PeerHealthMetrics> scores = new HashMap<>();
         for (PeerSlot s : pass.measured) {
-            scores.put(s.peerId, score(s, perSlot.get(s), now, wallNow));
+            scores.put(s.peerId, PeerScoring.score(e, s, perSlot.get(s), now, wallNow));
+        }
+        for (PeerSlot s : pass.unreachable) {
+            PeerHealthMetrics m = PeerScoring.scoreUnreachable(e, s, now, wallNow);
+            if (m != null) {
+                scores.put(s.peerId, m);
+            }
         }
         retire(now);
         return new HealthReport(pass.startedAt, Duration.ofNanos(Math.max(0L, now - pass.startNanos)),
                 pass.pinged.size(), lost, pass.failed, pass.evicted, leaks, scores);
-    }
-
-    private PeerHealthMetrics score(PeerSlot s, long[] agg, long now, Instant wallNow) {
-        synchronized (s) {
-            boolean answered = agg == null || agg[1] > 0 || agg[2] == 0;
-            boolean reachable = !s.conns.isEmpty() && answered;
-            double avg = s.latency.ewmaMillis();
-            double pingRtt = agg != null && agg[1] > 0 ? agg[0] / (double) agg[1] / 1_000_000.0 : avg;
-            double loss = s.lossRate();
-            long uptime = s.uptimeStartNanos < 0 ? 0L : Math.max(0L, now - s.uptimeStartNanos);
-            long idle = s.leased > 0 ? 0L : Math.max(0L, now - s.lastUsedNanos);
-            long throughput = s.leaseNanos <= 0 ? 0L : (long) (s.leaseBytes * 1e9 / s.leaseNanos);
-            HealthScore score = HealthScore.compute(reachable, pingRtt, loss, avg, Duration.ofNanos(uptime),
-                    Duration.ofNanos(idle), s.operations(), e.config.latencyBudget());
-            double value = score.value();
-            PeerHealthMetrics metrics = new PeerHealthMetrics(avg, loss, throughput,
-                    TimeUnit.NANOSECONDS.toSeconds(uptime), value, wallNow);
-            s.metrics = metrics;
-            if (score.degraded() && !s.degraded) {
-                s.degraded = true;
-                e.events.publish(new ConnectionEvent.Degraded(s.peerId, value));
-            } else if (!score.degraded() && s.degraded) {
-                s.degraded = false;
-                e.events.publish(new ConnectionEvent.Recovered(s.peerId));
-            }
-            return metrics;
-        }
     }
 
     /** Raises one leak event per lease held past the threshold. @return leases reported now */

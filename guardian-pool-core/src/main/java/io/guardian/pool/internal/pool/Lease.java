@@ -22,6 +22,8 @@ final class Lease implements PeerConnection {
     final long acquiredNanos;
     /** Where it was acquired; {@code null} unless leak detection is on. */
     final Throwable site;
+    /** Whether an existing connection was leased, rather than one dialed for this caller (for observers). */
+    final boolean reused;
     private final PoolEngine engine;
     private volatile int closed;
     /** Whether this lease sent or received; if not, its release need not read the byte counters. */
@@ -29,11 +31,12 @@ final class Lease implements PeerConnection {
     /** Health pass only: the leak event for this lease was raised. */
     boolean leakReported;
 
-    Lease(PoolEngine engine, PooledConn conn, long acquiredNanos, Throwable site) {
+    Lease(PoolEngine engine, PooledConn conn, long acquiredNanos, Throwable site, boolean reused) {
         this.engine = engine;
         this.conn = conn;
         this.acquiredNanos = acquiredNanos;
         this.site = site;
+        this.reused = reused;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.guardian.pool.internal.pool;
 
+import io.guardian.pool.health.HealthScore;
 import io.guardian.pool.health.PeerHealthMetrics;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
@@ -48,11 +49,16 @@ final class PeerSlot {
     long leaseNanos;
     long closedOperations;
 
+    /** Dial attempts that failed since the last one that succeeded; cancelled dials do not count. */
+    int dialFailures;
+
     // health pass only
     long lossBits;
     int lossSamples;
     volatile boolean degraded;
     volatile PeerHealthMetrics metrics;
+    /** The parts of the last score measured with a connection open, for rescoring an unreachable peer. */
+    HealthScore lastScore;
 
     PeerSlot(PeerId peerId) {
         this.peerId = peerId;

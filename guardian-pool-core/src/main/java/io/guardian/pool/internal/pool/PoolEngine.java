@@ -12,6 +12,7 @@ import io.guardian.pool.PeerSnapshot;
 import io.guardian.pool.PoolClosedException;
 import io.guardian.pool.PoolConfig;
 import io.guardian.pool.PoolExhaustedException;
+import io.guardian.pool.PoolObserver;
 import io.guardian.pool.PoolStats;
 import io.guardian.pool.breaker.CircuitState;
 import io.guardian.pool.event.ConnectionEvent;
@@ -22,6 +23,7 @@ import io.guardian.pool.internal.transport.FramedConnection;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
 import io.guardian.pool.peer.PeerIdentity;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,8 +34,11 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -65,6 +70,8 @@ import org.slf4j.LoggerFactory;
 public final class PoolEngine implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PoolEngine.class);
+    /** Longest close grace honoured; longer ones are cut to it (keeps deadline arithmetic from overflowing). */
+    private static final Duration MAX_GRACE = Duration.ofDays(365);
 
     /** Why a connection is being closed, for counting and for the Disconnected reason. */
     enum CloseKind {
@@ -118,6 +125,17 @@ public final class PoolEngine implements AutoCloseable {
     private final long acquireTimeoutNanos;
 
     private volatile boolean closed;
+    /** Guards the closing flag's transition and the graceful close's wait, signalled by releases. */
+    private final Object closeLock = new Object();
+    /** When a graceful close stops waiting for leases ({@link System#nanoTime()}); closeLock. */
+    private long drainDeadline;
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    private volatile boolean allLeasesReturned;
+
+    /** Registered observers, copy-on-write; {@link Observers#NONE} when there are none (the usual case). */
+    private volatile PoolObserver[] observers = Observers.NONE;
+    private final Observers observerCalls = new Observers();
+    private final Object observerLock = new Object();
 
     private PoolEngine(Builder b) {
         this.config = b.config;
@@ -172,11 +190,33 @@ public final class PoolEngine implements AutoCloseable {
      * @return the lease
      */
     public PeerConnection acquire(PeerId peer, Multiaddr address) {
+        PoolObserver[] obs = observers;
+        if (obs.length != 0) {
+            return acquireObserved(peer, address, obs);
+        }
         Object started = begin(peer, address);
         if (started instanceof Lease) {
             return (Lease) started;
         }
         return await((Acquisition) started);
+    }
+
+    /**
+     * {@link #acquire} timed for observers: only this path reads the clock for them, once. The
+     * wait ends when the lease was made, a reading the engine takes anyway ({@link Lease#acquiredNanos}).
+     */
+    private PeerConnection acquireObserved(PeerId peer, Multiaddr address, PoolObserver[] obs) {
+        long start = clock.nanoTime();
+        Lease lease;
+        try {
+            Object started = begin(peer, address);
+            lease = started instanceof Lease ? (Lease) started : (Lease) await((Acquisition) started);
+        } catch (GuardianPoolException e) {
+            observerCalls.acquireFailed(obs, peer, clock.nanoTime() - start, e);
+            throw e;
+        }
+        observerCalls.acquired(obs, peer, Math.max(0L, lease.acquiredNanos - start), lease.reused);
+        return lease;
     }
 
     /**
@@ -187,19 +227,36 @@ public final class PoolEngine implements AutoCloseable {
      * @return the future lease
      */
     public CompletableFuture<PeerConnection> acquireAsync(PeerId peer, Multiaddr address) {
+        PoolObserver[] obs = observers;
+        long start = obs.length != 0 ? clock.nanoTime() : 0L;
         Object started;
         try {
             started = begin(peer, address);
         } catch (RuntimeException e) {
+            if (obs.length != 0 && e instanceof GuardianPoolException) {
+                observerCalls.acquireFailed(obs, peer, clock.nanoTime() - start, (GuardianPoolException) e);
+            }
             return CompletableFuture.failedFuture(e);
         }
         if (started instanceof Lease) {
-            return CompletableFuture.completedFuture((Lease) started);
+            Lease lease = (Lease) started;
+            if (obs.length != 0) {
+                observerCalls.acquired(obs, peer, Math.max(0L, lease.acquiredNanos - start), true);
+            }
+            return CompletableFuture.completedFuture(lease);
         }
         Acquisition a = (Acquisition) started;
         a.future.whenComplete((lease, error) -> {
             if (error instanceof CancellationException) {
                 cancel(a);
+            } else if (obs.length != 0) {
+                if (error == null) {
+                    Lease l = (Lease) lease;
+                    observerCalls.acquired(obs, peer, Math.max(0L, l.acquiredNanos - start), l.reused);
+                } else if (unwrap(error) instanceof GuardianPoolException) {
+                    observerCalls.acquireFailed(obs, peer, clock.nanoTime() - start,
+                            (GuardianPoolException) unwrap(error));
+                }
             }
         });
         return a.future;
@@ -235,6 +292,11 @@ public final class PoolEngine implements AutoCloseable {
             synchronized (slot) {
                 if (slot.retired) {
                     continue;
+                }
+                if (closed) {
+                    // Checked again under the lock: close() passes every slot under its lock after
+                    // setting the flag, so nothing is leased or queued here behind its back.
+                    throw new PoolClosedException("the pool is closed; cannot acquire a connection to peer " + peer);
                 }
                 boolean probe = false;
                 if (!slot.breakerClosed) {
@@ -375,7 +437,7 @@ public final class PoolEngine implements AutoCloseable {
         c.lastUsedNanos = now;
         slot.lastUsedNanos = now;
         slot.leased++;
-        Lease lease = new Lease(this, c, now, site);
+        Lease lease = new Lease(this, c, now, site, reuse);
         c.lease = lease;
         return lease;
     }
@@ -681,7 +743,11 @@ public final class PoolEngine implements AutoCloseable {
     private void onAttemptDone(Acquisition a, FramedConnection fc, Throwable error) {
         long now = clock.nanoTime();
         PeerSlot slot = a.slot;
+        PoolObserver[] obs = observers;
         if (error == null) {
+            if (obs.length != 0) {
+                observerCalls.dialed(obs, slot.peerId, now - a.attemptStartNanos);
+            }
             long rtt = fc.handshakeRttNanos();
             PooledConn c = new PooledConn(newConnectionId(slot.peerId), slot, fc, a.address, now);
             Lease lease = null;
@@ -699,6 +765,7 @@ public final class PoolEngine implements AutoCloseable {
                     connsById.put(c.id, c);
                     lease = leaseLocked(slot, c, now, a.site, false);
                     slot.breaker.onSuccess(a.probe, now);
+                    slot.dialFailures = 0;
                     a.probe = false;
                     events.publish(new ConnectionEvent.Connected(slot.peerId, rtt / 1_000_000.0));
                 }
@@ -720,6 +787,9 @@ public final class PoolEngine implements AutoCloseable {
         boolean cancelled = cause instanceof CancellationException;
         boolean breakerOpen = false;
         if (!cancelled) {
+            if (obs.length != 0) {
+                observerCalls.dialFailed(obs, slot.peerId, now - a.attemptStartNanos, cause);
+            }
             if (isTimeout(cause)) {
                 timeouts.increment();
             } else {
@@ -727,6 +797,7 @@ public final class PoolEngine implements AutoCloseable {
             }
             synchronized (slot) {
                 slot.breaker.onFailure(a.probe, now);
+                slot.dialFailures++;
                 a.probe = false;
                 breakerOpen = slot.breaker.state == CircuitState.OPEN;
             }
@@ -886,15 +957,22 @@ public final class PoolEngine implements AutoCloseable {
         long now = clock.nanoTime();
         // DATA moves only through the lease, so an untouched lease moved nothing: skip the counters.
         long bytes = lease.touched ? c.bytesMoved() : -1L;
-        boolean healthy = failure == null && !c.failed && !c.retireOnRelease && !closed && c.transport.isOpen()
+        boolean healthy = failure == null && !c.failed && !c.retireOnRelease && c.transport.isOpen()
                 && (maxLifetimeNanos == 0 || now - c.createdNanos < maxLifetimeNanos);
         Lease handed = null;
         Acquisition handedTo = null;
         Acquisition next = null;
         boolean detached = false;
+        boolean closing;
         synchronized (slot) {
             if (c.state != PooledConn.LEASED || c.lease != lease) {
                 return; // closed under the holder by shutdown or a dead socket; nothing to return
+            }
+            // Read under the lock: a graceful close passes this slot after setting the flag, so a
+            // lease returned from then on is closed, never pooled behind the close's back.
+            closing = closed;
+            if (closing) {
+                healthy = false;
             }
             long held = now - lease.acquiredNanos;
             long moved = 0L;
@@ -950,10 +1028,15 @@ public final class PoolEngine implements AutoCloseable {
         }
         if (detached) {
             CloseKind kind = failure != null || c.failed ? CloseKind.FAILED
-                    : c.closedAsFailure ? CloseKind.DEAD : CloseKind.EVICTED;
+                    : c.closedAsFailure ? CloseKind.DEAD : closing ? CloseKind.SHUTDOWN : CloseKind.EVICTED;
             finishClose(c, c.closeReason, kind);
             if (failure != null) {
                 LOG.debug("Connection {} to peer {} marked failed by its holder", c.id, slot.peerId, failure);
+            }
+            if (closing) {
+                synchronized (closeLock) {
+                    closeLock.notifyAll(); // a graceful close may be waiting for this lease
+                }
             }
         }
         if (next != null) {
@@ -1402,6 +1485,30 @@ public final class PoolEngine implements AutoCloseable {
         return events.subscribe(listener);
     }
 
+    /**
+     * Registers an observer of acquire and dial timings.
+     *
+     * @param observer the observer
+     * @return a handle that removes it; idempotent
+     */
+    public AutoCloseable addObserver(PoolObserver observer) {
+        if (observer == null) {
+            throw new IllegalArgumentException("observer must not be null");
+        }
+        synchronized (observerLock) {
+            ensureOpen("add an observer");
+            observers = Observers.plus(observers, observer);
+        }
+        AtomicBoolean removed = new AtomicBoolean();
+        return () -> {
+            if (removed.compareAndSet(false, true)) {
+                synchronized (observerLock) {
+                    observers = observerCalls.minus(observers, observer);
+                }
+            }
+        };
+    }
+
     /** @return a handle stopping the health monitor */
     public AutoCloseable startHealthMonitor() {
         ensureOpen("start the health monitor");
@@ -1450,16 +1557,60 @@ public final class PoolEngine implements AutoCloseable {
         return new PoolClosedException("the pool was closed while acquiring a connection to peer " + a.slot.peerId);
     }
 
-    /** Fails waiters, closes every connection, stops the threads. Idempotent. */
+    /** Fails waiters, closes every connection (leased ones too), stops the threads. Idempotent. */
     @Override
     public void close() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
+        close(Duration.ZERO);
+    }
+
+    /**
+     * Closes gracefully: refuses new acquires at once, fails waiting acquires and dials under way,
+     * closes idle connections, then waits up to {@code grace} for leased connections to be
+     * returned (each is closed as it comes back), then closes whatever is still leased and stops
+     * the threads. The wait is on a monitor signalled by each release, not a poll.
+     *
+     * <p>A later call while one is waiting shortens the wait to its own grace if that ends sooner,
+     * then waits for the first call to finish; either way, when any call returns the pool is shut
+     * down. An interrupt ends the wait early (the flag is set again).
+     *
+     * @param grace how long to wait for leases, zero or more
+     * @return whether every lease came back within the grace
+     */
+    public boolean close(Duration grace) {
+        if (grace == null || grace.isNegative()) {
+            throw new IllegalArgumentException("grace must be zero or a positive duration, was " + grace);
         }
-        monitor.stop();
+        long graceNanos = grace.compareTo(MAX_GRACE) > 0 ? MAX_GRACE.toNanos() : grace.toNanos();
+        boolean first;
+        synchronized (closeLock) {
+            long deadline = System.nanoTime() + graceNanos;
+            first = !closed;
+            if (first) {
+                closed = true;
+                drainDeadline = deadline;
+            } else if (deadline - drainDeadline < 0) {
+                drainDeadline = deadline;
+                closeLock.notifyAll();
+            }
+        }
+        if (!first) {
+            return awaitTerminated();
+        }
+        boolean allReturned = false;
+        try {
+            monitor.stop();
+            failWaitersAndCloseIdle();
+            allReturned = awaitLeases();
+        } finally {
+            closeEverything();
+            allLeasesReturned = allReturned;
+            terminated.countDown();
+        }
+        return allReturned;
+    }
+
+    /** Shutdown, first part: nobody waits any more, no dial goes on, nothing idle stays open. */
+    private void failWaitersAndCloseIdle() {
         List<Acquisition> global;
         synchronized (globalLock) {
             global = new ArrayList<>(globalWaiters);
@@ -1475,7 +1626,7 @@ public final class PoolEngine implements AutoCloseable {
         }
         for (PeerSlot s : slots.values()) {
             List<Acquisition> waiting = new ArrayList<>();
-            List<PooledConn> conns;
+            List<PooledConn> idle = new ArrayList<>();
             synchronized (s) {
                 Acquisition w;
                 while ((w = s.pollWaiter()) != null) {
@@ -1487,16 +1638,17 @@ public final class PoolEngine implements AutoCloseable {
                         waiting.add(w);
                     }
                 }
-                conns = new ArrayList<>(s.conns);
-                for (PooledConn c : conns) {
+                while (s.idleCount > 0) {
+                    PooledConn c = s.idle[s.idleCount - 1];
                     detachLocked(s, c, "pool closed");
+                    idle.add(c);
                 }
             }
             for (Acquisition w : waiting) {
                 w.cancelTimers();
                 w.future.completeExceptionally(closedWhileWaiting(w));
             }
-            for (PooledConn c : conns) {
+            for (PooledConn c : idle) {
                 finishClose(c, c.closeReason, CloseKind.SHUTDOWN);
             }
         }
@@ -1507,6 +1659,53 @@ public final class PoolEngine implements AutoCloseable {
             }
             abort(a, closedWhileWaiting(a));
         }
+    }
+
+    /** Waits, until the drain deadline, for every lease to be returned. @return whether all were */
+    private boolean awaitLeases() {
+        synchronized (closeLock) {
+            while (true) {
+                if (leasedNow() == 0) {
+                    return true;
+                }
+                long left = drainDeadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(closeLock, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return leasedNow() == 0;
+                }
+            }
+        }
+    }
+
+    private int leasedNow() {
+        int n = 0;
+        for (PeerSlot s : slots.values()) {
+            synchronized (s) {
+                n += s.leased;
+            }
+        }
+        return n;
+    }
+
+    /** Shutdown, last part: closes what is still leased (its holder gets errors), stops the threads. */
+    private void closeEverything() {
+        for (PeerSlot s : slots.values()) {
+            List<PooledConn> conns;
+            synchronized (s) {
+                conns = new ArrayList<>(s.conns);
+                for (PooledConn c : conns) {
+                    detachLocked(s, c, "pool closed");
+                }
+            }
+            for (PooledConn c : conns) {
+                finishClose(c, c.closeReason, CloseKind.SHUTDOWN);
+            }
+        }
         try {
             connector.close();
         } catch (RuntimeException e) {
@@ -1514,6 +1713,17 @@ public final class PoolEngine implements AutoCloseable {
         }
         scheduler.shutdown();
         events.close();
+    }
+
+    /** A later close waits for the first to finish. @return what the first returned */
+    private boolean awaitTerminated() {
+        try {
+            terminated.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        return allLeasesReturned;
     }
 
     @Override

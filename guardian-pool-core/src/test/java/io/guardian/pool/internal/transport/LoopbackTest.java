@@ -23,6 +23,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -95,6 +96,50 @@ class LoopbackTest {
         assertThat(session.bytesSent()).isEqualTo(30);
         assertThat(session.remoteAddress().getAddress().isLoopbackAddress()).isTrue();
         assertThat(listener.connectionCount()).isEqualTo(1);
+    }
+
+    @Test
+    void byteCountersAreExactAndMonotonicForAReaderOnAnotherThread() throws Exception {
+        PeerListener listener = track(listener().handler((from, message) -> message).start());
+        FramedConnection connection = dial(connector(dialerIdentity, ProtocolVersion.V1_1), listener);
+        int rounds = 300;
+        byte[] payload = new byte[100];
+        AtomicBoolean done = new AtomicBoolean();
+        AtomicInteger wentBack = new AtomicInteger();
+        AtomicInteger reads = new AtomicInteger();
+        // The pool reads the counters at release and in health passes, on threads other than the
+        // writers (the lease holder for bytesSent, the event loop for bytesReceived).
+        Thread reader = new Thread(() -> {
+            long lastSent = 0;
+            long lastReceived = 0;
+            while (!done.get()) {
+                long sent = connection.bytesSent();
+                long received = connection.bytesReceived();
+                if (sent < lastSent || received < lastReceived || sent % payload.length != 0
+                        || received % payload.length != 0) {
+                    wentBack.incrementAndGet();
+                }
+                lastSent = sent;
+                lastReceived = received;
+                reads.incrementAndGet();
+                Thread.onSpinWait();
+            }
+        }, "counter-reader");
+        reader.start();
+        try {
+            for (int i = 0; i < rounds; i++) {
+                connection.send(payload);
+                assertThat(connection.receive(TIMEOUT)).hasSize(payload.length);
+            }
+        } finally {
+            done.set(true);
+            reader.join(TimeUnit.SECONDS.toMillis(10));
+        }
+
+        assertThat(reads.get()).isPositive();
+        assertThat(wentBack.get()).as("reads that saw a counter go back or a partial update").isZero();
+        assertThat(connection.bytesSent()).isEqualTo((long) rounds * payload.length);
+        assertThat(connection.bytesReceived()).isEqualTo((long) rounds * payload.length);
     }
 
     @Test

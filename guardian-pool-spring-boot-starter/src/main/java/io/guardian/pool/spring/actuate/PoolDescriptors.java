@@ -51,7 +51,7 @@ public final class PoolDescriptors {
      * @param healthScore its last health score (0 to 1), {@code null} before a health pass saw
      *     one of its connections
      * @param health the last health measurement, {@code null} likewise
-     * @param degraded whether its last score was below 0.5
+     * @param degraded whether its last score was below 0.5, or it was unreachable at the last pass
      * @param leased connections leased to callers
      * @param idle idle connections
      * @param pending dials in progress

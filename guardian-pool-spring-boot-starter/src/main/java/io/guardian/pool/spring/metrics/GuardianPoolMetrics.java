@@ -1,10 +1,12 @@
 package io.guardian.pool.spring.metrics;
 
+import io.guardian.pool.GuardianPoolException;
 import io.guardian.pool.OptimizedConnectionPool;
 import io.guardian.pool.PeerSnapshot;
+import io.guardian.pool.PoolObserver;
 import io.guardian.pool.PoolStats;
 import io.guardian.pool.event.ConnectionEvent;
-import io.guardian.pool.event.EventSubscription;
+import io.guardian.pool.peer.PeerId;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -16,6 +18,8 @@ import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 import java.util.function.ToLongFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The pool's Micrometer meters ({@code guardian_pool_*} in Prometheus):
@@ -28,29 +32,37 @@ import java.util.function.ToLongFunction;
  *       {@code _created} is a reserved suffix), {@code .reused},
  *       {@code .failed}, {@code .timeout}, {@code .rejected} (refused by an open breaker),
  *       {@code .evicted}, {@code .leaked}, and {@code guardian.pool.events.dropped};
- *   <li>{@code guardian.pool.connect} (timer with a percentile histogram): the handshake round
- *       trip of each new connection, recorded from the pool's {@code Connected} events (an event
- *       dropped because listeners fell behind is a sample missed);
+ *   <li>{@code guardian.pool.acquire} (timer with a percentile histogram, tag {@code outcome}:
+ *       {@code reused}, {@code created}, {@code failed}): how long each acquire took, from the call
+ *       until the caller had a lease (or its exception);
+ *   <li>{@code guardian.pool.connect} (timer with a percentile histogram): each successful dial
+ *       attempt's TCP connect plus handshake;
  *   <li>gauges {@code guardian.pool.reuse.rate}, {@code guardian.pool.acquires.waiting},
  *       {@code guardian.pool.peers}, {@code guardian.pool.circuits.open} (open or half-open),
- *       {@code guardian.pool.peers.unhealthy} (last score below 0.5) and
- *       {@code guardian.pool.latency} (mean of all round trips, ms);
+ *       {@code guardian.pool.peers.unhealthy} (last score below 0.5, or unreachable) and
+ *       {@code guardian.pool.latency} (mean of all round trips, in seconds like every time
+ *       here: Prometheus's base unit);
  *   <li>per-peer meters (tag {@code peer}) only when {@code guardian.pool.metrics.per-peer=true};
  *       see {@link PerPeerMeters}.
  * </ul>
  *
  * Gauges and counters read {@link OptimizedConnectionPool#getStats()}; one snapshot serves all of
- * them for 100 ms, so a scrape costs one walk over the pool, not one per
- * meter. Close the binder (the context does) to stop recording connect times.
+ * them for 100 ms, so a scrape costs one walk over the pool, not one per meter. The two timers
+ * are fed by a {@link PoolObserver} called on the acquiring and dialing threads, so they miss no
+ * sample (events are buffered and may be dropped under load) and cost one timer update per
+ * acquire and per dial. Close the binder (the context does) to stop recording them.
  */
 public final class GuardianPoolMetrics implements MeterBinder, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GuardianPoolMetrics.class);
 
     /** How long one statistics snapshot answers the meters of a scrape. */
     static final long SNAPSHOT_MILLIS = 100;
 
     private final OptimizedConnectionPool pool;
     private final PerPeerMeters perPeer;
-    private final List<EventSubscription> subscriptions = new ArrayList<>();
+    /** The observer and event subscriptions of each bound registry, undone by {@link #close()}. */
+    private final List<AutoCloseable> registrations = new ArrayList<>();
     private volatile Snapshot snapshot;
 
     /**
@@ -95,23 +107,30 @@ public final class GuardianPoolMetrics implements MeterBinder, AutoCloseable {
         gauge(registry, "guardian.pool.peers", "Peers the pool tracks", PoolStats::peers);
         gauge(registry, "guardian.pool.circuits.open", "Peers whose circuit breaker is open or half-open",
                 PoolStats::openCircuits);
-        Gauge.builder("guardian.pool.latency", this, m -> m.stats().globalAvgLatencyMs())
+        // Seconds, Prometheus's base unit for time (promtool rejects _milliseconds); the pool counts in ms.
+        Gauge.builder("guardian.pool.latency", this, m -> m.stats().globalAvgLatencyMs() / 1000.0)
                 .description("Mean of every round trip measured (handshakes, PINGs, requests), 0 before any")
-                .baseUnit("milliseconds").register(registry);
+                .baseUnit("seconds").register(registry);
         Gauge.builder("guardian.pool.peers.unhealthy", pool, p -> p.peers().stream().filter(PeerSnapshot::degraded)
-                .count()).description("Peers whose last health score was below 0.5").register(registry);
+                .count()).description("Peers whose last health score was below 0.5, or that could not be reached")
+                .register(registry);
         Timer connect = Timer.builder("guardian.pool.connect")
-                .description("Handshake round trip of each new connection, its first latency sample")
+                .description("TCP connect plus handshake of each successful dial attempt")
                 .publishPercentileHistogram().register(registry);
-        synchronized (subscriptions) {
-            subscriptions.add(pool.subscribeEvents(event -> {
-                if (event instanceof ConnectionEvent.Connected c) {
-                    connect.record(Math.round(c.latencyMs() * 1_000_000.0), TimeUnit.NANOSECONDS);
-                    if (perPeer != null) {
+        Timer reused = acquireTimer(registry, "reused");
+        Timer created = acquireTimer(registry, "created");
+        Timer failed = acquireTimer(registry, "failed");
+        synchronized (registrations) {
+            registrations.add(pool.addObserver(new Timings(reused, created, failed, connect)));
+            if (perPeer != null) {
+                // A peer seen for the first time gets its series; off the pool's threads, since a
+                // refresh walks every peer.
+                registrations.add(pool.subscribeEvents(event -> {
+                    if (event instanceof ConnectionEvent.Connected c) {
                         perPeer.connected(c.peerId());
                     }
-                }
-            }));
+                }));
+            }
         }
         if (perPeer != null) {
             perPeer.bindTo(registry);
@@ -128,12 +147,44 @@ public final class GuardianPoolMetrics implements MeterBinder, AutoCloseable {
         return perPeer;
     }
 
-    /** Stops recording connect times. */
+    /** Stops recording acquire and connect times. */
     @Override
     public void close() {
-        synchronized (subscriptions) {
-            subscriptions.forEach(EventSubscription::close);
-            subscriptions.clear();
+        synchronized (registrations) {
+            for (AutoCloseable r : registrations) {
+                try {
+                    r.close();
+                } catch (Exception e) {
+                    LOG.warn("Could not unregister {} from the pool; carrying on with the rest", r, e);
+                }
+            }
+            registrations.clear();
+        }
+    }
+
+    private static Timer acquireTimer(MeterRegistry registry, String outcome) {
+        return Timer.builder("guardian.pool.acquire")
+                .description("Time from asking the pool for a connection until the lease (or the failure): reused"
+                        + " an existing connection, created one by dialing, or failed")
+                .tag("outcome", outcome).publishPercentileHistogram().register(registry);
+    }
+
+    /** Feeds the timers from the pool's threads: one timer update per call, nothing else. */
+    private record Timings(Timer reused, Timer created, Timer failed, Timer connect) implements PoolObserver {
+
+        @Override
+        public void acquired(PeerId peer, long waitedNanos, boolean wasReused) {
+            (wasReused ? reused : created).record(waitedNanos, TimeUnit.NANOSECONDS);
+        }
+
+        @Override
+        public void acquireFailed(PeerId peer, long waitedNanos, GuardianPoolException cause) {
+            failed.record(waitedNanos, TimeUnit.NANOSECONDS);
+        }
+
+        @Override
+        public void dialed(PeerId peer, long connectAndHandshakeNanos) {
+            connect.record(connectAndHandshakeNanos, TimeUnit.NANOSECONDS);
         }
     }
 

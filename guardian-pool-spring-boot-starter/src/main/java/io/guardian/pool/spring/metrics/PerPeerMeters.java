@@ -16,7 +16,7 @@ import java.util.function.ToDoubleFunction;
 /**
  * Meters tagged with each peer's id, switched on by {@code guardian.pool.metrics.per-peer=true}:
  * {@code guardian.pool.peer.connections} (tag {@code state}: active, idle, pending),
- * {@code guardian.pool.peer.health.score}, {@code guardian.pool.peer.latency} (ms),
+ * {@code guardian.pool.peer.health.score}, {@code guardian.pool.peer.latency} (seconds),
  * {@code guardian.pool.peer.packet.loss} and {@code guardian.pool.peer.circuit.open} (1 while
  * the breaker is open or half-open).
  *
@@ -41,8 +41,8 @@ public final class PerPeerMeters {
                 null));
         family(registry, "guardian.pool.peer.health.score", "A peer's last health score, 0 to 1", null,
                 p -> p.health() == null ? Double.NaN : p.health().healthScore());
-        family(registry, "guardian.pool.peer.latency", "A peer's moving average round trip", "milliseconds",
-                p -> p.health() == null ? Double.NaN : p.health().currentLatencyMs());
+        family(registry, "guardian.pool.peer.latency", "A peer's moving average round trip", "seconds",
+                p -> p.health() == null ? Double.NaN : p.health().currentLatencyMs() / 1000.0);
         family(registry, "guardian.pool.peer.packet.loss", "Share of a peer's recent PINGs without a PONG", null,
                 p -> p.health() == null ? Double.NaN : p.health().packetLossRate());
         family(registry, "guardian.pool.peer.circuit.open", "1 while a peer's circuit breaker is open or half-open",
