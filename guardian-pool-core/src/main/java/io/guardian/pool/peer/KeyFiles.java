@@ -107,6 +107,9 @@ final class KeyFiles {
                 Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING);
             }
             tmp = null;
+            if (posix) {
+                syncDirectory(dir);
+            }
         } catch (AccessDeniedException e) {
             throw new UncheckedIOException("Cannot save identity key to " + path + ": permission denied on "
                     + e.getFile(), e);
@@ -116,6 +119,15 @@ final class KeyFiles {
             if (tmp != null) {
                 deleteQuietly(tmp);
             }
+        }
+    }
+
+    /** Makes the rename durable; best effort, since not every file system can sync a directory. */
+    private static void syncDirectory(Path dir) {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException e) {
+            log.debug("Could not sync directory {} after saving a key file: {}", dir, e.toString());
         }
     }
 

@@ -22,6 +22,11 @@ import java.util.Optional;
  * All protocols of the multiformats {@code protocols.csv} are supported; anything else, and any
  * malformed value, is an {@link IllegalArgumentException} naming the part that is wrong.
  *
+ * <p>For every address {@code a}: {@code Multiaddr.parse(a.toString()).equals(a)} and
+ * {@code Multiaddr.fromBytes(a.toBytes()).equals(a)}, with the same text. The few binary values
+ * that would break this are refused (see below), so an address can be logged, configured and
+ * compared as text.
+ *
  * <h2>Where implementations disagree</h2>
  *
  * <p>These are the rows of the conformance file {@code multiaddr-impl-specific.tsv}; the tests
@@ -164,7 +169,12 @@ public final class Multiaddr {
         InetAddress ip = address.getAddress();
         if (address.isUnresolved() || ip == null) {
             ps.add(MultiaddrProtocol.DNS);
-            vs.add(MultiaddrProtocol.DNS.codec.toBytes(address.getHostString()));
+            try {
+                vs.add(MultiaddrProtocol.DNS.codec.toBytes(address.getHostString()));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("Cannot write host \"" + abbreviate(address.getHostString())
+                        + "\" as /dns/: " + e.getMessage(), e);
+            }
         } else {
             ps.add(ip instanceof Inet4Address ? MultiaddrProtocol.IP4 : MultiaddrProtocol.IP6);
             vs.add(ip.getAddress());
@@ -249,7 +259,8 @@ public final class Multiaddr {
      * resolved address, without a name lookup; {@code dns}, {@code dns4} and {@code dns6} names
      * give an unresolved one ({@link InetSocketAddress#createUnresolved}) so the transport
      * resolves them off the event loop, and may honour the IPv4/IPv6 restriction of
-     * {@code dns4}/{@code dns6} (see {@link #components()}).
+     * {@code dns4}/{@code dns6} (see {@link #components()}). An IPv4-mapped {@code /ip6/}
+     * ({@code ::ffff:a.b.c.d}) gives an {@link java.net.Inet4Address}, as the JDK maps them.
      *
      * @return the socket address
      * @throws IllegalArgumentException if the address is not

@@ -40,14 +40,17 @@ final class MultiaddrCodec {
         }
         String[] parts = text.substring(1, end).split("/", -1);
         ByteArrayOutputStream out = new ByteArrayOutputStream(text.length());
+        MultiaddrProtocol previous = null;
         for (int i = 0; i < parts.length; i++) {
             String name = parts[i];
             MultiaddrProtocol p = MultiaddrProtocol.byName(name);
             if (p == null) {
+                String hint = previous != null && !previous.hasValue() ? " (/" + previous.text + " takes no value)" : "";
                 throw new IllegalArgumentException(name.isEmpty()
                         ? "empty protocol name in segment " + (i + 1) + " (two '/' in a row?)"
-                        : "unknown protocol \"" + abbreviate(name) + "\"");
+                        : "unknown protocol \"" + abbreviate(name) + "\"" + hint);
             }
+            previous = p;
             Varint.write(p.code, out);
             if (!p.hasValue()) {
                 continue;

@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,6 +19,7 @@ import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 class PeerIdentityTest {
 
@@ -26,6 +31,13 @@ class PeerIdentityTest {
 
     @TempDir
     Path dir;
+
+    /** Key files as a careful user keeps them, so only the test about sharing sees a warning. */
+    private Path writeOwnerOnly(String name, byte[] content) throws Exception {
+        Path file = Files.createFile(dir.resolve(name),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        return Files.write(file, content);
+    }
 
     @Test
     void aGeneratedKeySignsAndVerifies() {
@@ -168,8 +180,7 @@ class PeerIdentityTest {
     @Test
     void loadsAKeyFileWrittenByGoTooling() throws Exception {
         // peerid.tsv, go-key-ed25519 fixture: raw PrivateKey protobuf bytes as kubo stores them.
-        Path file = dir.resolve("go.key");
-        Files.write(file, hex("08011240e838af14f0a0132f5c5873dda40d24a29e88f71f1de74c8f0c5bc10458214317"
+        Path file = writeOwnerOnly("go.key", hex("08011240e838af14f0a0132f5c5873dda40d24a29e88f71f1de74c8f0c5bc10458214317"
                 + "a3b0c32ffed03105c066203f3acaab9992a419d4195b921a75a59406cf5ad97e"));
         assertThat(PeerIdentity.load(file).peerId()).hasToString("12D3KooWLqLxEfJ9nDdEe8Kh8PFvNPQRYDQBwyL7CMM7HhVd5LsX");
     }
@@ -188,28 +199,50 @@ class PeerIdentityTest {
     void loadingADirectoryOrAnEmptyOrHugeFileIsAClearError() throws Exception {
         assertThatThrownBy(() -> PeerIdentity.load(dir)).isInstanceOf(UncheckedIOException.class)
                 .hasMessageContaining("is a directory");
-        Path empty = Files.createFile(dir.resolve("empty.key"));
+        Path empty = writeOwnerOnly("empty.key", new byte[0]);
         assertThatThrownBy(() -> PeerIdentity.load(empty)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(empty.toString()).hasMessageContaining("is empty");
-        Path huge = Files.write(dir.resolve("huge.key"), new byte[10_000]);
+        Path huge = writeOwnerOnly("huge.key", new byte[10_000]);
         assertThatThrownBy(() -> PeerIdentity.load(huge)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("10000 bytes");
     }
 
     @Test
     void loadingAMalformedFileSaysWhatTheFileShouldHold() throws Exception {
-        Path garbage = Files.write(dir.resolve("garbage.key"), hex("ff01ff"));
+        Path garbage = writeOwnerOnly("garbage.key", hex("ff01ff"));
         assertThatThrownBy(() -> PeerIdentity.load(garbage)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(garbage.toString())
                 .hasMessageContaining("is not a libp2p Ed25519 private key")
                 .hasMessageContaining("raw PrivateKey protobuf bytes");
         PeerIdentity identity = PeerIdentity.generate();
-        Path base64 = Files.writeString(dir.resolve("base64.key"),
-                Base64.getEncoder().encodeToString(identity.privateKeyProtobuf()) + "\n");
+        Path base64 = writeOwnerOnly("base64.key", (Base64.getEncoder().encodeToString(
+                identity.privateKeyProtobuf()) + "\n").getBytes(StandardCharsets.US_ASCII));
         assertThatThrownBy(() -> PeerIdentity.load(base64)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("plain text: decode base64");
-        Path rsa = Files.write(dir.resolve("rsa.key"), hex("0800120100"));
+        Path rsa = writeOwnerOnly("rsa.key", hex("0800120100"));
         assertThatThrownBy(() -> PeerIdentity.load(rsa)).hasMessageContaining("only Ed25519 identities");
+    }
+
+    @Test
+    void loadingAKeyFileOthersCanReadWarnsButLoads() throws Exception {
+        Path file = dir.resolve("shared.key");
+        PeerIdentity identity = PeerIdentity.generate();
+        identity.save(file);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        Logger logger = (Logger) LoggerFactory.getLogger(KeyFiles.class);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        try {
+            assertThat(PeerIdentity.load(file).peerId()).isEqualTo(identity.peerId());
+        } finally {
+            logger.detachAppender(appender);
+        }
+        assertThat(appender.list).singleElement().satisfies(event -> {
+            assertThat(event.getLevel()).isEqualTo(Level.WARN);
+            assertThat(event.getFormattedMessage()).contains(file.toString()).contains("rw-r--r--")
+                    .contains("chmod 600");
+        });
     }
 
     @Test
