@@ -5,6 +5,8 @@ import io.guardian.pool.internal.transport.ListenerSettings;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
 import io.guardian.pool.peer.PeerIdentity;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -325,12 +327,20 @@ public final class PeerListener implements AutoCloseable {
             if (!socket.isUnresolved()) {
                 return socket;
             }
+            String kind = address.components().get(0).protocol();
             try {
                 // start() blocks anyway until bound; resolving a local name here is part of that.
-                return new InetSocketAddress(InetAddress.getByName(socket.getHostString()), socket.getPort());
+                for (InetAddress candidate : InetAddress.getAllByName(socket.getHostString())) {
+                    if (("dns4".equals(kind) && !(candidate instanceof Inet4Address))
+                            || ("dns6".equals(kind) && !(candidate instanceof Inet6Address))) {
+                        continue;
+                    }
+                    return new InetSocketAddress(candidate, socket.getPort());
+                }
+                throw new UnknownHostException("no " + ("dns6".equals(kind) ? "IPv6" : "IPv4") + " address");
             } catch (UnknownHostException e) {
                 throw new IllegalArgumentException("cannot listen on " + address + ": host "
-                        + socket.getHostString() + " does not resolve", e);
+                        + socket.getHostString() + " does not resolve (" + e.getMessage() + ")", e);
             }
         }
 

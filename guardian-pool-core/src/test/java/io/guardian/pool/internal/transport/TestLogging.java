@@ -16,6 +16,7 @@ public final class TestLogging {
     public static void quiet() {
         ((Logger) LoggerFactory.getLogger("io.netty")).setLevel(Level.INFO);
         ((Logger) LoggerFactory.getLogger("io.guardian.pool")).setLevel(Level.INFO);
+        ((Logger) LoggerFactory.getLogger("io.guardian.pool.internal.transport")).setLevel(null);
     }
 
     /** Silences expected per-connection warnings too (fuzzing produces thousands on purpose). */
