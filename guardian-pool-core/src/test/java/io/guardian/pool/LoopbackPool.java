@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.DoubleSupplier;
-import java.util.function.UnaryOperator;
+import java.util.function.BiFunction;
 import org.awaitility.Awaitility;
 
 /**
@@ -28,14 +28,14 @@ final class LoopbackPool implements AutoCloseable {
     final List<ConnectionEvent> events = new CopyOnWriteArrayList<>();
 
     LoopbackPool(PoolConfig config) {
-        this(config, () -> 0.5, c -> c);
+        this(config, () -> 0.5, (c, clock) -> c);
     }
 
-    LoopbackPool(PoolConfig config, DoubleSupplier random, UnaryOperator<Connector> wrap) {
+    LoopbackPool(PoolConfig config, DoubleSupplier random, BiFunction<Connector, FakeClock, Connector> wrap) {
         PeerIdentity local = PeerIdentity.generate();
         PoolEngine engine = PoolEngine.builder(config)
                 .localPeer(local.peerId())
-                .connector(wrap.apply(new NettyConnector(local, config.protocol())))
+                .connector(wrap.apply(new NettyConnector(local, config.protocol()), clock))
                 .clock(clock)
                 .scheduler(scheduler)
                 .random(random)

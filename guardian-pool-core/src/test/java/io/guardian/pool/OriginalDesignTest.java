@@ -28,6 +28,9 @@ class OriginalDesignTest {
             assertThat(stats.connectionsCreated()).isEqualTo(1);
             assertThat(stats.connectionsReused()).isEqualTo(1);
             assertThat(conn2).isEqualTo(conn1);
+            assertThat(stats.reuseRate()).isEqualTo(0.5);
+            assertThat(stats.avgConnectionTimeMs()).isPositive();
+            assertThat(stats.globalAvgLatencyMs()).isPositive();
         }
     }
 

@@ -30,7 +30,7 @@ class ReuseAndBalancingTest {
     }
 
     private LoopbackPool pool(PoolConfig.Builder config) {
-        lp = new LoopbackPool(config.build(), new Random(42)::nextDouble, c -> c);
+        lp = new LoopbackPool(config.build(), new Random(42)::nextDouble, (c, clock) -> c);
         return lp;
     }
 

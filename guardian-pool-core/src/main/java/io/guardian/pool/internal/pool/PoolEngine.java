@@ -706,6 +706,7 @@ public final class PoolEngine implements AutoCloseable {
         }
         Throwable cause = unwrap(error);
         boolean cancelled = cause instanceof CancellationException;
+        boolean breakerOpen = false;
         if (!cancelled) {
             if (isTimeout(cause)) {
                 timeouts.increment();
@@ -715,6 +716,7 @@ public final class PoolEngine implements AutoCloseable {
             synchronized (slot) {
                 slot.breaker.onFailure(a.probe, now);
                 a.probe = false;
+                breakerOpen = slot.breaker.state == CircuitState.OPEN;
             }
         }
         a.lastError = typed(cause, slot.peerId, a.address);
@@ -722,7 +724,7 @@ public final class PoolEngine implements AutoCloseable {
             abort(a, closed ? closedWhileWaiting(a) : a.lastError);
             return;
         }
-        if (retryable(cause) && a.attempt < config.maxRetryAttempts()) {
+        if (retryable(cause) && a.attempt < config.maxRetryAttempts() && !breakerOpen) {
             a.attempt++;
             long delay = backoffNanos(a.attempt);
             LOG.debug("Dial {} to peer {} at {} failed ({}); retry {} of {} in {} ms", a.attempt, slot.peerId,
