@@ -33,9 +33,9 @@ final class ProcessProbe {
     final Set<Thread> threads;
     private final Map<String, String> descriptorTargets;
 
-    private ProcessProbe(Map<String, String> descriptorTargets, Set<Thread> threads) {
+    private ProcessProbe(int fileDescriptors, Map<String, String> descriptorTargets, Set<Thread> threads) {
+        this.fileDescriptors = fileDescriptors;
         this.descriptorTargets = descriptorTargets;
-        this.fileDescriptors = descriptorTargets.size();
         this.threads = threads;
     }
 
@@ -69,12 +69,20 @@ final class ProcessProbe {
     }
 
     static ProcessProbe now() {
-        return new ProcessProbe(descriptors(), liveThreads());
+        return new ProcessProbe(fileDescriptors(), descriptors(), liveThreads());
     }
 
-    /** Open file descriptors of this JVM. */
+    /** Open file descriptors of this JVM (cheap: a listing, no link reads, so samplers may call it often). */
     static int fileDescriptors() {
-        return descriptors().size();
+        int count = 0;
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path ignored : fds) {
+                count++;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list /proc/self/fd (the reliability suite needs Linux)", e);
+        }
+        return count - 1; // the listing's own descriptor
     }
 
     /**
@@ -88,8 +96,8 @@ final class ProcessProbe {
             for (Path fd : fds) {
                 try {
                     out.put(fd.getFileName().toString(), Files.readSymbolicLink(fd).toString());
-                } catch (IOException closedMeanwhile) {
-                    // gone between listing and reading (or the listing's own descriptor): not held
+                } catch (IOException unreadable) {
+                    out.put(fd.getFileName().toString(), "(unreadable: " + unreadable + ")");
                 }
             }
         } catch (IOException e) {
@@ -115,8 +123,9 @@ final class ProcessProbe {
         return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).collect(Collectors.toSet());
     }
 
+    /** Live threads of the whole JVM (cheap enough for a sampler). */
     static int threadCount() {
-        return Thread.activeCount();
+        return java.lang.management.ManagementFactory.getThreadMXBean().getThreadCount();
     }
 
     /** Names of live threads the pool or the transport started. */
@@ -154,7 +163,8 @@ final class ProcessProbe {
                     .until(() -> fileDescriptors() <= fileDescriptors);
         } catch (org.awaitility.core.ConditionTimeoutException e) {
             throw new AssertionError("file descriptors not back to the baseline of " + fileDescriptors
-                    + " within " + within + "; held beyond it: " + newDescriptors(), e);
+                    + " within " + within + " (now " + fileDescriptors() + "); new or changed since the baseline: "
+                    + newDescriptors(), e);
         }
     }
 
