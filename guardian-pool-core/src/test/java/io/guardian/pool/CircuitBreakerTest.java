@@ -205,4 +205,22 @@ class CircuitBreakerTest {
         assertThat(p.pool.peer(live.id())).isPresent();
         held.close();
     }
+
+    @Test
+    void aCallerQueuedBeforeTheBreakerOpenedDoesNotDialThroughIt() {
+        lp = new LoopbackPool(PoolConfig.builder().maxConnectionsPerPeer(1).circuitBreakerFailureThreshold(1)
+                .maxRetryAttempts(0).build());
+        TestPeers.Peer peer = peers.startBehindProxy();
+        PeerConnection held = lp.acquire(peer);
+        CompletableFuture<PeerConnection> queued = lp.pool.acquireAsync(peer.id(), peer.address());
+        int dialed = peer.proxy().accepted();
+
+        held.markFailed(new IllegalStateException("bad reply")); // opens the breaker, frees the room
+
+        assertThat(queued).isCompletedExceptionally();
+        assertThatThrownBy(queued::join).cause().isInstanceOf(CircuitBreakerOpenException.class);
+        assertThat(peer.proxy().accepted()).isEqualTo(dialed);
+        assertThat(lp.pool.getStats().rejectedByCircuitBreaker()).isEqualTo(1);
+        assertThat(lp.pool.getStats().openConnections()).isZero();
+    }
 }

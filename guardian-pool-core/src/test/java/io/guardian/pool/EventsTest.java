@@ -110,4 +110,12 @@ class EventsTest {
             assertThat(mine).hasSize(1);
         }
     }
+
+    @Test
+    void subscribingToAClosedPoolSaysItIsClosed() {
+        FakePool f = new FakePool(PoolConfig.defaults());
+        f.close();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> f.pool.subscribeEvents(e -> { }))
+                .isInstanceOf(PoolClosedException.class);
+    }
 }

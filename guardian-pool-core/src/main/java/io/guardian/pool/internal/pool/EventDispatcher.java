@@ -1,5 +1,6 @@
 package io.guardian.pool.internal.pool;
 
+import io.guardian.pool.PoolClosedException;
 import io.guardian.pool.event.ConnectionEvent;
 import io.guardian.pool.event.ConnectionEventListener;
 import io.guardian.pool.event.EventSubscription;
@@ -60,7 +61,7 @@ final class EventDispatcher implements AutoCloseable {
     EventSubscription subscribe(ConnectionEventListener listener) {
         Objects.requireNonNull(listener, "listener must not be null");
         if (closed) {
-            throw new IllegalStateException("the pool is closed; subscribe before closing it");
+            throw new PoolClosedException("the pool is closed; cannot subscribe to its events");
         }
         listeners.add(listener);
         startThread();

@@ -106,14 +106,17 @@ final class HealthMonitor {
             checkLeaks(now);
         }
         long next;
+        boolean pass = false;
         synchronized (this) {
             if (now - nextPassNanos >= 0) {
                 nextPassNanos = now + intervalNanos;
-                if (passPermit.tryAcquire()) {
-                    startAsyncPass(now);
-                }
+                // A pass still waiting for PONGs (slow peers) is not doubled up; the next is due later.
+                pass = passPermit.tryAcquire();
             }
             next = nextPassNanos - now;
+        }
+        if (pass) {
+            startAsyncPass(now); // outside the monitor's lock: it takes slot locks and closes sockets
         }
         return leakPeriodNanos > 0 ? Math.min(next, leakPeriodNanos) : next;
     }

@@ -18,7 +18,8 @@ final class LatencyTracker {
     /** Time constant of the peak EWMA's decay: 10 s. */
     static final double PEAK_DECAY_NANOS = 10_000_000_000.0;
 
-    private double ewmaNanos = Double.NaN;
+    /** Written under the lock, read without it: the acquire path compares idle connections by it. */
+    private volatile double ewmaNanos = Double.NaN;
     private double peakNanos;
     private long peakStampNanos;
     private long lastSampleNanos = -1;
@@ -53,8 +54,9 @@ final class LatencyTracker {
     }
 
     /** @return the EWMA in milliseconds, 0 before any sample */
-    synchronized double ewmaMillis() {
-        return Double.isNaN(ewmaNanos) ? 0.0 : ewmaNanos / 1_000_000.0;
+    double ewmaMillis() {
+        double e = ewmaNanos;
+        return Double.isNaN(e) ? 0.0 : e / 1_000_000.0;
     }
 
     /** @return the peak EWMA decayed to {@code now}, in nanoseconds; 0 before any sample */

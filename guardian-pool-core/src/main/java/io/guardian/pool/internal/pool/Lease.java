@@ -19,7 +19,6 @@ final class Lease implements PeerConnection {
 
     final PooledConn conn;
     final long acquiredNanos;
-    final long startBytes;
     /** Where it was acquired; {@code null} unless leak detection is on. */
     final Throwable site;
     private final PoolEngine engine;
@@ -31,7 +30,6 @@ final class Lease implements PeerConnection {
         this.engine = engine;
         this.conn = conn;
         this.acquiredNanos = acquiredNanos;
-        this.startBytes = conn.bytesMoved();
         this.site = site;
     }
 

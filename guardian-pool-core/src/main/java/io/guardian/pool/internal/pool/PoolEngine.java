@@ -642,16 +642,27 @@ public final class PoolEngine implements AutoCloseable {
             return;
         }
         PeerSlot slot = a.slot;
-        if (a.attempt > 0) {
-            // A retry never goes through an open breaker; a half-open one lends it the probe.
-            boolean allowed;
+        if (!a.probe) {
+            // No dial goes through an open breaker: not a retry, and not a caller who queued at a
+            // limit before the breaker opened. A half-open breaker lends the dial its probe.
+            RuntimeException rejection = null;
             synchronized (slot) {
-                CircuitBreaker.Admission admission = slot.breaker.tryAcquire(clock.nanoTime());
-                allowed = admission != CircuitBreaker.Admission.REJECT;
-                a.probe = admission == CircuitBreaker.Admission.PROBE;
+                if (slot.breaker.state != CircuitState.CLOSED) {
+                    long now = clock.nanoTime();
+                    CircuitBreaker.Admission admission = slot.breaker.tryAcquire(now);
+                    if (admission == CircuitBreaker.Admission.REJECT) {
+                        rejection = slot.breaker.rejection(now);
+                    }
+                    a.probe = admission == CircuitBreaker.Admission.PROBE;
+                }
             }
-            if (!allowed) {
-                abort(a, a.lastError);
+            if (rejection != null) {
+                if (a.attempt == 0) {
+                    rejected.increment();
+                    abort(a, rejection);
+                } else {
+                    abort(a, a.lastError);
+                }
                 return;
             }
         }
@@ -872,7 +883,7 @@ public final class PoolEngine implements AutoCloseable {
         PooledConn c = lease.conn;
         PeerSlot slot = c.slot;
         long now = clock.nanoTime();
-        long moved = c.bytesMoved() - lease.startBytes;
+        long bytes = c.bytesMoved();
         boolean healthy = failure == null && !c.failed && !c.retireOnRelease && !closed && c.transport.isOpen()
                 && (maxLifetimeNanos == 0 || now - c.createdNanos < maxLifetimeNanos);
         Lease handed = null;
@@ -884,6 +895,8 @@ public final class PoolEngine implements AutoCloseable {
                 return; // closed under the holder by shutdown or a dead socket; nothing to return
             }
             long held = now - lease.acquiredNanos;
+            long moved = bytes - c.bytesAtRelease;
+            c.bytesAtRelease = bytes;
             c.leaseBytes += moved;
             c.leaseNanos += held;
             slot.leaseBytes += moved;

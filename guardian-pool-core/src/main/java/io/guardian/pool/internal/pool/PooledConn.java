@@ -30,6 +30,12 @@ final class PooledConn {
     Lease lease;
     long leaseBytes;
     long leaseNanos;
+    /**
+     * DATA bytes moved when it was last returned. DATA moves only while leased (PINGs are not
+     * counted), so at the next release the difference is what that lease moved, without reading
+     * the counters on acquire.
+     */
+    long bytesAtRelease;
     /** Whether it ended by failing (dead socket, lost PONGs, holder failure) rather than by choice. */
     boolean closedAsFailure;
     /** Why it is being closed or retired, once decided. */
@@ -54,6 +60,7 @@ final class PooledConn {
         this.createdNanos = createdNanos;
         this.lastUsedNanos = createdNanos;
         this.pooledAtNanos = createdNanos;
+        this.bytesAtRelease = bytesMoved();
     }
 
     /** @return bytes moved in DATA frames so far, both directions */

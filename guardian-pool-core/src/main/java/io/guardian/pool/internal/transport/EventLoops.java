@@ -3,12 +3,14 @@ package io.guardian.pool.internal.transport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SelectStrategyFactory;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.nio.channels.spi.SelectorProvider;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -197,8 +199,8 @@ public final class EventLoops {
                     return epoll;
                 }
             }
-            return new Transport("nio", NioIoHandler.newFactory(), NioSocketChannel.class,
-                    NioServerSocketChannel.class);
+            return new Transport("nio", NioIoHandler.newFactory(SelectorProvider.provider(),
+                    HotLoopSelectStrategy.FACTORY), NioSocketChannel.class, NioServerSocketChannel.class);
         }
 
         private static Transport epoll() {
@@ -210,8 +212,10 @@ public final class EventLoops {
                             (Throwable) epoll.getMethod("unavailabilityCause").invoke(null));
                     return null;
                 }
+                // maxEvents 0: Netty sizes the event array itself.
                 IoHandlerFactory factory = (IoHandlerFactory) Class.forName("io.netty.channel.epoll.EpollIoHandler",
-                        true, loader).getMethod("newFactory").invoke(null);
+                        true, loader).getMethod("newFactory", int.class, SelectStrategyFactory.class)
+                        .invoke(null, 0, HotLoopSelectStrategy.FACTORY);
                 return new Transport("epoll", factory,
                         Class.forName("io.netty.channel.epoll.EpollSocketChannel", true, loader)
                                 .asSubclass(SocketChannel.class),

@@ -63,7 +63,7 @@ final class FrameDecoder extends ByteToMessageDecoder {
         }
         byte type = in.getByte(start + Frame.LENGTH_FIELD);
         if (type < Frame.DATA || type > Frame.CLOSE) {
-            throw violation(in, "unknown frame type " + Frame.typeName(type));
+            throw violation(in, String.format("unknown frame type 0x%02x", type & 0xff));
         }
         if ((type == Frame.PING || type == Frame.PONG) && length != 1 + Frame.PING_PAYLOAD) {
             throw violation(in, Frame.typeName(type) + " payload of " + (length - 1) + " bytes, must be "

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,11 +57,12 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
     private final AtomicLong bytesIn = new AtomicLong();
     private final AtomicLong bytesOut = new AtomicLong();
     private final Runnable drain = this::drain;
+    private final LongAdder protocolErrors;
     /** Written on the event loop only; read by the drain task to avoid needless hops. */
     private volatile boolean backlogged;
 
     InboundSession(Channel channel, PeerId remotePeer, ProtocolVersion version, Instant openedAt,
-            MessageHandler handler, Executor executor, int maxFrameSize) {
+            MessageHandler handler, Executor executor, int maxFrameSize, LongAdder protocolErrors) {
         this.channel = channel;
         this.remotePeer = remotePeer;
         this.version = version;
@@ -68,6 +70,7 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
         this.handler = handler;
         this.executor = executor;
         this.maxFrameSize = maxFrameSize;
+        this.protocolErrors = protocolErrors;
     }
 
     // ---- PeerSession --------------------------------------------------------------------------
@@ -205,6 +208,7 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof FrameDecoder.FrameViolation) {
+            protocolErrors.increment();
             LOG.warn("Closing {}: protocol error: {}", this, cause.getMessage());
         } else if (cause instanceof IOException) {
             LOG.debug("Connection of {} lost: {}", this, cause.toString());
@@ -264,7 +268,8 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
             return false;
         }
         bytesOut.addAndGet(reply.length);
-        channel.writeAndFlush(Frame.encode(channel.alloc(), Frame.DATA, reply), channel.voidPromise());
+        // Not a void promise, as in NettyFramedConnection.send: a reply racing a close fails quietly.
+        channel.writeAndFlush(Frame.encode(channel.alloc(), Frame.DATA, reply));
         return true;
     }
 

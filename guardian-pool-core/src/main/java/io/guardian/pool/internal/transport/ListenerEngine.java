@@ -65,6 +65,7 @@ public final class ListenerEngine {
     private final AtomicInteger pending = new AtomicInteger();
     private final LongAdder refused = new LongAdder();
     private final LongAdder failedHandshakes = new LongAdder();
+    private final LongAdder protocolErrors = new LongAdder();
 
     private ListenerEngine(ListenerSettings settings) {
         this.settings = settings;
@@ -103,8 +104,12 @@ public final class ListenerEngine {
         }
         serverChannel = bind.channel();
         boundAddress = (InetSocketAddress) serverChannel.localAddress();
+        if (settings.protocol().acceptPlainHandshake() && !plainAllowed()) {
+            LOG.warn("Listener {} has an allow-list, so guardian-db/1.0 dialers (who cannot prove their PeerId) "
+                    + "are refused although accept-plain-handshake is on", settings.identity().peerId());
+        }
         LOG.info("Listening as {} on {} ({}, guardian-db/1.1{})", settings.identity().peerId(), boundAddress,
-                loops.transportName(), settings.protocol().acceptPlainHandshake() ? " and 1.0" : "");
+                loops.transportName(), plainAllowed() ? " and 1.0" : "");
     }
 
     /**
@@ -146,6 +151,11 @@ public final class ListenerEngine {
         return failedHandshakes.sum();
     }
 
+    /** @return established sessions closed because the dialer broke the frame protocol */
+    public long protocolErrors() {
+        return protocolErrors.sum();
+    }
+
     ListenerSettings settings() {
         return settings;
     }
@@ -182,6 +192,14 @@ public final class ListenerEngine {
         refused.increment();
         LOG.debug("Refusing connection from {}: {}", channel.remoteAddress(), why);
         channel.close();
+    }
+
+    /**
+     * Whether guardian-db/1.0 is answered: only when configured and no allow-list is set, since a
+     * 1.0 dialer never proves who it is and so could never be checked against the list.
+     */
+    boolean plainAllowed() {
+        return settings.protocol().acceptPlainHandshake() && settings.protocol().allowedPeers().isEmpty();
     }
 
     /** Whether the allow-list (if any) admits {@code dialer}. */
@@ -229,7 +247,7 @@ public final class ListenerEngine {
     void established(ChannelHandlerContext ctx, ListenerHandshake handshake, ProtocolVersion version, PeerId dialer) {
         Channel channel = ctx.channel();
         InboundSession session = new InboundSession(channel, dialer, version, Instant.now(settings.clock()),
-                settings.handler(), handlerExecutor, settings.protocol().maxFrameSize());
+                settings.handler(), handlerExecutor, settings.protocol().maxFrameSize(), protocolErrors);
         ChannelPipeline pipeline = ctx.pipeline();
         pipeline.addAfter(ctx.name(), "frames", new FrameDecoder(settings.protocol().maxFrameSize()));
         pipeline.addAfter("frames", "session", session);

@@ -66,7 +66,7 @@ final class ListenerHandshake extends HandshakeHandler {
     private void readHello(ByteBuf in) throws HandshakeCodec.Violation {
         ListenerSettings settings = engine.settings();
         HandshakeCodec.Hello parsed = HandshakeCodec.scanHello(in.nioBuffer(in.readerIndex(), in.readableBytes()),
-                self, settings.protocol().acceptPlainHandshake(), settings.clock().instant().getEpochSecond(),
+                self, engine.plainAllowed(), settings.clock().instant().getEpochSecond(),
                 settings.protocol().maxClockSkew());
         if (parsed == null) {
             return;
@@ -150,9 +150,11 @@ final class ListenerHandshake extends HandshakeHandler {
             return;
         }
         ChannelHandlerContext ctx = context();
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(HandshakeCodec.CONFIRMATION), ctx.voidPromise());
         engine.handshakeEnded(null);
+        // Register the session before confirming: once the dialer has our HANDSHAKE_OK it may act
+        // (and a close() of the listener may run), and the session must already be visible.
         engine.established(ctx, this, version, dialer);
+        ctx.channel().writeAndFlush(Unpooled.wrappedBuffer(HandshakeCodec.CONFIRMATION));
     }
 
     private HandshakeCodec.Violation outOfTurn(ByteBuf in) {
@@ -186,9 +188,10 @@ final class ListenerHandshake extends HandshakeHandler {
 
     private void fail(Reason reason, String detail, Throwable cause) {
         if (finish()) {
-            context().close();
+            // Count before closing: whoever sees the close may look at the counters at once.
             engine.handshakeEnded(reason);
             engine.logRejected(context().channel(), reason, detail, cause);
+            context().close();
         }
     }
 }

@@ -11,9 +11,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Why not a {@code BlockingQueue}: parking the caller and having the event loop unpark it costs a
  * futex wake-up and a scheduler hop on every reply (measured at 24-53 µs per round trip on the
- * reference machine, as much as the round trip itself). Instead the consumer first spins for a
- * short, bounded time ({@link Thread#onSpinWait()}), long enough for a loopback or LAN reply, and
- * only then registers itself as {@link #waiter} and parks. The producer unparks only a registered
+ * reference machine, as much as the round trip itself). Instead the consumer first polls for a
+ * short, bounded time, yielding the core between polls, long enough for a loopback or LAN reply,
+ * and only then registers itself as {@link #waiter} and parks. The producer unparks only a registered
  * waiter, so in the common case the event loop pays one queue offer and one volatile read.
  *
  * <p>The spin adapts: it is skipped while the recent average wait is far longer than the spin
@@ -104,7 +104,11 @@ final class Mailbox {
             if (closed || System.nanoTime() - spinEnd >= 0) {
                 break;
             }
-            Thread.onSpinWait();
+            // Yield rather than busy-spin: on a quiet machine it returns at once (nothing else is
+            // runnable), on an oversubscribed one it hands the core to the event loop or peer thread
+            // that is about to produce our reply. On the loaded 2-core reference machine a busy
+            // onSpinWait() spin made the p99 round trip worse than not spinning at all.
+            Thread.yield();
         }
         Thread self = Thread.currentThread();
         waiter = self;

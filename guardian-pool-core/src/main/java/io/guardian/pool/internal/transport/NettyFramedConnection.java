@@ -113,8 +113,9 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
         }
         ByteBuf frame = Frame.encode(channel.alloc(), Frame.DATA, payload);
         bytesSent.addAndGet(payload.length);
-        // A write to a channel that closed meanwhile fails and Netty releases the buffer.
-        channel.writeAndFlush(frame, channel.voidPromise());
+        // Not a void promise: a write racing a close just fails its own future (Netty releases the
+        // buffer), instead of sending an exception down a pipeline that may already be torn down.
+        channel.writeAndFlush(frame);
     }
 
     @Override

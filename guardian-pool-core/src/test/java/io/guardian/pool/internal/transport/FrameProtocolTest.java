@@ -63,6 +63,7 @@ class FrameProtocolTest {
             socket.getOutputStream().write(badFrame);
             SpecWire.expectClosedWithoutAnswer(socket.getInputStream());
             await().atMost(Duration.ofSeconds(5)).until(() -> listener.sessions().isEmpty());
+            assertThat(listener.protocolErrors()).isEqualTo(1);
         }
     }
 

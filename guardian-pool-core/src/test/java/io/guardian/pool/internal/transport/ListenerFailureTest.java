@@ -96,7 +96,7 @@ class ListenerFailureTest {
             socket.getOutputStream().write(SpecWire.hello(SpecWire.V10, hex(TestKeys.A_PEER_ID), now(), new byte[0]));
             expectClosedWithoutAnswer(socket.getInputStream());
         }
-        assertThat(listener.failedHandshakes()).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> listener.failedHandshakes() == 1);
     }
 
     @Test
@@ -222,6 +222,16 @@ class ListenerFailureTest {
             byte[] ack = read(in, ACK_11_LENGTH);
             socket.getOutputStream().write(authD(TestKeys.B_PRIVATE, TestKeys.B_PUBLIC, hello, ack));
             expectClosedWithoutAnswer(in);
+        }
+    }
+
+    @Test
+    void plainHelloIsRefusedWhileAnAllowListIsSetEvenIfPlainIsAccepted() throws Exception {
+        PeerId onlyC = PeerId.fromPublicKey(hex(TestKeys.C_PUBLIC));
+        start(listenerA().acceptPlainHandshake(true).allowedPeers(Set.of(onlyC)));
+        try (Socket socket = connect()) {
+            socket.getOutputStream().write(SpecWire.hello(SpecWire.V10, hex(TestKeys.A_PEER_ID), now(), new byte[0]));
+            expectClosedWithoutAnswer(socket.getInputStream());
         }
     }
 

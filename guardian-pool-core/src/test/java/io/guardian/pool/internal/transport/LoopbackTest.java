@@ -202,6 +202,7 @@ class LoopbackTest {
         NettyConnector connector = connector(dialerIdentity, ProtocolVersion.V1_1);
         try (java.net.Socket squatter = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(),
                 listener.listenAddress().port())) {
+            assertThat(squatter.isConnected()).isTrue(); // connected, says nothing: holds the only slot
             await().atMost(TIMEOUT).until(() -> listener.connectionCount() == 1);
             assertHandshakeFails(connector, listener, Reason.CLOSED_BY_PEER);
         }

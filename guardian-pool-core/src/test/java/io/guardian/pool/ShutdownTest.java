@@ -1,0 +1,69 @@
+package io.guardian.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** close(): waiters fail, sockets close, and every thread the pool started is gone. */
+@Timeout(30)
+class ShutdownTest {
+
+    private static List<String> guardianThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(Thread::isAlive)
+                .map(Thread::getName)
+                .filter(n -> n.startsWith("guardian-"))
+                .toList();
+    }
+
+    @Test
+    void closeFailsWaitersClosesEverySocketAndStopsEveryThread() throws Exception {
+        TestPeers peers = new TestPeers();
+        TestPeers.Peer peer = peers.start();
+        OptimizedConnectionPool pool = new OptimizedConnectionPool(PoolConfig.builder()
+                .maxConnectionsPerPeer(1).healthCheckInterval(Duration.ofMillis(50)).build());
+        pool.subscribeEvents(e -> { });
+        AutoCloseable monitor = pool.startHealthMonitor();
+        PeerConnection held = pool.acquire(peer.id(), peer.address());
+        CompletableFuture<PeerConnection> waiter = pool.acquireAsync(peer.id(), peer.address());
+        CompletableFuture<String> blockedCaller = CompletableFuture.supplyAsync(
+                () -> pool.getConnection(peer.id(), peer.address()));
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> pool.getStats().waitingAcquires() == 2);
+        assertThat(guardianThreads()).contains("guardian-pool-events", "guardian-pool-housekeeper");
+
+        pool.close();
+
+        assertThatThrownBy(waiter::join).isInstanceOf(CompletionException.class)
+                .cause().isInstanceOf(PoolClosedException.class).hasMessageContaining(peer.id().toString());
+        assertThatThrownBy(blockedCaller::join).cause().isInstanceOf(PoolClosedException.class);
+        assertThatThrownBy(() -> held.request(new byte[] {1}, Duration.ofSeconds(1)))
+                .isInstanceOf(ConnectionClosedException.class);
+        held.close(); // returning a lease after shutdown is harmless
+        monitor.close();
+        PoolStats stats = pool.getStats();
+        assertThat(stats.openConnections()).isZero();
+        assertThat(stats.waitingAcquires()).isZero();
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> peer.listener().connectionCount() == 0);
+        assertThat(guardianThreads()).doesNotContain("guardian-pool-events", "guardian-pool-housekeeper");
+
+        peers.close();
+        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> guardianThreads().isEmpty());
+    }
+
+    @Test
+    void aPoolThatNeverRetriedMonitoredOrPublishedStartsNoThreadOfItsOwn() {
+        try (TestPeers peers = new TestPeers();
+                OptimizedConnectionPool pool = new OptimizedConnectionPool(PoolConfig.defaults())) {
+            TestPeers.Peer peer = peers.start();
+            pool.acquire(peer.id(), peer.address()).close();
+            assertThat(guardianThreads()).noneMatch(n -> n.startsWith("guardian-pool-"));
+        }
+    }
+}
