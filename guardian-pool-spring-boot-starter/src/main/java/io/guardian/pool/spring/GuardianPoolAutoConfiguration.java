@@ -1,0 +1,232 @@
+package io.guardian.pool.spring;
+
+import io.guardian.pool.HealthReport;
+import io.guardian.pool.OptimizedConnectionPool;
+import io.guardian.pool.PoolConfig;
+import io.guardian.pool.peer.PeerIdentity;
+import io.guardian.pool.spring.actuate.ConnectionPoolEndpoint;
+import io.guardian.pool.spring.actuate.ConnectionPoolEndpointWebExtension;
+import io.guardian.pool.spring.actuate.ConnectionPoolHealthIndicator;
+import io.guardian.pool.spring.metrics.GuardianPoolMetrics;
+import io.guardian.pool.spring.metrics.PerPeerMeters;
+import io.guardian.pool.spring.retry.GuardianPoolRetry;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.context.event.EventListener;
+import org.springframework.retry.support.RetryTemplate;
+
+/**
+ * Auto-configuration of Guardian Pool: zero code to start, every bean replaceable.
+ *
+ * <p>Always: the {@link PeerIdentity}, the {@link PoolConfig} (properties, then
+ * {@link GuardianPoolCustomizer}s), the {@link OptimizedConnectionPool} (closed with the context
+ * after a bounded grace for leases), the publishing of pool events as application events, and
+ * the scheduled health monitor ({@code guardian.pool.health.enabled}). When their libraries are
+ * present: the {@code connectionpool} Actuator endpoint and the {@code connectionPool} health
+ * indicator, Micrometer meters (when a {@link MeterRegistry} bean exists), and the
+ * {@code guardianPoolRetryTemplate} for spring-retry. Each bean backs off when the application
+ * defines its own.
+ */
+@AutoConfiguration(afterName = {
+        "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+        "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration"})
+@ConditionalOnClass(OptimizedConnectionPool.class)
+@EnableConfigurationProperties(GuardianPoolProperties.class)
+public final class GuardianPoolAutoConfiguration {
+
+    /**
+     * This node's identity: from {@code guardian.pool.identity.key-file}, else generated for this
+     * run. Its PeerId is logged once at INFO.
+     *
+     * @param properties the settings
+     * @return the identity
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    public PeerIdentity guardianPoolIdentity(GuardianPoolProperties properties) {
+        return IdentityLoader.load(properties.identity().keyFile());
+    }
+
+    /**
+     * The pool's settings: core's defaults, the properties that are set, then every
+     * {@link GuardianPoolCustomizer} in order.
+     *
+     * @param properties the settings
+     * @param customizers the customizers
+     * @return the validated configuration
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    public PoolConfig guardianPoolConfig(GuardianPoolProperties properties,
+            ObjectProvider<GuardianPoolCustomizer> customizers) {
+        return PoolConfigFactory.create(properties, customizers.orderedStream());
+    }
+
+    /**
+     * The pool. Closed by the context after {@link PoolGracefulShutdown} gave leases their grace.
+     *
+     * @param config its settings
+     * @param identity who it dials as
+     * @return the pool
+     */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean
+    public OptimizedConnectionPool guardianPool(PoolConfig config, PeerIdentity identity) {
+        return new OptimizedConnectionPool(config, identity);
+    }
+
+    /**
+     * Publishes every pool event as an application event.
+     *
+     * @param pool the pool
+     * @param publisher the context
+     * @return the bridge
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    public PoolEventBridge guardianPoolEventBridge(OptimizedConnectionPool pool, ApplicationEventPublisher publisher) {
+        return new PoolEventBridge(pool, publisher);
+    }
+
+    /**
+     * Waits for leases to come back, within {@code guardian.pool.shutdown.grace-period}, when the
+     * context closes.
+     *
+     * @param pool the pool
+     * @param properties the settings
+     * @return the lifecycle
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    public PoolGracefulShutdown guardianPoolGracefulShutdown(OptimizedConnectionPool pool,
+            GuardianPoolProperties properties) {
+        return new PoolGracefulShutdown(pool, properties.shutdown().gracePeriod());
+    }
+
+    /**
+     * Runs a health pass every {@code health-check-interval}.
+     *
+     * @param pool the pool
+     * @param publisher where each pass's report goes
+     * @return the monitor
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBooleanProperty(name = "guardian.pool.health.enabled", matchIfMissing = true)
+    public PoolHealthMonitor guardianPoolHealthMonitor(OptimizedConnectionPool pool,
+            ApplicationEventPublisher publisher) {
+        return new PoolHealthMonitor(pool, publisher);
+    }
+
+    /** spring-retry, when the application has it. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(RetryTemplate.class)
+    static class RetryConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean(name = "guardianPoolRetryTemplate")
+        RetryTemplate guardianPoolRetryTemplate(PoolConfig config) {
+            return GuardianPoolRetry.template(config);
+        }
+    }
+
+    /** Micrometer, when the application has it and a registry. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(MeterBinder.class)
+    static class MetricsConfiguration {
+
+        @Configuration(proxyBeanMethods = false)
+        @ConditionalOnBean(MeterRegistry.class)
+        static class MeterBinderConfiguration {
+
+            @Bean
+            @ConditionalOnMissingBean
+            GuardianPoolMetrics guardianPoolMetrics(OptimizedConnectionPool pool, GuardianPoolProperties properties) {
+                return new GuardianPoolMetrics(pool, properties.metrics().perPeer());
+            }
+
+            @Bean
+            @ConditionalOnBooleanProperty("guardian.pool.metrics.per-peer")
+            PerPeerRefresher guardianPoolPerPeerRefresher(ObjectProvider<GuardianPoolMetrics> metrics) {
+                return new PerPeerRefresher(metrics);
+            }
+        }
+    }
+
+    /** Refreshes the per-peer meters after each health pass, when they are on. */
+    static final class PerPeerRefresher {
+
+        private final ObjectProvider<GuardianPoolMetrics> metrics;
+
+        PerPeerRefresher(ObjectProvider<GuardianPoolMetrics> metrics) {
+            this.metrics = metrics;
+        }
+
+        @EventListener
+        void onHealthPass(HealthReport report) {
+            GuardianPoolMetrics m = metrics.getIfAvailable();
+            PerPeerMeters perPeer = m == null ? null : m.perPeer();
+            if (perPeer != null) {
+                perPeer.refresh();
+            }
+        }
+    }
+
+    /** Actuator, when the application has it. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass({Endpoint.class, ConditionalOnAvailableEndpoint.class})
+    static class ActuatorConfiguration {
+
+        @Configuration(proxyBeanMethods = false)
+        @ConditionalOnAvailableEndpoint(endpoint = ConnectionPoolEndpoint.class)
+        static class EndpointConfiguration {
+
+            @Bean
+            @ConditionalOnMissingBean
+            ConnectionPoolEndpoint connectionPoolEndpoint(OptimizedConnectionPool pool,
+                    GuardianPoolProperties properties) {
+                return new ConnectionPoolEndpoint(pool, properties.endpoint().maxPeers());
+            }
+
+            @Bean
+            @ConditionalOnMissingBean
+            @ConditionalOnBean(ConnectionPoolEndpoint.class)
+            ConnectionPoolEndpointWebExtension connectionPoolEndpointWebExtension(ConnectionPoolEndpoint endpoint) {
+                return new ConnectionPoolEndpointWebExtension(endpoint);
+            }
+        }
+    }
+
+    /** The health indicator, when the application has Spring Boot's health support. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass({HealthIndicator.class, ConditionalOnEnabledHealthIndicator.class})
+    static class HealthConfiguration {
+
+        @Configuration(proxyBeanMethods = false)
+        @ConditionalOnEnabledHealthIndicator("connectionpool")
+        static class HealthIndicatorConfiguration {
+
+            @Bean
+            @ConditionalOnMissingBean(name = "connectionPoolHealthIndicator")
+            ConnectionPoolHealthIndicator connectionPoolHealthIndicator(OptimizedConnectionPool pool,
+                    GuardianPoolProperties properties, ObjectProvider<PoolHealthMonitor> monitor) {
+                return new ConnectionPoolHealthIndicator(pool, properties.health().downOnOpenCircuit(),
+                        () -> monitor.stream().findFirst().flatMap(PoolHealthMonitor::lastReport).orElse(null));
+            }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+package io.guardian.pool.spring;
+
+import io.guardian.pool.PoolConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * The {@code guardian.pool.*} settings. Every {@link PoolConfig} setting appears here under its
+ * own kebab-case name, as a nullable value: an unset property leaves the setting at the default
+ * that {@link PoolConfig} defines, so the defaults live in core alone (the IDE shows them from
+ * the starter's metadata, and a test keeps that metadata equal to {@link PoolConfig#defaults()}).
+ * Values are checked by {@link PoolConfig.Builder#build()}; a bad one stops start-up with a
+ * message that names the property.
+ *
+ * @param maxConnectionsPerPeer Most connections kept open to one peer, leased and idle together;
+ *     callers beyond it wait. At least 1.
+ * @param maxTotalConnections Most connections kept open across all peers (leased, idle and being
+ *     dialed). At the limit the pool closes another peer's least recently used idle connection,
+ *     or makes callers wait. At least 1.
+ * @param connectionTimeout Bound on one dial attempt: TCP connect plus the whole handshake.
+ * @param idleTimeout How long a connection may sit idle before it is no longer reused and is
+ *     closed.
+ * @param healthCheckInterval Period of the health monitor: ping idle connections, evict stale
+ *     ones, score peers.
+ * @param maxRetryAttempts How many times a failed dial is retried inside one acquire; the
+ *     guardianPoolRetryTemplate bean uses the same count for application calls. Zero or more.
+ * @param initialRetryBackoff Wait before the first retry; later retries wait this times
+ *     backoff-multiplier to the power of the retry number, capped at max-retry-backoff.
+ * @param backoffMultiplier Growth factor of retry backoffs and of a circuit breaker's wait after
+ *     a failed probe. At least 1.0.
+ * @param circuitBreakerThreshold The original breaker ratio: a peer's breaker opens after
+ *     max(1, floor(10 x threshold)) consecutive failures (0.5 means 5), unless
+ *     circuit-breaker.failure-threshold sets the count. Above 0, at most 1.
+ * @param enableIntelligentLoadBalancing Whether to pick the idle connection with the lowest
+ *     round-trip time, and to open a new connection to a busy peer before anyone waits, instead
+ *     of reusing the most recently used connection.
+ * @param acquireTimeout How long a caller waits for a free connection at a limit before
+ *     PoolExhaustedException; zero fails at once.
+ * @param maxLifetime Age after which a connection is closed instead of being reused; zero means
+ *     no limit.
+ * @param leakDetectionThreshold A lease held longer than this raises one ConnectionLeakSuspected
+ *     event with the stack of its acquire; zero switches leak detection off.
+ * @param pingTimeout How long the health monitor waits for a PONG before counting the PING as
+ *     lost.
+ * @param latencyBudget Round-trip time at which the latency parts of a peer's health score reach
+ *     zero.
+ * @param eventBufferSize Events held for delivery (to Spring listeners among others) before new
+ *     ones are dropped and counted. At least 1.
+ * @param maxRetryBackoff Cap on one retry backoff; by default the larger of 30s and
+ *     initial-retry-backoff.
+ * @param circuitBreaker Circuit breaker timing.
+ * @param handshake Handshake and framing.
+ * @param identity This node's libp2p identity.
+ * @param health The scheduled health monitor and the Actuator health indicator.
+ * @param metrics Micrometer meters.
+ * @param shutdown Closing the pool with the application context.
+ * @param endpoint The connectionpool Actuator endpoint.
+ */
+@ConfigurationProperties("guardian.pool")
+public record GuardianPoolProperties(
+        Integer maxConnectionsPerPeer,
+        Integer maxTotalConnections,
+        Duration connectionTimeout,
+        Duration idleTimeout,
+        Duration healthCheckInterval,
+        Integer maxRetryAttempts,
+        Duration initialRetryBackoff,
+        Double backoffMultiplier,
+        Double circuitBreakerThreshold,
+        Boolean enableIntelligentLoadBalancing,
+        Duration acquireTimeout,
+        Duration maxLifetime,
+        Duration leakDetectionThreshold,
+        Duration pingTimeout,
+        Duration latencyBudget,
+        Integer eventBufferSize,
+        Duration maxRetryBackoff,
+        @DefaultValue CircuitBreaker circuitBreaker,
+        @DefaultValue Handshake handshake,
+        @DefaultValue Identity identity,
+        @DefaultValue Health health,
+        @DefaultValue Metrics metrics,
+        @DefaultValue Shutdown shutdown,
+        @DefaultValue Endpoint endpoint) {
+
+    /**
+     * {@code guardian.pool.circuit-breaker.*}: when an open breaker lets a probe through, and how
+     * many failures open it.
+     *
+     * @param openTimeout How long an opened breaker rejects calls before letting one probe
+     *     through; by default five times initial-retry-backoff.
+     * @param failureThreshold Consecutive failures that open a breaker; unset or zero derives the
+     *     count from circuit-breaker-threshold.
+     * @param maxOpenTimeout Cap on the open wait, which grows by backoff-multiplier after each
+     *     failed probe; by default the larger of 5 minutes and open-timeout.
+     */
+    public record CircuitBreaker(Duration openTimeout, Integer failureThreshold, Duration maxOpenTimeout) {
+    }
+
+    /**
+     * {@code guardian.pool.handshake.*}: the guardian-db handshake and frames (PROTOCOL.md).
+     *
+     * @param protocolVersion The handshake the pool speaks when it dials: 1.1 (authenticated with
+     *     Ed25519 signatures) or 1.0 (the original, unauthenticated; proves nothing about the
+     *     peer). The pool never falls back on its own.
+     * @param maxClockSkew How far a peer's handshake timestamp may be from this node's clock.
+     * @param acceptPlain Whether a listener built from this configuration answers the
+     *     unauthenticated 1.0 handshake.
+     * @param allowedPeers PeerIds a listener built from this configuration accepts as dialers
+     *     (1.1 only); empty means anyone.
+     * @param maxFrameSize Largest frame payload, in either direction (bytes unless a unit is
+     *     given, e.g. 4MB).
+     * @param timeout Deadline for each handshake read on the listening side; dials are bounded
+     *     by connection-timeout instead.
+     */
+    public record Handshake(String protocolVersion, Duration maxClockSkew, Boolean acceptPlain,
+            List<String> allowedPeers, DataSize maxFrameSize, Duration timeout) {
+    }
+
+    /**
+     * {@code guardian.pool.identity.*}: who this node is when it dials.
+     *
+     * @param keyFile File holding this node's libp2p Ed25519 private key (the raw PrivateKey
+     *     protobuf that go-libp2p and kubo write). It must exist. Unset, a fresh identity is
+     *     generated at start-up and gone at shutdown, so peers see a new PeerId after a restart.
+     */
+    public record Identity(Path keyFile) {
+    }
+
+    /**
+     * {@code guardian.pool.health.*}: the scheduled health monitor and the health indicator.
+     *
+     * @param enabled Whether to run a health pass every health-check-interval on a scheduler the
+     *     starter owns (the application needs no @EnableScheduling).
+     * @param downOnOpenCircuit Whether an open circuit breaker on any peer makes the
+     *     connectionPool health indicator DOWN; by default open breakers are listed in its
+     *     details and it stays UP while the pool works.
+     */
+    public record Health(@DefaultValue("true") boolean enabled, @DefaultValue("false") boolean downOnOpenCircuit) {
+    }
+
+    /**
+     * {@code guardian.pool.metrics.*}: Micrometer meters.
+     *
+     * @param perPeer Whether to add meters tagged with each peer's id. Off by default: every peer
+     *     adds a time series per meter.
+     */
+    public record Metrics(@DefaultValue("false") boolean perPeer) {
+    }
+
+    /**
+     * {@code guardian.pool.shutdown.*}: closing the pool with the application context.
+     *
+     * @param gracePeriod How long the context's shutdown waits for leased connections to be
+     *     returned (and waiting callers to be served) before the pool is closed under them.
+     */
+    public record Shutdown(@DefaultValue("10s") Duration gracePeriod) {
+
+        /** Rejects a negative grace, naming the property. */
+        public Shutdown {
+            if (gracePeriod.isNegative()) {
+                throw new GuardianPoolPropertyException("guardian.pool.shutdown.grace-period",
+                        "guardian.pool.shutdown.grace-period must be >= 0 (0 closes at once), was " + gracePeriod);
+            }
+        }
+    }
+
+    /**
+     * {@code guardian.pool.endpoint.*}: the connectionpool Actuator endpoint.
+     *
+     * @param maxPeers Most peers listed by GET /actuator/connectionpool, the most active first;
+     *     every peer stays reachable at /actuator/connectionpool/{peerId}.
+     */
+    public record Endpoint(@DefaultValue("100") int maxPeers) {
+
+        /** Rejects a negative cap, naming the property. */
+        public Endpoint {
+            if (maxPeers < 0) {
+                throw new GuardianPoolPropertyException("guardian.pool.endpoint.max-peers",
+                        "guardian.pool.endpoint.max-peers must be >= 0, was " + maxPeers);
+            }
+        }
+    }
+}
