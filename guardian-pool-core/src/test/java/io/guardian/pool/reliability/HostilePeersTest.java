@@ -337,6 +337,39 @@ class HostilePeersTest {
                 .isEqualTo("fast");
     }
 
+    @Test
+    void unsolicitedDataFromAPeerIsNeverDeliveredToTheNextLease() throws Exception {
+        RawServer chatty = rawServer((socket, in, out) -> {
+            RawHandshake.listen11(in, out);
+            socket.setSoTimeout(0);
+            RawFrames.Frame frame;
+            while ((frame = RawFrames.next(in)) != null && frame.type() != RawFrames.CLOSE) {
+                if (frame.type() == RawFrames.DATA) {
+                    // The honest echo, then a frame nobody asked for.
+                    out.write(Bytes.concat(SpecWire.frame(RawFrames.DATA, frame.payload()),
+                            SpecWire.frame(RawFrames.DATA, SpecWire.ascii("unsolicited"))));
+                    out.flush();
+                } else if (frame.type() == RawFrames.PING) {
+                    out.write(SpecWire.frame(RawFrames.PONG, frame.payload()));
+                    out.flush();
+                }
+            }
+        });
+        OptimizedConnectionPool pool = pool(b -> b.maxConnectionsPerPeer(1));
+        try (PeerConnection first = pool.acquire(A, chatty.address(A))) {
+            assertThat(first.request(SpecWire.ascii("first"), Duration.ofSeconds(5))).isEqualTo(SpecWire.ascii("first"));
+        }
+        byte[] reply;
+        try (PeerConnection second = pool.acquire(A, chatty.address(A))) {
+            reply = second.request(SpecWire.ascii("second"), Duration.ofSeconds(5));
+        }
+        FIGURES.section("unsolicitedData").put("secondLeaseGot", new String(reply, StandardCharsets.US_ASCII));
+        assertThat(new String(reply, StandardCharsets.US_ASCII))
+                .as("the second lease's reply (a connection returned with undelivered DATA from the peer "
+                        + "handed that DATA to the next lease)")
+                .isEqualTo("second");
+    }
+
     @ParameterizedTest(name = "announced frame length {0}")
     @ValueSource(longs = {65_538L, 0x7fff_ffffL, 0xffff_ffffL})
     void oversizedFrameFromAPeerFailsTheRequestWithATypedErrorAndTheConnectionIsClosed(long announced)
