@@ -7,7 +7,6 @@ import io.guardian.pool.peer.PeerId;
 import io.guardian.pool.peer.PeerIdentity;
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -173,10 +172,5 @@ public final class DataPathRtt {
         thread.setDaemon(true);
         thread.start();
         return thread;
-    }
-
-    /** Unused by the modes above; keeps the reading of a full frame explicit for readers. */
-    static byte[] readFrame(InputStream in) throws IOException {
-        return SpecWire.read(in, Frame.HEADER + SIZE);
     }
 }
