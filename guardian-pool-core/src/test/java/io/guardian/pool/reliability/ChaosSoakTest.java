@@ -5,23 +5,19 @@ import static org.awaitility.Awaitility.await;
 
 import io.guardian.pool.ConnectionTimeoutException;
 import io.guardian.pool.GuardianPoolException;
-import io.guardian.pool.HandshakeException;
 import io.guardian.pool.OptimizedConnectionPool;
 import io.guardian.pool.PeerAddress;
 import io.guardian.pool.PeerConnection;
-import io.guardian.pool.PeerSnapshot;
 import io.guardian.pool.PoolConfig;
 import io.guardian.pool.PoolStats;
 import io.guardian.pool.breaker.CircuitState;
 import io.guardian.pool.event.ConnectionEvent;
 import io.guardian.pool.internal.transport.LeakWatch;
-import io.guardian.pool.peer.PeerId;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -31,11 +27,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -92,7 +85,7 @@ class ChaosSoakTest {
 
         List<LoopbackPeer> peers = new ArrayList<>();
         List<LoopbackPeer> flapping;
-        Sampler sampler;
+        LimitSampler sampler;
         Flapper flapper;
         PoolStats afterDrain;
         PoolStats afterClose;
@@ -110,8 +103,8 @@ class ChaosSoakTest {
             OptimizedConnectionPool pool = new OptimizedConnectionPool(config());
             pool.subscribeEvents(this::onEvent);
             AutoCloseable monitor = pool.startHealthMonitor();
-            sampler = new Sampler(pool);
-            flapper = new Flapper(pool, flapping);
+            sampler = new LimitSampler(pool, MAX_TOTAL, PER_PEER);
+            flapper = new Flapper(pool, flapping, recovery);
             List<Client> clients = new ArrayList<>();
             long start = System.nanoTime();
             for (int i = 0; i < CLIENTS; i++) {
@@ -229,7 +222,7 @@ class ChaosSoakTest {
                 .pollInterval(Duration.ofMillis(20)).until(() -> {
                     boolean all = true;
                     for (LoopbackPeer p : peers) {
-                        if (breakerState(pool, p.id) == CircuitState.CLOSED && servedOnce(pool, p)) {
+                        if (PoolFigures.breakerState(pool, p.id) == CircuitState.CLOSED && servedOnce(pool, p)) {
                             continue;
                         }
                         all = false;
@@ -252,11 +245,7 @@ class ChaosSoakTest {
         }
     }
 
-    static CircuitState breakerState(OptimizedConnectionPool pool, PeerId peer) {
-        return pool.peer(peer).map(s -> s.circuitBreaker().state()).orElse(CircuitState.CLOSED);
-    }
-
-    private void report(Figures figures, Flapper flapper, Sampler sampler, PoolStats afterDrain,
+    private void report(Figures figures, Flapper flapper, LimitSampler sampler, PoolStats afterDrain,
             PoolStats afterClose, long recoveredMs) {
         Figures requests = figures.section("requests");
         requests.put("sent", sent.sum());
@@ -311,27 +300,8 @@ class ChaosSoakTest {
         }
 
         Figures pool = figures.section("pool");
-        pool.put("afterDrain", statsFigures(afterDrain));
-        pool.put("afterClose", statsFigures(afterClose));
-    }
-
-    static Map<String, Object> statsFigures(PoolStats s) {
-        Map<String, Object> m = new java.util.LinkedHashMap<>();
-        m.put("active", s.activeConnections());
-        m.put("idle", s.pooledConnections());
-        m.put("pending", s.pendingConnections());
-        m.put("waiting", s.waitingAcquires());
-        m.put("open", s.openConnections());
-        m.put("created", s.connectionsCreated());
-        m.put("reused", s.connectionsReused());
-        m.put("reuseRate", s.reuseRate());
-        m.put("failed", s.connectionsFailed());
-        m.put("timeouts", s.connectionsTimeout());
-        m.put("rejectedByCircuitBreaker", s.rejectedByCircuitBreaker());
-        m.put("evictions", s.evictions());
-        m.put("openCircuits", s.openCircuits());
-        m.put("eventsDropped", s.eventsDropped());
-        return m;
+        pool.put("afterDrain", PoolFigures.stats(afterDrain));
+        pool.put("afterClose", PoolFigures.stats(afterClose));
     }
 
     // ---------------------------------------------------------------- clients
@@ -412,7 +382,7 @@ class ChaosSoakTest {
                     Throwable cause = e.getCause();
                     if (cause instanceof GuardianPoolException) {
                         typedFailures.increment();
-                        outcome(kind + ": " + describe((GuardianPoolException) cause));
+                        outcome(kind + ": " + PoolFigures.describe((GuardianPoolException) cause));
                     } else {
                         untyped.increment();
                         outcome(kind + ": UNTYPED " + cause.getClass().getName());
@@ -450,188 +420,5 @@ class ChaosSoakTest {
 
     private void outcome(String key) {
         outcomes.computeIfAbsent(key, k -> new LongAdder()).increment();
-    }
-
-    static String describe(GuardianPoolException e) {
-        String name = e.getClass().getSimpleName();
-        if (e instanceof HandshakeException) {
-            return name + "(" + ((HandshakeException) e).reason() + ")";
-        }
-        return name;
-    }
-
-    // ---------------------------------------------------------------- chaos
-
-    /** Takes flapping peers down and back up at seeded random times. */
-    private final class Flapper {
-        private final OptimizedConnectionPool pool;
-        private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(4, r -> {
-            Thread t = new Thread(r, "soak-flapper");
-            t.setDaemon(true);
-            return t;
-        });
-        private final List<LoopbackPeer> peers;
-        private final Map<LoopbackPeer, Random> randoms = new HashMap<>();
-        private volatile boolean stopped;
-        final AtomicInteger downs = new AtomicInteger();
-        final AtomicInteger ups = new AtomicInteger();
-        final AtomicInteger bindRetries = new AtomicInteger();
-
-        Flapper(OptimizedConnectionPool pool, List<LoopbackPeer> peers) {
-            this.pool = pool;
-            this.peers = peers;
-            for (int i = 0; i < peers.size(); i++) {
-                LoopbackPeer p = peers.get(i);
-                Random r = new Random(Size.SEED * 17 + i);
-                randoms.put(p, r);
-                scheduler.schedule(() -> down(p), between(r, 300, 3000), TimeUnit.MILLISECONDS);
-            }
-        }
-
-        private long between(Random r, long fromMs, long toMs) {
-            synchronized (r) {
-                return fromMs + (long) (r.nextDouble() * (toMs - fromMs));
-            }
-        }
-
-        private void down(LoopbackPeer p) {
-            if (stopped) {
-                return;
-            }
-            recovery.wentDown(p.id);
-            p.stop();
-            downs.incrementAndGet();
-            scheduler.schedule(() -> up(p), between(randoms.get(p), 400, 2500), TimeUnit.MILLISECONDS);
-        }
-
-        private void up(LoopbackPeer p) {
-            if (!p.restart()) {
-                bindRetries.incrementAndGet();
-                if (!stopped) {
-                    scheduler.schedule(() -> up(p), 100, TimeUnit.MILLISECONDS);
-                }
-                return;
-            }
-            ups.incrementAndGet();
-            recovery.returned(p.id, System.nanoTime(), breakerState(pool, p.id) == CircuitState.CLOSED);
-            if (!stopped) {
-                scheduler.schedule(() -> down(p), between(randoms.get(p), 1000, 5000), TimeUnit.MILLISECONDS);
-            }
-        }
-
-        void stopAndRestoreAll() throws InterruptedException {
-            stopped = true;
-            scheduler.shutdownNow();
-            assertThat(scheduler.awaitTermination(30, TimeUnit.SECONDS)).as("flapper stopped").isTrue();
-            await("every flapping peer back up").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
-                    .until(() -> {
-                        boolean all = true;
-                        for (LoopbackPeer p : peers) {
-                            if (!p.isUp()) {
-                                if (p.restart()) {
-                                    ups.incrementAndGet();
-                                    recovery.returned(p.id, System.nanoTime(),
-                                            breakerState(pool, p.id) == CircuitState.CLOSED);
-                                } else {
-                                    bindRetries.incrementAndGet();
-                                    all = false;
-                                }
-                            }
-                        }
-                        return all;
-                    });
-        }
-    }
-
-    /** Pairs each return of a peer whose breaker was not closed with the next close of that breaker. */
-    private static final class BreakerRecovery {
-        private final Map<PeerId, Long> pending = new HashMap<>();
-        final Distribution closeAfterReturn = new Distribution();
-        long returnsWithOpenBreaker;
-        long downBeforeClosed;
-
-        synchronized void returned(PeerId peer, long at, boolean breakerClosed) {
-            if (!breakerClosed) {
-                returnsWithOpenBreaker++;
-                pending.put(peer, at);
-            }
-        }
-
-        synchronized void wentDown(PeerId peer) {
-            if (pending.remove(peer) != null) {
-                downBeforeClosed++;
-            }
-        }
-
-        synchronized void closed(PeerId peer, long at) {
-            Long returned = pending.remove(peer);
-            if (returned != null) {
-                closeAfterReturn.add(at - returned);
-            }
-        }
-    }
-
-    // ---------------------------------------------------------------- sampling
-
-    /** Reads the pool's statistics every few milliseconds and checks the limits in each sample. */
-    private static final class Sampler {
-        private final OptimizedConnectionPool pool;
-        private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "soak-sampler");
-            t.setDaemon(true);
-            return t;
-        });
-        final AtomicLong samples = new AtomicLong();
-        final AtomicInteger maxOpen = new AtomicInteger();
-        final AtomicInteger maxOpenPerPeer = new AtomicInteger();
-        final AtomicInteger maxActive = new AtomicInteger();
-        final AtomicInteger maxWaiting = new AtomicInteger();
-        final AtomicInteger peakThreads = new AtomicInteger();
-        final AtomicInteger peakFds = new AtomicInteger();
-        final List<String> violations = Collections.synchronizedList(new ArrayList<>());
-
-        Sampler(OptimizedConnectionPool pool) {
-            this.pool = pool;
-            scheduler.scheduleAtFixedRate(this::sample, 0, 5, TimeUnit.MILLISECONDS);
-            scheduler.scheduleAtFixedRate(this::sampleProcess, 0, 250, TimeUnit.MILLISECONDS);
-        }
-
-        private void sample() {
-            try {
-                check();
-            } catch (RuntimeException | Error e) {
-                // A throwing periodic task would be silently descheduled: record it instead.
-                violations.add("sampler failed: " + e);
-            }
-        }
-
-        private void check() {
-            PoolStats s = pool.getStats();
-            samples.incrementAndGet();
-            maxOpen.accumulateAndGet(s.openConnections(), Math::max);
-            maxActive.accumulateAndGet(s.activeConnections(), Math::max);
-            maxWaiting.accumulateAndGet(s.waitingAcquires(), Math::max);
-            if (s.openConnections() > MAX_TOTAL || s.activeConnections() < 0 || s.pooledConnections() < 0
-                    || s.pendingConnections() < 0) {
-                violations.add("global: " + s);
-            }
-            for (PeerSnapshot p : pool.peers()) {
-                maxOpenPerPeer.accumulateAndGet(p.open(), Math::max);
-                if (p.open() > PER_PEER || p.leased() < 0 || p.idle() < 0 || p.pending() < 0) {
-                    violations.add("peer " + p.peerId() + ": leased " + p.leased() + ", idle " + p.idle()
-                            + ", pending " + p.pending());
-                }
-            }
-        }
-
-        private void sampleProcess() {
-            peakThreads.accumulateAndGet(ProcessProbe.threadCount(), Math::max);
-            peakFds.accumulateAndGet(ProcessProbe.fileDescriptors(), Math::max);
-        }
-
-        void stop() throws InterruptedException {
-            scheduler.shutdownNow();
-            assertThat(scheduler.awaitTermination(10, TimeUnit.SECONDS)).as("sampler stopped").isTrue();
-        }
     }
 }
