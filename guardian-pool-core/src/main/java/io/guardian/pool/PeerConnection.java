@@ -52,7 +52,9 @@ public interface PeerConnection extends AutoCloseable {
     void send(byte[] message);
 
     /**
-     * Waits for the next DATA frame from the peer.
+     * Waits for the next DATA frame from the peer. A timeout here leaves the connection usable:
+     * the caller decides (call {@link #markFailed} if a late message would confuse the next
+     * holder).
      *
      * @param timeout how long to wait, positive
      * @return the payload
@@ -69,7 +71,9 @@ public interface PeerConnection extends AutoCloseable {
      * @param message the request payload
      * @param timeout how long to wait for the reply, positive
      * @return the reply payload
-     * @throws ConnectionTimeoutException if the reply did not arrive in time
+     * @throws ConnectionTimeoutException if the reply did not arrive in time; the connection is then
+     *     closed when the lease ends instead of being reused, since a late reply would otherwise
+     *     reach the next holder as the answer to their request (it also counts as a peer failure)
      * @throws ConnectionClosedException if the connection closed; the lease is then spent
      * @throws IllegalStateException if this lease was already closed
      */

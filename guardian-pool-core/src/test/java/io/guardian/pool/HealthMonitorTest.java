@@ -86,7 +86,7 @@ class HealthMonitorTest {
 
     @Test
     void twoPingsLostInARowFailTheConnection() {
-        LoopbackPool p = pool(PoolConfig.builder().pingTimeout(Duration.ofMillis(200)));
+        LoopbackPool p = pool(PoolConfig.builder().pingTimeout(Duration.ofMillis(500)));
         TestPeers.Peer peer = peers.startBehindProxy();
         String id;
         try (PeerConnection c = p.acquire(peer)) {
@@ -141,9 +141,10 @@ class HealthMonitorTest {
         assertThat(p.pool.peer(peer.id()).orElseThrow().degraded()).isTrue();
 
         peer.proxy().delayReplies(Duration.ZERO);
-        double s3 = p.pool.checkHealth().peers().get(peer.id()).healthScore();
+        // Fast PONGs again; on a loaded machine the average may take a pass or two to come down.
+        Awaitility.await().atMost(Duration.ofSeconds(10))
+                .until(() -> p.pool.checkHealth().peers().get(peer.id()).healthScore() >= 0.5);
         double s4 = p.pool.checkHealth().peers().get(peer.id()).healthScore();
-        assertThat(s3).isGreaterThanOrEqualTo(0.5);
         assertThat(s4).isGreaterThanOrEqualTo(0.5);
 
         List<ConnectionEvent.Degraded> degraded = p.awaitEvents(ConnectionEvent.Degraded.class, 1);

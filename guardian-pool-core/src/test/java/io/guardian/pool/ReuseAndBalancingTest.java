@@ -134,6 +134,36 @@ class ReuseAndBalancingTest {
     }
 
     @Test
+    void aConnectionWhoseRequestTimedOutIsNeverReusedSoALateReplyCannotReachTheNextHolder() {
+        LoopbackPool p = pool(PoolConfig.builder());
+        TestPeers.Peer silent = peers.start((from, message) -> message[0] == 0 ? null : message);
+        String first;
+        try (PeerConnection c = p.acquire(silent)) {
+            first = c.id();
+            assertThatThrownBy(() -> c.request(new byte[] {0}, Duration.ofMillis(200)))
+                    .isInstanceOf(ConnectionTimeoutException.class);
+        }
+        assertThat(p.pool.peer(silent.id()).orElseThrow().open()).isZero();
+        assertThat(p.pool.peer(silent.id()).orElseThrow().circuitBreaker().failureCount()).isEqualTo(1);
+        try (PeerConnection c = p.acquire(silent)) {
+            assertThat(c.id()).isNotEqualTo(first);
+            assertThat(c.request(new byte[] {1}, Duration.ofSeconds(5))).containsExactly(1);
+        }
+        assertThat(p.awaitEvents(ConnectionEvent.Disconnected.class, 1).get(0).reason()).contains("no reply");
+    }
+
+    @Test
+    void aReceiveTimeoutAloneLeavesTheConnectionUsable() {
+        LoopbackPool p = pool(PoolConfig.builder());
+        TestPeers.Peer peer = peers.start();
+        try (PeerConnection c = p.acquire(peer)) {
+            assertThatThrownBy(() -> c.receive(Duration.ofMillis(50))).isInstanceOf(ConnectionTimeoutException.class);
+            assertThat(c.request(new byte[] {2}, Duration.ofSeconds(5))).containsExactly(2);
+        }
+        assertThat(p.pool.getStats().pooledConnections()).isEqualTo(1);
+    }
+
+    @Test
     void withoutLoadBalancingTheMostRecentlyReleasedConnectionIsReusedFirst() {
         LoopbackPool p = pool(PoolConfig.builder().enableIntelligentLoadBalancing(false));
         TestPeers.Peer peer = peers.start();
@@ -153,7 +183,7 @@ class ReuseAndBalancingTest {
     void withLoadBalancingTheIdleConnectionWithTheLowestRoundTripIsReusedFirst() {
         LoopbackPool p = pool(PoolConfig.builder().enableIntelligentLoadBalancing(true));
         TestPeers.Peer peer = peers.startBehindProxy();
-        peer.proxy().delayReplies(Duration.ofMillis(80));
+        peer.proxy().delayReplies(Duration.ofMillis(200));
         PeerConnection slow = p.acquire(peer);
         peer.proxy().delayReplies(Duration.ZERO);
         PeerConnection fast1 = p.acquire(peer);
@@ -194,7 +224,7 @@ class ReuseAndBalancingTest {
         TestPeers.Peer fast1 = peers.start();
         TestPeers.Peer fast2 = peers.start();
         TestPeers.Peer slow = peers.startBehindProxy();
-        slow.proxy().delayReplies(Duration.ofMillis(60));
+        slow.proxy().delayReplies(Duration.ofMillis(200));
         for (TestPeers.Peer warm : List.of(fast1, fast2, slow)) {
             p.acquire(warm).close(); // one handshake each: the first round-trip sample
         }
@@ -230,7 +260,7 @@ class ReuseAndBalancingTest {
 
     @Test
     void acquireAnySkipsADegradedPeerWhileAHealthyOneIsLeft() {
-        LoopbackPool p = pool(PoolConfig.builder().pingTimeout(Duration.ofMillis(300)));
+        LoopbackPool p = pool(PoolConfig.builder().pingTimeout(Duration.ofSeconds(1)));
         TestPeers.Peer degraded = peers.startBehindProxy();
         TestPeers.Peer healthy = peers.startBehindProxy();
         healthy.proxy().delayReplies(Duration.ofMillis(30));
@@ -239,6 +269,7 @@ class ReuseAndBalancingTest {
         degraded.proxy().dropReplies(true); // PONGs lost: connectivity 0
         p.pool.checkHealth();
         assertThat(p.pool.peer(degraded.id()).orElseThrow().degraded()).isTrue();
+        assertThat(p.pool.peer(healthy.id()).orElseThrow().degraded()).isFalse();
         degraded.proxy().dropReplies(false);
 
         for (int i = 0; i < 10; i++) {

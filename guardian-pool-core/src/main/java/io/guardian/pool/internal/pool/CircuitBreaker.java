@@ -34,6 +34,7 @@ final class CircuitBreaker {
     private final double multiplier;
     private final DoubleSupplier random;
     private final Consumer<ConnectionEvent> events;
+    private final Consumer<CircuitState> stateChanged;
 
     volatile CircuitState state = CircuitState.CLOSED;
     private int failureCount;
@@ -45,7 +46,8 @@ final class CircuitBreaker {
     private boolean probeInFlight;
 
     CircuitBreaker(PeerId peerId, int failureThreshold, long baseTimeoutNanos, long maxTimeoutNanos,
-            double multiplier, DoubleSupplier random, Consumer<ConnectionEvent> events) {
+            double multiplier, DoubleSupplier random, Consumer<ConnectionEvent> events,
+            Consumer<CircuitState> stateChanged) {
         this.peerId = peerId;
         this.failureThreshold = failureThreshold;
         this.baseTimeoutNanos = baseTimeoutNanos;
@@ -53,6 +55,7 @@ final class CircuitBreaker {
         this.multiplier = multiplier;
         this.random = random;
         this.events = events;
+        this.stateChanged = stateChanged;
         this.timeoutNanos = baseTimeoutNanos;
     }
 
@@ -98,7 +101,7 @@ final class CircuitBreaker {
     /** Moves an open breaker whose wait has passed to half-open. */
     void poll(long now) {
         if (state == CircuitState.OPEN && now - retryAtNanos >= 0) {
-            state = CircuitState.HALF_OPEN;
+            setState(CircuitState.HALF_OPEN);
             successCount = 0;
             probeInFlight = false;
             events.accept(new ConnectionEvent.CircuitBreakerHalfOpen(peerId));
@@ -167,9 +170,14 @@ final class CircuitBreaker {
         probeInFlight = false;
         timeoutNanos = baseTimeoutNanos;
         if (!wasClosed) {
-            state = CircuitState.CLOSED;
+            setState(CircuitState.CLOSED);
             events.accept(new ConnectionEvent.CircuitBreakerClosed(peerId));
         }
+    }
+
+    private void setState(CircuitState next) {
+        state = next;
+        stateChanged.accept(next);
     }
 
     private void open(long now, long timeout) {
@@ -179,12 +187,12 @@ final class CircuitBreaker {
             wait = (long) (timeout * (1.0 - REOPEN_JITTER * random.getAsDouble()));
         }
         retryAtNanos = now + wait;
-        state = CircuitState.OPEN;
+        setState(CircuitState.OPEN);
         events.accept(new ConnectionEvent.CircuitBreakerOpen(peerId));
     }
 
     private void close() {
-        state = CircuitState.CLOSED;
+        setState(CircuitState.CLOSED);
         failureCount = 0;
         successCount = 0;
         timeoutNanos = baseTimeoutNanos;

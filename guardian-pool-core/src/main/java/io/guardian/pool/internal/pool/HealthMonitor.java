@@ -391,7 +391,7 @@ final class HealthMonitor {
     private void retire(long now) {
         for (PeerSlot s : e.slots.values()) {
             synchronized (s) {
-                if (s.conns.isEmpty() && s.reserved == 0 && s.dialing == 0 && s.waiters.isEmpty()
+                if (s.conns.isEmpty() && s.reserved == 0 && s.dialing == 0 && s.waiterCount() == 0
                         && now - s.lastUsedNanos > retentionNanos && s.breaker.retirable(now, retentionNanos)) {
                     s.retired = true;
                     e.slots.remove(s.peerId, s);

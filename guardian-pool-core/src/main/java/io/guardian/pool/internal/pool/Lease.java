@@ -1,6 +1,7 @@
 package io.guardian.pool.internal.pool;
 
 import io.guardian.pool.ConnectionClosedException;
+import io.guardian.pool.ConnectionTimeoutException;
 import io.guardian.pool.PeerConnection;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
@@ -23,6 +24,8 @@ final class Lease implements PeerConnection {
     final Throwable site;
     private final PoolEngine engine;
     private volatile int closed;
+    /** Whether this lease sent or received; if not, its release need not read the byte counters. */
+    volatile boolean touched;
     /** Health pass only: the leak event for this lease was raised. */
     boolean leakReported;
 
@@ -66,6 +69,7 @@ final class Lease implements PeerConnection {
             throw new IllegalArgumentException("message must not be null");
         }
         conn.operations++;
+        touched = true;
         try {
             conn.transport.send(message);
         } catch (ConnectionClosedException e) {
@@ -78,6 +82,7 @@ final class Lease implements PeerConnection {
     public byte[] receive(Duration timeout) {
         ensureOpen("receive");
         requirePositive(timeout);
+        touched = true;
         try {
             return conn.transport.receive(timeout);
         } catch (ConnectionClosedException e) {
@@ -92,7 +97,17 @@ final class Lease implements PeerConnection {
         requirePositive(timeout);
         long start = engine.clock.nanoTime();
         send(message);
-        byte[] reply = receive(timeout);
+        byte[] reply;
+        try {
+            reply = receive(timeout);
+        } catch (ConnectionTimeoutException e) {
+            // A reply may still come; on a pooled connection it would reach the next holder as the
+            // answer to their request. So this connection is never reused.
+            conn.closeReason = "a request got no reply within " + timeout + "; a late reply must not reach the "
+                    + "next holder";
+            conn.failed = true;
+            throw e;
+        }
         engine.recordLatency(conn, engine.clock.nanoTime() - start);
         return reply;
     }

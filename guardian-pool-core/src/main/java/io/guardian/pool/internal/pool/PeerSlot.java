@@ -19,14 +19,18 @@ import java.util.Arrays;
 final class PeerSlot {
 
     final PeerId peerId;
-    final CircuitBreaker breaker;
+    /** Set once, before the slot is published in the engine's map. */
+    CircuitBreaker breaker;
+    /** Mirror of "breaker closed", kept in the slot so the acquire path reads no other object. */
+    volatile boolean breakerClosed = true;
     final LatencyTracker latency = new LatencyTracker();
 
     /** Idle connections, oldest release first: LIFO pops the end, reclaim takes index 0. */
     PooledConn[] idle = new PooledConn[4];
     int idleCount;
     final ArrayList<PooledConn> conns = new ArrayList<>(4);
-    final ArrayDeque<Acquisition> waiters = new ArrayDeque<>();
+    /** Callers waiting at the peer's limit, FIFO; created on first use (most peers never have any). */
+    private ArrayDeque<Acquisition> waiters;
     int open;
     int reserved;
     int dialing;
@@ -50,9 +54,30 @@ final class PeerSlot {
     volatile boolean degraded;
     volatile PeerHealthMetrics metrics;
 
-    PeerSlot(PeerId peerId, CircuitBreaker breaker) {
+    PeerSlot(PeerId peerId) {
         this.peerId = peerId;
-        this.breaker = breaker;
+    }
+
+    void addWaiter(Acquisition a) {
+        if (waiters == null) {
+            waiters = new ArrayDeque<>();
+        }
+        waiters.addLast(a);
+    }
+
+    /** @return the first waiter, removed, or {@code null}; reads nothing beyond this object when none ever waited */
+    Acquisition pollWaiter() {
+        return waiters == null ? null : waiters.pollFirst();
+    }
+
+    void removeWaiter(Acquisition a) {
+        if (waiters != null) {
+            waiters.remove(a);
+        }
+    }
+
+    int waiterCount() {
+        return waiters == null ? 0 : waiters.size();
     }
 
     void pushIdle(PooledConn c) {

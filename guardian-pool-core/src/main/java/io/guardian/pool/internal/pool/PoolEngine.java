@@ -237,7 +237,7 @@ public final class PoolEngine implements AutoCloseable {
                     continue;
                 }
                 boolean probe = false;
-                if (slot.breaker.state != CircuitState.CLOSED) {
+                if (!slot.breakerClosed) {
                     CircuitBreaker.Admission admission = slot.breaker.tryAcquire(now);
                     if (admission == CircuitBreaker.Admission.REJECT) {
                         rejected.increment();
@@ -283,7 +283,7 @@ public final class PoolEngine implements AutoCloseable {
                     reject = exhaustedPerPeer(slot);
                 } else {
                     acq.state.set(Acquisition.WAITING_PEER);
-                    slot.waiters.addLast(acq);
+                    slot.addWaiter(acq);
                 }
             }
             if (stale != null) {
@@ -319,10 +319,11 @@ public final class PoolEngine implements AutoCloseable {
     }
 
     private PeerSlot newSlot(PeerId peer) {
-        CircuitBreaker breaker = new CircuitBreaker(peer, config.effectiveFailureThreshold(),
+        PeerSlot slot = new PeerSlot(peer);
+        slot.breaker = new CircuitBreaker(peer, config.effectiveFailureThreshold(),
                 config.circuitBreakerOpenTimeout().toNanos(), config.circuitBreakerMaxOpenTimeout().toNanos(),
-                config.backoffMultiplier(), random, events::publish);
-        PeerSlot slot = new PeerSlot(peer, breaker);
+                config.backoffMultiplier(), random, events::publish,
+                state -> slot.breakerClosed = state == CircuitState.CLOSED);
         slot.lastUsedNanos = clock.nanoTime();
         return slot;
     }
@@ -427,7 +428,7 @@ public final class PoolEngine implements AutoCloseable {
 
     private static Acquisition pollWaiterLocked(PeerSlot slot) {
         Acquisition w;
-        while ((w = slot.waiters.pollFirst()) != null) {
+        while ((w = slot.pollWaiter()) != null) {
             if (w.state.compareAndSet(Acquisition.WAITING_PEER, Acquisition.ACTIVE)) {
                 return w;
             }
@@ -585,7 +586,7 @@ public final class PoolEngine implements AutoCloseable {
         int s = a.state.get();
         if (s == Acquisition.WAITING_PEER && a.state.compareAndSet(s, Acquisition.DONE)) {
             synchronized (a.slot) {
-                a.slot.waiters.remove(a);
+                a.slot.removeWaiter(a);
                 if (a.probe) {
                     a.slot.breaker.releaseProbe();
                     a.probe = false;
@@ -860,7 +861,7 @@ public final class PoolEngine implements AutoCloseable {
         if (s == Acquisition.WAITING_PEER && a.state.compareAndSet(s, Acquisition.DONE)) {
             a.cancelTimers();
             synchronized (a.slot) {
-                a.slot.waiters.remove(a);
+                a.slot.removeWaiter(a);
                 if (a.probe) {
                     a.slot.breaker.releaseProbe();
                     a.probe = false;
@@ -883,7 +884,8 @@ public final class PoolEngine implements AutoCloseable {
         PooledConn c = lease.conn;
         PeerSlot slot = c.slot;
         long now = clock.nanoTime();
-        long bytes = c.bytesMoved();
+        // DATA moves only through the lease, so an untouched lease moved nothing: skip the counters.
+        long bytes = lease.touched ? c.bytesMoved() : -1L;
         boolean healthy = failure == null && !c.failed && !c.retireOnRelease && !closed && c.transport.isOpen()
                 && (maxLifetimeNanos == 0 || now - c.createdNanos < maxLifetimeNanos);
         Lease handed = null;
@@ -895,14 +897,19 @@ public final class PoolEngine implements AutoCloseable {
                 return; // closed under the holder by shutdown or a dead socket; nothing to return
             }
             long held = now - lease.acquiredNanos;
-            long moved = bytes - c.bytesAtRelease;
-            c.bytesAtRelease = bytes;
+            long moved = 0L;
+            if (bytes >= 0) {
+                moved = bytes - c.bytesAtRelease;
+                c.bytesAtRelease = bytes;
+            }
             c.leaseBytes += moved;
             c.leaseNanos += held;
             slot.leaseBytes += moved;
             slot.leaseNanos += held;
             slot.lastUsedNanos = now;
-            if (failure != null) {
+            if (failure != null || c.failed) {
+                // The holder's report, a broken socket, a protocol error or an unanswered request:
+                // each is the peer failing this caller.
                 slot.breaker.onFailure(false, now);
             }
             if (!healthy) {
@@ -1471,7 +1478,7 @@ public final class PoolEngine implements AutoCloseable {
             List<PooledConn> conns;
             synchronized (s) {
                 Acquisition w;
-                while ((w = s.waiters.pollFirst()) != null) {
+                while ((w = s.pollWaiter()) != null) {
                     if (w.state.compareAndSet(Acquisition.WAITING_PEER, Acquisition.DONE)) {
                         if (w.probe) {
                             s.breaker.releaseProbe();

@@ -33,7 +33,7 @@ final class PoolViews {
                 active += s.leased;
                 pooled += s.idleCount;
                 pending += s.dialing;
-                waiting += s.waiters.size();
+                waiting += s.waiterCount();
                 if (s.breaker.state != CircuitState.CLOSED) {
                     openCircuits++;
                 }
@@ -62,7 +62,7 @@ final class PoolViews {
             }
             PeerHealthMetrics health = s.metrics;
             return new PeerSnapshot(s.peerId, s.lastAddress, breaker, health, s.degraded, s.leased, s.idleCount,
-                    s.dialing, s.waiters.size() + globalWaiting, conns);
+                    s.dialing, s.waiterCount() + globalWaiting, conns);
         }
     }
 

@@ -38,8 +38,8 @@ final class PooledConn {
     long bytesAtRelease;
     /** Whether it ended by failing (dead socket, lost PONGs, holder failure) rather than by choice. */
     boolean closedAsFailure;
-    /** Why it is being closed or retired, once decided. */
-    String closeReason;
+    /** Why it is being closed or retired, once decided (the lease holder may set it, hence volatile). */
+    volatile String closeReason;
 
     /** Set by the lease holder on I/O or protocol failure, or by the pool: never reuse it. */
     volatile boolean failed;

@@ -43,7 +43,7 @@ class EngineUnitTest {
     void breakerCountsConsecutiveFailuresOnlyAndSuccessResetsThem() {
         List<ConnectionEvent> events = new ArrayList<>();
         CircuitBreaker b = new CircuitBreaker(PeerIdentity.generate().peerId(), 3, 1_000, 10_000, 2.0, () -> 0.0,
-                events::add);
+                events::add, state -> { });
         b.onFailure(false, 0);
         b.onFailure(false, 1);
         b.onSuccess(false, 2);
@@ -81,7 +81,7 @@ class EngineUnitTest {
 
     @Test
     void lossRateCountsTheLastSixtyFourPings() {
-        PeerSlot s = new PeerSlot(PeerIdentity.generate().peerId(), null);
+        PeerSlot s = new PeerSlot(PeerIdentity.generate().peerId());
         assertThat(s.lossRate()).isZero();
         s.recordPing(true);
         s.recordPing(false);
