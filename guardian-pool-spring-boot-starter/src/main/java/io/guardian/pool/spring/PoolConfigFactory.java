@@ -4,9 +4,7 @@ import io.guardian.pool.PoolConfig;
 import io.guardian.pool.net.ProtocolConfig;
 import io.guardian.pool.net.ProtocolVersion;
 import io.guardian.pool.peer.PeerId;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -27,10 +25,7 @@ final class PoolConfigFactory {
 
     private static final String PREFIX = "guardian.pool.";
 
-    /**
-     * Core's setting names (the first word of its messages) and the properties that carry them,
-     * longest name first so that a name never shadows a longer one it begins.
-     */
+    /** Core's setting names (the first word of its messages) and the properties that carry them. */
     private static final Map<String, String> SETTINGS = settings();
 
     private final GuardianPoolProperties properties;
@@ -158,16 +153,16 @@ final class PoolConfigFactory {
             return gpe;
         }
         String message = String.valueOf(e.getMessage());
-        for (Map.Entry<String, String> setting : SETTINGS.entrySet()) {
-            if (message.startsWith(setting.getKey() + " ")) {
-                String property = PREFIX + setting.getValue();
-                String source = bound.contains(setting.getValue()) ? ""
-                        : " (" + property + " is not set: a GuardianPoolCustomizer bean set this value)";
-                return new GuardianPoolPropertyException(property,
-                        property + message.substring(setting.getKey().length()) + source, e);
-            }
+        int space = message.indexOf(' ');
+        String setting = space < 0 ? message : message.substring(0, space);
+        String name = SETTINGS.get(setting);
+        if (name == null) {
+            return new GuardianPoolPropertyException("guardian.pool", "Invalid Guardian Pool configuration: " + message, e);
         }
-        return new GuardianPoolPropertyException("guardian.pool", "Invalid Guardian Pool configuration: " + message, e);
+        String property = PREFIX + name;
+        String source = bound.contains(name) ? ""
+                : " (" + property + " is not set: a GuardianPoolCustomizer bean set this value)";
+        return new GuardianPoolPropertyException(property, property + message.substring(setting.length()) + source, e);
     }
 
     private static Map<String, String> settings() {
@@ -182,10 +177,6 @@ final class PoolConfigFactory {
         byName.put("handshake-timeout", "handshake.timeout");
         byName.put("max-frame-size", "handshake.max-frame-size");
         byName.put("allowed-peers", "handshake.allowed-peers");
-        byName.put("protocol version", "handshake.protocol-version");
-        Map<String, String> ordered = new LinkedHashMap<>();
-        byName.keySet().stream().sorted(Comparator.comparingInt(String::length).reversed())
-                .forEach(name -> ordered.put(name, byName.get(name)));
-        return ordered;
+        return Map.copyOf(byName);
     }
 }

@@ -1,6 +1,7 @@
 package io.guardian.pool.spring.actuate;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.guardian.pool.ConnectionInfo;
 import io.guardian.pool.PeerSnapshot;
 import io.guardian.pool.PoolConfig;
 import io.guardian.pool.PoolStats;
@@ -133,10 +134,11 @@ public final class PoolDescriptors {
             String pooledAt, long reuseCount, boolean inUse) {
 
         static ConnectionDescriptor of(PooledConnection c) {
-            var i = c.info();
-            return new ConnectionDescriptor(i.connectionId(), String.valueOf(i.peerAddress()), text(i.connectedAt()),
-                    text(i.lastUsed()), i.operationsCount(), i.avgLatencyMs(), i.status().name(), i.priority(),
-                    i.bandwidthBps(), text(c.pooledAt()), c.reuseCount(), c.inUse());
+            ConnectionInfo i = c.info();
+            String address = i.peerAddress() == null ? null : i.peerAddress().toString();
+            return new ConnectionDescriptor(i.connectionId(), address, text(i.connectedAt()), text(i.lastUsed()),
+                    i.operationsCount(), i.avgLatencyMs(), i.status().name(), i.priority(), i.bandwidthBps(),
+                    text(c.pooledAt()), c.reuseCount(), c.inUse());
         }
     }
 
