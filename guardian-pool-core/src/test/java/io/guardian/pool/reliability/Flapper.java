@@ -80,10 +80,16 @@ final class Flapper {
         }
     }
 
-    void stopAndRestoreAll() throws InterruptedException {
+    /** Stops flapping; peers stay as they are. Idempotent. */
+    void stop() throws InterruptedException {
         stopped = true;
         scheduler.shutdownNow();
         assertThat(scheduler.awaitTermination(30, TimeUnit.SECONDS)).as("flapper stopped").isTrue();
+    }
+
+    /** Stops flapping and brings every peer that is down back up. */
+    void stopAndRestoreAll() throws InterruptedException {
+        stop();
         await("every flapping peer back up").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
                 .until(() -> {
                     boolean all = true;
