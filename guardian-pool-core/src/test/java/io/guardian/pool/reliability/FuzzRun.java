@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.LongAdder;
  * Runs seeded fuzz cases on {@value #WORKERS} threads at once and keeps their outcomes, for the
  * listener and dialer fuzz tests. Case {@code i} draws from its own {@link Random}, derived from
  * the suite seed, the side and {@code i} alone, so any case can be replayed whatever ran before
- * it; a case that runs past {@link #CASE_DEADLINE} counts as a hang.
+ * it ({@code -Dguardian.reliability.case=i}); a case that runs past {@link #CASE_DEADLINE} counts
+ * as a hang.
  */
 final class FuzzRun {
 
@@ -62,14 +63,17 @@ final class FuzzRun {
             t.setDaemon(true);
             return t;
         });
-        AtomicInteger next = new AtomicInteger();
+        // -Dguardian.reliability.case=N replays case N alone (with the seed of the run that failed).
+        Integer only = Integer.getInteger("guardian.reliability.case");
+        int end = only == null ? cases : only + 1;
+        AtomicInteger next = new AtomicInteger(only == null ? 0 : only);
         List<Future<?>> running = new ArrayList<>();
         for (int w = 0; w < WORKERS; w++) {
             int worker = w;
             running.add(workers.submit(() -> {
                 WORKER_INDEX.set(worker);
                 int index;
-                while ((index = next.getAndIncrement()) < cases) {
+                while ((index = next.getAndIncrement()) < end) {
                     // Each case has its own stream: reproducible from (seed, side, index) alone.
                     Random random = new Random(Size.SEED ^ (side << 56) ^ (0x9E37_79B9_7F4A_7C15L * (index + 1)));
                     long start = System.nanoTime();

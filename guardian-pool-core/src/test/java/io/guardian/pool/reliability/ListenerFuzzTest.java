@@ -86,7 +86,7 @@ class ListenerFuzzTest {
         Mutator m = new Mutator(random);
         boolean usePlain = random.nextInt(100) < 35;
         PeerListener target = usePlain ? plain : strict;
-        long[] lastAnswer = {System.nanoTime()};
+        long connecting = System.nanoTime();
         try (Socket socket = new Socket()) {
             // RST on close: 100,000 cases must not fill the port range with TIME_WAIT sockets.
             socket.setSoLinger(true, 0);
@@ -94,16 +94,18 @@ class ListenerFuzzTest {
             socket.connect(target.listenAddress().toSocketAddress(), (int) FuzzRun.CASE_DEADLINE.toMillis());
             socket.setSoTimeout((int) FuzzRun.CASE_DEADLINE.toMillis());
             return (usePlain ? "1.0 listener: " : "1.1 listener: ")
-                    + (usePlain ? plainCase(m, random, socket, lastAnswer) : strictCase(m, random, socket, lastAnswer));
+                    + (usePlain ? plainCase(m, random, socket) : strictCase(m, random, socket));
         } catch (java.io.EOFException e) {
-            // The listener hung up where an honest step deserved an answer. That is right only if we
-            // were slower than its per-read handshake deadline (signing on a loaded machine can be).
-            long silentMs = Figures.millisSince(lastAnswer[0]);
-            if (silentMs >= FuzzRun.HANDSHAKE_TIMEOUT.toMillis()) {
-                return (usePlain ? "1.0 listener: " : "1.1 listener: ") + "our side took " + silentMs
-                        + " ms, past handshake-timeout: closed";
+            // The listener hung up where an honest step deserved an answer. That is right only once
+            // its handshake-timeout, which bounds the whole handshake from the accept on, has passed
+            // (signing on a loaded machine can take that long); never before.
+            long elapsedMs = Figures.millisSince(connecting);
+            if (elapsedMs >= FuzzRun.HANDSHAKE_TIMEOUT.toMillis()) {
+                return (usePlain ? "1.0 listener: " : "1.1 listener: ") + "handshake slower than handshake-timeout "
+                        + "on our side: closed";
             }
-            return "VIOLATION: the listener hung up on an honest step after " + silentMs + " ms: " + e;
+            return "VIOLATION: the listener hung up on an honest handshake step " + elapsedMs + " ms after the "
+                    + "connect, before its handshake-timeout of " + FuzzRun.HANDSHAKE_TIMEOUT.toMillis() + " ms";
         } catch (SocketTimeoutException e) {
             return "HANG: the listener neither answered nor closed within " + FuzzRun.CASE_DEADLINE;
         } catch (java.net.SocketException e) {
@@ -113,8 +115,7 @@ class ListenerFuzzTest {
         }
     }
 
-    private static String strictCase(Mutator m, Random random, Socket socket, long[] lastAnswer)
-            throws IOException {
+    private static String strictCase(Mutator m, Random random, Socket socket) throws IOException {
         InputStream in = socket.getInputStream();
         OutputStream out = socket.getOutputStream();
         int kind = random.nextInt(100);
@@ -145,9 +146,7 @@ class ListenerFuzzTest {
                             + FuzzRun.HANDSHAKE_TIMEOUT.toMillis() + " ms)";
         }
         out.write(hello);
-        lastAnswer[0] = System.nanoTime();
         byte[] ack = read(in, RawHandshake.ACK_11_LENGTH);
-        lastAnswer[0] = System.nanoTime();
         if (kind < 50) {
             FuzzRun.writeChunked(out, m.randomBytes(1 + random.nextInt(200)), random);
             return endOfInput(socket, "HELLO then random bytes");
@@ -168,14 +167,12 @@ class ListenerFuzzTest {
         }
         out.write(authD);
         read(in, RawHandshake.AUTH_LENGTH);
-        lastAnswer[0] = System.nanoTime();
         out.write(SpecWire.OK);
         read(in, 12);
         return "session: " + frames(m, random, socket);
     }
 
-    private static String plainCase(Mutator m, Random random, Socket socket, long[] lastAnswer)
-            throws IOException {
+    private static String plainCase(Mutator m, Random random, Socket socket) throws IOException {
         InputStream in = socket.getInputStream();
         OutputStream out = socket.getOutputStream();
         byte[] hello = SpecWire.hello(SpecWire.V10, Bytes.hex(TestKeys.A_PEER_ID), RawHandshake.now(), new byte[0]);
@@ -184,9 +181,7 @@ class ListenerFuzzTest {
             return endOfInput(socket, "mutated 1.0 HELLO");
         }
         out.write(hello);
-        lastAnswer[0] = System.nanoTime();
         read(in, HELLO_ACK_10_LENGTH);
-        lastAnswer[0] = System.nanoTime();
         if (m.chance(0.1)) {
             FuzzRun.writeChunked(out, m.mutate(SpecWire.OK), random);
             return endOfInput(socket, "mutated HANDSHAKE_OK");
