@@ -150,7 +150,8 @@ class LeaksAndShutdownTest {
             await("every waiter queued").atMost(Duration.ofSeconds(10))
                     .until(() -> pool.getStats().waitingAcquires() == waiters + 4);
             List<String> started = ProcessProbe.liveThreads().stream().filter(t -> !beforePool.contains(t))
-                    .map(Thread::getName).filter(n -> !n.startsWith("close-test-")).sorted()
+                    .map(Thread::getName).filter(n -> !n.startsWith("close-test-") && !n.startsWith("awaitility"))
+                    .sorted()
                     .collect(Collectors.toList());
             // The listeners' handler threads and the JVM-wide transport threads (event loops,
             // offload workers) are shared with the still open listeners: they must be gone once
