@@ -20,7 +20,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  * down between 0.3 and 3 s after start, down for 0.4 to 2.5 s, up for 1 to 5 s. Each return is
  * reported to a {@link BreakerRecovery} with the state of the peer's breaker at that moment.
  */
-/** Takes flapping peers down and back up at seeded random times. */
 final class Flapper {
 
     private final OptimizedConnectionPool pool;

@@ -134,7 +134,8 @@ class HostilePeersTest extends HostilePeerFixture {
                     }));
                 }
                 CompletableFuture.allOf(dials.toArray(new CompletableFuture<?>[0]))
-                        .exceptionally(e -> null).get(CONNECT_TIMEOUT.multipliedBy(3).toMillis(), TimeUnit.MILLISECONDS);
+                        .exceptionally(e -> null)
+                        .get(CONNECT_TIMEOUT.multipliedBy(3).toMillis(), TimeUnit.MILLISECONDS);
                 f.put("acceptedByTheSilentPeers", silent.accepted());
                 f.put("poolAfter", PoolFigures.stats(pool.getStats()));
                 assertThat(pool.getStats().openConnections()).as("permits left").isZero();
@@ -200,28 +201,28 @@ class HostilePeersTest extends HostilePeerFixture {
         Duration interval = Duration.ofMillis(300);
         // A ping-timeout generous enough that the honest peer never misses it on a busy machine.
         OptimizedConnectionPool pool = pool(b -> b.healthCheckInterval(interval).pingTimeout(Duration.ofSeconds(1)));
-        for (PeerConnection lease : List.of(pool.acquire(A, hostile.address(A)), pool.acquire(honest.id, honest.address))) {
+        for (PeerConnection lease : List.of(pool.acquire(A, hostile.address(A)),
+                pool.acquire(honest.id, honest.address))) {
             try (lease) {
                 assertThat(lease.request(new byte[] {5}, Duration.ofSeconds(2))).containsExactly(5);
             }
         }
         long start = System.nanoTime();
-        try (AutoCloseable monitor = pool.startHealthMonitor()) {
-            await("the PONG-less connection evicted").atMost(Duration.ofSeconds(15)).until(() -> events.stream()
-                    .anyMatch(e -> e instanceof ConnectionEvent.Disconnected && e.peerId().equals(A)));
-            long evictedMs = Figures.millisSince(start);
-            hostileSideClosed.get(10, TimeUnit.SECONDS);
-            ConnectionEvent.Disconnected gone = (ConnectionEvent.Disconnected) events.stream()
-                    .filter(e -> e instanceof ConnectionEvent.Disconnected && e.peerId().equals(A)).findFirst()
-                    .orElseThrow();
-            FIGURES.section("neverPongs").put("healthCheckInterval", interval).put("evictedAfterMs", evictedMs)
-                    .put("pingsSwallowed", swallowed.get()).put("reason", gone.reason());
-            assertThat(gone.reason()).contains("PONG");
-            assertThat(swallowed.get()).isGreaterThanOrEqualTo(2);
-            assertThat(pool.peer(A).orElseThrow().open()).isZero();
-            assertThat(pool.peer(honest.id).orElseThrow().idle()).as("the honest peer's connection stays").isEqualTo(1);
-            assertThat(pool.getStats().evictions()).isGreaterThanOrEqualTo(1);
-        }
+        closeLater(pool.startHealthMonitor());
+        await("the PONG-less connection evicted").atMost(Duration.ofSeconds(15)).until(() -> events.stream()
+                .anyMatch(e -> e instanceof ConnectionEvent.Disconnected && e.peerId().equals(A)));
+        long evictedMs = Figures.millisSince(start);
+        hostileSideClosed.get(10, TimeUnit.SECONDS);
+        ConnectionEvent.Disconnected gone = (ConnectionEvent.Disconnected) events.stream()
+                .filter(e -> e instanceof ConnectionEvent.Disconnected && e.peerId().equals(A)).findFirst()
+                .orElseThrow();
+        FIGURES.section("neverPongs").put("healthCheckInterval", interval).put("evictedAfterMs", evictedMs)
+                .put("pingsSwallowed", swallowed.get()).put("reason", gone.reason());
+        assertThat(gone.reason()).contains("PONG");
+        assertThat(swallowed.get()).isGreaterThanOrEqualTo(2);
+        assertThat(pool.peer(A).orElseThrow().open()).isZero();
+        assertThat(pool.peer(honest.id).orElseThrow().idle()).as("the honest peer's connection stays").isEqualTo(1);
+        assertThat(pool.getStats().evictions()).isGreaterThanOrEqualTo(1);
     }
 
     @ParameterizedTest(name = "socket closed with {0}")
@@ -261,7 +262,8 @@ class HostilePeersTest extends HostilePeerFixture {
             assertThat(next.request(new byte[] {2}, Duration.ofSeconds(5))).containsExactly(2);
         }
         assertThat(pool.getStats().connectionsCreated()).isEqualTo(2);
-        FIGURES.section("diesMidLease").put(how, "ConnectionClosedException, connection discarded, next lease dialed anew");
+        FIGURES.section("diesMidLease").put(how,
+                "ConnectionClosedException, connection discarded, next lease dialed anew");
     }
 
     @Test
@@ -314,7 +316,8 @@ class HostilePeersTest extends HostilePeerFixture {
         });
         OptimizedConnectionPool pool = pool(b -> b.maxConnectionsPerPeer(1));
         try (PeerConnection first = pool.acquire(A, chatty.address(A))) {
-            assertThat(first.request(SpecWire.ascii("first"), Duration.ofSeconds(5))).isEqualTo(SpecWire.ascii("first"));
+            assertThat(first.request(SpecWire.ascii("first"), Duration.ofSeconds(5)))
+                    .isEqualTo(SpecWire.ascii("first"));
         }
         byte[] reply;
         try (PeerConnection second = pool.acquire(A, chatty.address(A))) {

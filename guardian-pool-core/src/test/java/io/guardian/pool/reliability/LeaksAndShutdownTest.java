@@ -57,34 +57,34 @@ class LeaksAndShutdownTest {
                 OptimizedConnectionPool pool = new OptimizedConnectionPool(PoolConfig.builder()
                         .leakDetectionThreshold(threshold).build())) {
             pool.subscribeEvents(events::add);
-            try (AutoCloseable monitor = pool.startHealthMonitor()) {
-                for (int i = 0; i < 20; i++) {
-                    try (PeerConnection returned = pool.acquire(peer.id, peer.address)) {
-                        returned.request(new byte[] {(byte) i}, REQUEST_TIMEOUT);
-                    }
+            // Stopped by the pool's close at the end of the try, also when an assertion fails first.
+            pool.startHealthMonitor();
+            for (int i = 0; i < 20; i++) {
+                try (PeerConnection returned = pool.acquire(peer.id, peer.address)) {
+                    returned.request(new byte[] {(byte) i}, REQUEST_TIMEOUT);
                 }
-                long acquiredAt = System.nanoTime();
-                PeerConnection forgotten = acquireAndForget(pool, peer);
-                await("the leak event").atMost(Duration.ofSeconds(5)).until(() -> leaks(events).size() == 1);
-                long reportedAfterMs = Figures.millisSince(acquiredAt);
-                // Reported once per lease, not on every check: it stays one for several more checks.
-                await().during(threshold.multipliedBy(3)).atMost(threshold.multipliedBy(5))
-                        .until(() -> leaks(events).size() == 1);
-                ConnectionEvent.ConnectionLeakSuspected leak = leaks(events).get(0);
-                StackTraceElement top = leak.acquireStack().get(0);
-                FIGURES.section("leak").put("threshold", threshold).put("reportedAfterMs", reportedAfterMs)
-                        .put("heldFor", leak.heldFor()).put("acquireStackTop", top.toString())
-                        .put("leaksSuspected", pool.getStats().leaksSuspected());
-
-                assertThat(leak.connectionId()).isEqualTo(forgotten.id());
-                assertThat(leak.peerId()).isEqualTo(peer.id);
-                assertThat(leak.heldFor()).isGreaterThanOrEqualTo(threshold);
-                assertThat(top.getClassName()).isEqualTo(LeaksAndShutdownTest.class.getName());
-                assertThat(top.getMethodName()).isEqualTo("acquireAndForget");
-                assertThat(pool.getStats().leaksSuspected()).isEqualTo(1);
-                forgotten.close();
-                assertThat(pool.getStats().activeConnections()).isZero();
             }
+            long acquiredAt = System.nanoTime();
+            PeerConnection forgotten = acquireAndForget(pool, peer);
+            await("the leak event").atMost(Duration.ofSeconds(5)).until(() -> leaks(events).size() == 1);
+            long reportedAfterMs = Figures.millisSince(acquiredAt);
+            // Reported once per lease, not on every check: it stays one for several more checks.
+            await().during(threshold.multipliedBy(3)).atMost(threshold.multipliedBy(5))
+                    .until(() -> leaks(events).size() == 1);
+            ConnectionEvent.ConnectionLeakSuspected leak = leaks(events).get(0);
+            StackTraceElement top = leak.acquireStack().get(0);
+            FIGURES.section("leak").put("threshold", threshold).put("reportedAfterMs", reportedAfterMs)
+                    .put("heldFor", leak.heldFor()).put("acquireStackTop", top.toString())
+                    .put("leaksSuspected", pool.getStats().leaksSuspected());
+
+            assertThat(leak.connectionId()).isEqualTo(forgotten.id());
+            assertThat(leak.peerId()).isEqualTo(peer.id);
+            assertThat(leak.heldFor()).isGreaterThanOrEqualTo(threshold);
+            assertThat(top.getClassName()).isEqualTo(LeaksAndShutdownTest.class.getName());
+            assertThat(top.getMethodName()).isEqualTo("acquireAndForget");
+            assertThat(pool.getStats().leaksSuspected()).isEqualTo(1);
+            forgotten.close();
+            assertThat(pool.getStats().activeConnections()).isZero();
         }
     }
 

@@ -79,7 +79,8 @@ class LyingPeersTest extends HostilePeerFixture {
     private static RawServer.Script impersonating(AuthL authL, byte[] ackOverride) {
         return (socket, in, out) -> {
             byte[] hello = read(in, RawHandshake.HELLO_11_LENGTH);
-            byte[] ack = ackOverride != null ? ackOverride : RawHandshake.ack11(RawHandshake.now(), RawHandshake.nonce());
+            byte[] ack = ackOverride != null ? ackOverride
+                    : RawHandshake.ack11(RawHandshake.now(), RawHandshake.nonce());
             out.write(ack);
             out.flush();
             if (ackOverride != null) {

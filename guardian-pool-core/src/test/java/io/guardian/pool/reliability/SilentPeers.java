@@ -68,10 +68,14 @@ final class SilentPeers implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException, InterruptedException {
+    public void close() throws IOException {
         closed = true;
         selector.wakeup();
-        acceptor.join(5_000);
+        try {
+            acceptor.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         selector.close();
         for (ServerSocketChannel s : servers) {
             s.close();
