@@ -416,6 +416,12 @@ public final class PoolEngine implements AutoCloseable {
             c.closeReason = "socket closed" + (reason != null ? " (" + reason + ")" : "");
             return c.closeReason;
         }
+        if (c.transport.hasUnreadData()) {
+            // Nobody asked while it sat idle: the peer broke request/reply, so do not trust it again.
+            c.closedAsFailure = true;
+            c.closeReason = "peer sent DATA while the connection was idle";
+            return c.closeReason;
+        }
         long idleFor = now - c.lastUsedNanos;
         if (idleFor >= idleTimeoutNanos) {
             c.closeReason = "idle for " + idleFor / 1_000_000L + " ms (idle-timeout " + config.idleTimeout() + ")";
@@ -957,7 +963,10 @@ public final class PoolEngine implements AutoCloseable {
         long now = clock.nanoTime();
         // DATA moves only through the lease, so an untouched lease moved nothing: skip the counters.
         long bytes = lease.touched ? c.bytesMoved() : -1L;
+        // Unread DATA (a reply the holder never took, or something the peer sent unasked) would be
+        // the next holder's "reply": such a connection is closed, never pooled.
         boolean healthy = failure == null && !c.failed && !c.retireOnRelease && c.transport.isOpen()
+                && !c.transport.hasUnreadData()
                 && (maxLifetimeNanos == 0 || now - c.createdNanos < maxLifetimeNanos);
         Lease handed = null;
         Acquisition handedTo = null;

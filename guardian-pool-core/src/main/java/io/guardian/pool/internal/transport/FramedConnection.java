@@ -66,6 +66,16 @@ public interface FramedConnection {
      */
     void close(String reason);
 
+    /**
+     * Whether DATA frames arrived that no {@link #receive} has taken. The pool never lends out a
+     * connection for which this is true: in a request/reply exchange such a frame is either a reply
+     * its caller did not wait for or something the peer sent unasked, and the next holder's
+     * {@code request} would take it as its own answer.
+     *
+     * @return {@code true} if unread DATA is queued
+     */
+    boolean hasUnreadData();
+
     /** @return completes (normally) once the socket is closed, whoever closed it */
     CompletableFuture<Void> closeFuture();
 

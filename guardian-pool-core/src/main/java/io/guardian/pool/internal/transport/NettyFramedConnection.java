@@ -110,6 +110,11 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
     }
 
     @Override
+    public boolean hasUnreadData() {
+        return mailbox.size() > 0;
+    }
+
+    @Override
     public void send(byte[] payload) {
         Objects.requireNonNull(payload, "payload");
         if (payload.length > maxFrameSize) {

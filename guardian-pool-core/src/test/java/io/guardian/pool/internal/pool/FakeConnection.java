@@ -58,6 +58,11 @@ public final class FakeConnection implements FramedConnection {
     }
 
     @Override
+    public boolean hasUnreadData() {
+        return !inbox.isEmpty();
+    }
+
+    @Override
     public void send(byte[] payload) {
         if (!open) {
             throw new ConnectionClosedException("fake connection to " + peer + " is closed");
