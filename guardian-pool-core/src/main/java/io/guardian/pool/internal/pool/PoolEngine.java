@@ -130,6 +130,8 @@ public final class PoolEngine implements AutoCloseable {
     /** When a graceful close stops waiting for leases ({@link System#nanoTime()}); closeLock. */
     private long drainDeadline;
     private final CountDownLatch terminated = new CountDownLatch(1);
+    /** Leases returned during a graceful close whose connection is still being closed. */
+    private final AtomicInteger closingReleases = new AtomicInteger();
     private volatile boolean allLeasesReturned;
 
     /** Registered observers, copy-on-write; {@link Observers#NONE} when there are none (the usual case). */
@@ -1004,6 +1006,11 @@ public final class PoolEngine implements AutoCloseable {
                 detachLocked(slot, c, releaseReason(c, failure, now));
                 next = passRoomLocked(slot);
                 detached = true;
+                if (closing) {
+                    // Counted before the lease stops counting as leased (same lock), so a graceful
+                    // close never sees "nothing out" while this release is still closing its socket.
+                    closingReleases.incrementAndGet();
+                }
             } else {
                 c.lastUsedNanos = now;
                 Acquisition w = pollWaiterLocked(slot);
@@ -1038,14 +1045,18 @@ public final class PoolEngine implements AutoCloseable {
         if (detached) {
             CloseKind kind = failure != null || c.failed ? CloseKind.FAILED
                     : c.closedAsFailure ? CloseKind.DEAD : closing ? CloseKind.SHUTDOWN : CloseKind.EVICTED;
-            finishClose(c, c.closeReason, kind);
+            try {
+                finishClose(c, c.closeReason, kind);
+            } finally {
+                if (closing) {
+                    closingReleases.decrementAndGet();
+                    synchronized (closeLock) {
+                        closeLock.notifyAll(); // a graceful close may be waiting for this lease
+                    }
+                }
+            }
             if (failure != null) {
                 LOG.debug("Connection {} to peer {} marked failed by its holder", c.id, slot.peerId, failure);
-            }
-            if (closing) {
-                synchronized (closeLock) {
-                    closeLock.notifyAll(); // a graceful close may be waiting for this lease
-                }
             }
         }
         if (next != null) {
@@ -1674,7 +1685,7 @@ public final class PoolEngine implements AutoCloseable {
     private boolean awaitLeases() {
         synchronized (closeLock) {
             while (true) {
-                if (leasedNow() == 0) {
+                if (nothingOut()) {
                     return true;
                 }
                 long left = drainDeadline - System.nanoTime();
@@ -1685,20 +1696,23 @@ public final class PoolEngine implements AutoCloseable {
                     TimeUnit.NANOSECONDS.timedWait(closeLock, left);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    return leasedNow() == 0;
+                    return nothingOut();
                 }
             }
         }
     }
 
-    private int leasedNow() {
-        int n = 0;
+    /** @return whether no lease is out and no returned one is still being closed */
+    private boolean nothingOut() {
         for (PeerSlot s : slots.values()) {
             synchronized (s) {
-                n += s.leased;
+                if (s.leased > 0) {
+                    return false;
+                }
             }
         }
-        return n;
+        // Read after the slots: a release bumps this in the same critical section that ends its lease.
+        return closingReleases.get() == 0;
     }
 
     /** Shutdown, last part: closes what is still leased (its holder gets errors), stops the threads. */
