@@ -48,10 +48,16 @@ public sealed interface ConnectionEvent {
     }
 
     /**
-     * The peer's health score fell below 0.5. Raised once on the way down, not on every check.
+     * The peer's health score fell below 0.5, or the peer became unreachable (no open connection
+     * and failed dials since its last success). Raised once on the way down, not on every check.
+     *
+     * <p>Why unreachable counts on its own: connectivity weighs only 0.40, so a peer that was fast
+     * until it died still sums to about 0.58 with connectivity 0; without this rule a dead peer
+     * would never be reported.
      *
      * @param peerId the peer
-     * @param healthScore the score that crossed the line, 0 to 1
+     * @param healthScore the score computed when it crossed the line (0 to 1; may be 0.5 or more
+     *     for an unreachable peer)
      */
     record Degraded(PeerId peerId, double healthScore) implements ConnectionEvent {
         /** Requires the peer. */
