@@ -2,9 +2,13 @@ package io.guardian.pool.internal.transport;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One decoded frame (PROTOCOL.md section 4) and the encoders for outgoing ones. The payload is
@@ -48,6 +52,31 @@ record Frame(byte type, byte[] payload) {
     }
 
     /** Encodes a CLOSE carrying {@code reason}, cut to {@link #MAX_CLOSE_REASON} bytes on a character boundary. */
+    /**
+     * Sends CLOSE with {@code reason} and closes the channel once it is written, or after
+     * {@link #CLOSE_GRACE_MILLIS} if the peer does not take the bytes: a peer that stopped reading
+     * must not keep our socket open. Safe from any thread; a channel already inactive (or an event
+     * loop shutting down) is simply closed.
+     */
+    static void closeWithReason(Channel channel, String reason, int maxFrameSize) {
+        if (!channel.isActive()) {
+            channel.close();
+            return;
+        }
+        try {
+            channel.eventLoop().execute(() -> {
+                channel.writeAndFlush(encodeClose(channel.alloc(), reason, maxFrameSize))
+                        .addListener(ChannelFutureListener.CLOSE);
+                channel.eventLoop().schedule(() -> channel.close(), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            });
+        } catch (RejectedExecutionException e) {
+            channel.close();
+        }
+    }
+
+    /** How long a CLOSE frame may take to leave before the socket is closed anyway. */
+    static final long CLOSE_GRACE_MILLIS = 500;
+
     static ByteBuf encodeClose(ByteBufAllocator alloc, String reason, int maxFrameSize) {
         return encode(alloc, CLOSE, truncatedUtf8(reason == null ? "" : reason, Math.min(MAX_CLOSE_REASON, maxFrameSize)));
     }

@@ -5,7 +5,6 @@ import io.guardian.pool.net.PeerSession;
 import io.guardian.pool.net.ProtocolVersion;
 import io.guardian.pool.peer.PeerId;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.io.IOException;
@@ -15,7 +14,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -40,7 +38,6 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
     private static final long PAUSE_BYTES = 4L << 20;
     /** Messages one drain task handles before yielding the executor thread to other connections. */
     private static final int DRAIN_BATCH = 16;
-    private static final long CLOSE_GRACE_MILLIS = 500;
 
     private final Channel channel;
     private final PeerId remotePeer;
@@ -120,19 +117,7 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
         if (!closing.compareAndSet(false, true)) {
             return;
         }
-        if (!channel.isActive()) {
-            channel.close();
-            return;
-        }
-        try {
-            channel.eventLoop().execute(() -> {
-                channel.writeAndFlush(Frame.encodeClose(channel.alloc(), reason, maxFrameSize))
-                        .addListener(ChannelFutureListener.CLOSE);
-                channel.eventLoop().schedule(() -> channel.close(), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
-            });
-        } catch (RejectedExecutionException e) {
-            channel.close();
-        }
+        Frame.closeWithReason(channel, reason, maxFrameSize);
     }
 
     /** @return the channel, for the engine's bookkeeping */

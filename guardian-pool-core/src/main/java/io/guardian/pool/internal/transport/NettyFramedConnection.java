@@ -7,7 +7,6 @@ import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.io.IOException;
@@ -15,7 +14,6 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -43,7 +41,6 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
     private static final int PAUSE_MESSAGES = 64;
     private static final long PAUSE_BYTES = 4L << 20;
     /** How long a CLOSE frame may take to leave before the socket is closed anyway. */
-    private static final long CLOSE_GRACE_MILLIS = 500;
 
     private final Channel channel;
     private final PeerId remotePeer;
@@ -173,19 +170,7 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
             return;
         }
         recordCloseReason("closed locally: " + reason);
-        if (!channel.isActive()) {
-            channel.close();
-            return;
-        }
-        try {
-            channel.eventLoop().execute(() -> {
-                channel.writeAndFlush(Frame.encodeClose(channel.alloc(), reason, maxFrameSize))
-                        .addListener(ChannelFutureListener.CLOSE);
-                channel.eventLoop().schedule(() -> channel.close(), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
-            });
-        } catch (RejectedExecutionException e) {
-            channel.close();
-        }
+        Frame.closeWithReason(channel, reason, maxFrameSize);
     }
 
     @Override
