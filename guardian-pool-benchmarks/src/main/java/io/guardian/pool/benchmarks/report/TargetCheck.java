@@ -1,0 +1,135 @@
+package io.guardian.pool.benchmarks.report;
+
+import static io.guardian.pool.benchmarks.report.ResultsTable.FLOOR;
+import static io.guardian.pool.benchmarks.report.ResultsTable.GUARDIAN_REQUEST;
+import static io.guardian.pool.benchmarks.report.ResultsTable.SCALE;
+import static io.guardian.pool.benchmarks.report.ResultsTable.acquire;
+import static io.guardian.pool.benchmarks.report.ResultsTable.number;
+import static io.guardian.pool.benchmarks.report.ResultsTable.times;
+
+import java.util.Map;
+import java.util.Optional;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The issue's targets, each checked against results of the same run and written as one line:
+ * met, missed, or not measured (with what was missing). Not API.
+ */
+final class TargetCheck {
+
+    /**
+     * "At most one small allocation per operation", read as at most one cache line (64 bytes) of
+     * allocation per acquire/release. {@code gc.alloc.rate.norm} counts bytes, not objects, so
+     * RESULTS.md names the objects from a JFR allocation profile.
+     */
+    static final double SMALL_ALLOCATION_BYTES = 64;
+
+    /** Heap budget per idle connection, bytes. */
+    static final double HEAP_BUDGET_BYTES = 8 * 1024;
+
+    /** The scale the health and acquire targets are stated for. */
+    static final int TARGET_PEERS = 10_000;
+
+    private final JmhResults results;
+    private final Map<String, JsonNode> heap;
+    private final Map<String, JsonNode> healthCpu;
+    private final StringBuilder out = new StringBuilder();
+
+    TargetCheck(JmhResults results, Map<String, JsonNode> heap, Map<String, JsonNode> healthCpu) {
+        this.results = results;
+        this.heap = heap;
+        this.healthCpu = healthCpu;
+    }
+
+    String render() {
+        out.append("Targets (ratios from this run only, each benchmark's best iteration):\n\n");
+        for (int keys : new int[] {1, 1000}) {
+            String where = keys == 1 ? "1 key" : keys + " keys";
+            Optional<JmhResult> ours = acquire(results, "guardian", keys, 1);
+            ratioAtLeast("acquire/release, 1 thread, " + where + ": >= 10× commons-pool2", ours,
+                    acquire(results, "commons-pool2", keys, 1), 10);
+            ratioAtLeast("acquire/release, 1 thread, " + where + ": >= 5× httpcore5 StrictConnPool", ours,
+                    acquire(results, "httpcore5-strict", keys, 1), 5);
+            ratioAtLeast("acquire/release, 1 thread, " + where
+                    + ": >= httpcore5 LaxConnPool (which has no global limit; Guardian enforces max-total-connections)",
+                    ours, acquire(results, "httpcore5-lax", keys, 1), 1);
+            line("acquire/release, 1 thread, " + where + ": <= one small allocation per operation (<= "
+                    + number(SMALL_ALLOCATION_BYTES) + " B/op)",
+                    ours.filter(r -> !Double.isNaN(r.allocBytesPerOp())).map(r -> new Verdict(
+                            r.allocBytesPerOp() <= SMALL_ALLOCATION_BYTES, number(r.allocBytesPerOp()) + " B/op")));
+        }
+        double pooled = results.bestLatencyMicros(GUARDIAN_REQUEST, "pooledRequest");
+        double fresh = results.bestLatencyMicros(GUARDIAN_REQUEST, "newConnectionPerRequest");
+        double floor = results.bestLatencyMicros(FLOOR, "bareSocketRoundTrip");
+        line("pooled request: >= 20× the throughput of a new connection per request (one thread; best of avgt and thrpt)",
+                Double.isNaN(pooled) || Double.isNaN(fresh) ? Optional.empty()
+                        : Optional.of(new Verdict(fresh / pooled >= 20, times(fresh / pooled) + " (" + number(1e6 / pooled)
+                                + " vs " + number(1e6 / fresh) + " requests/s)")));
+        line("pooled request: latency <= 1.5× the bare socket floor (best of avgt and 1/thrpt)",
+                Double.isNaN(pooled) || Double.isNaN(floor) ? Optional.empty()
+                        : Optional.of(new Verdict(pooled / floor <= 1.5, times(pooled / floor) + " (" + number(pooled)
+                                + " vs " + number(floor) + " µs)")));
+        // The larger of the readings (one per fork), so a lucky GC cannot meet the target.
+        line("heap per idle connection <= 8 KiB", heap.values().stream()
+                .max((a, b) -> Double.compare(a.get("poolBytesPerConnection").asDouble(),
+                        b.get("poolBytesPerConnection").asDouble()))
+                .map(h -> {
+                    double perConnection = h.get("poolBytesPerConnection").asDouble();
+                    return new Verdict(perConnection <= HEAP_BUDGET_BYTES, number(perConnection)
+                            + " B in the pool JVM at " + h.get("peers").asInt() + " peers (largest of "
+                            + heap.size() + " readings)");
+                }));
+        Optional<JmhResult> largest = results.select(r -> r.is(SCALE, "healthCheckPass")).stream()
+                .max((a, b) -> Integer.compare(peers(a), peers(b)));
+        line("health pass over " + TARGET_PEERS + " idle connections < 1 s", largest.map(r -> {
+            double millis = r.unit().startsWith("ms") ? r.best() : r.unit().startsWith("us") ? r.best() / 1e3
+                    : r.unit().startsWith("s") ? r.best() * 1e3 : Double.NaN;
+            String note = peers(r) < TARGET_PEERS ? " (only " + peers(r) + " connections fit; see RESULTS.md)" : "";
+            JsonNode cpu = healthCpu.get(Integer.toString(peers(r)));
+            String cpuNote = cpu == null ? "" : "; CPU per pass " + number(cpu.get("poolCpuMillisPerPass").asDouble())
+                    + " ms in the pool JVM + " + number(cpu.get("listenerCpuMillisPerPass").asDouble())
+                    + " ms in the listener JVMs";
+            return new Verdict(millis < 1000 && peers(r) >= TARGET_PEERS, number(millis) + " ms at " + peers(r)
+                    + " connections" + note + cpuNote);
+        }));
+        Optional<JmhResult> one = results.find(r -> r.is(SCALE, "acquireRelease") && peers(r) == 1);
+        Optional<JmhResult> many = results.select(r -> r.is(SCALE, "acquireRelease")).stream()
+                .max((a, b) -> Integer.compare(peers(a), peers(b)));
+        line("acquire at " + TARGET_PEERS + " peers within 1.2× the time at 1 peer", one.flatMap(o -> many
+                .filter(m -> peers(m) > 1).map(m -> {
+                    double ratio = o.best() / m.best();
+                    String note = peers(m) < TARGET_PEERS ? " (measured at " + peers(m) + " peers)" : "";
+                    return new Verdict(ratio <= 1.2 && peers(m) >= TARGET_PEERS, times(ratio) + note);
+                })));
+        return out.toString();
+    }
+
+    private void ratioAtLeast(String target, Optional<JmhResult> ours, Optional<JmhResult> theirs, double minimum) {
+        line(target, ours.flatMap(o -> theirs.map(t -> {
+            double ratio = o.best() / t.best();
+            return new Verdict(ratio >= minimum, times(ratio) + " (" + number(o.best()) + " vs " + number(t.best())
+                    + " " + o.unit() + ")");
+        })));
+    }
+
+    private void line(String target, Optional<Verdict> verdict) {
+        out.append("- ").append(target).append(": ");
+        if (verdict.isEmpty()) {
+            out.append("**not measured** (a result it needs is missing from this run)\n");
+        } else {
+            out.append(verdict.get().met() ? "**met**, " : "**missed**, ").append(verdict.get().detail()).append('\n');
+        }
+    }
+
+    private Optional<JmhResult> find(String benchmarkClass, String method, String mode) {
+        return results.find(r -> r.is(benchmarkClass, method) && r.mode().equals(mode));
+    }
+
+    private static int peers(JmhResult r) {
+        String peers = r.param("peers");
+        return peers == null ? 0 : Integer.parseInt(peers);
+    }
+
+    private record Verdict(boolean met, String detail) {
+    }
+}
