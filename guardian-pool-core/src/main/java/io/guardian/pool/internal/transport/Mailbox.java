@@ -65,6 +65,23 @@ final class Mailbox {
         return queued;
     }
 
+    /**
+     * Adds several messages (event loop only) so that the consumer sees all of them or none: a
+     * caller that takes the first cannot finish its lease and find the connection clean while the
+     * rest of the same read is still being decoded. Wakes the consumer once, if it is parked.
+     *
+     * @return the number of queued messages afterwards
+     */
+    int putAll(java.util.Collection<byte[]> messages) {
+        queue.addAll(messages);
+        int queued = size.addAndGet(messages.size());
+        Thread parked = waiter;
+        if (parked != null) {
+            LockSupport.unpark(parked);
+        }
+        return queued;
+    }
+
     /** Marks the end of input: a waiting consumer returns once the queued messages are drained. */
     void close() {
         closed = true;

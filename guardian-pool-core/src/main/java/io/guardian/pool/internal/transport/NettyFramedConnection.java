@@ -11,6 +11,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -49,6 +50,14 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
     private final long handshakeRttNanos;
     private final int maxFrameSize;
     private final Mailbox mailbox = new Mailbox();
+    /**
+     * DATA frames decoded from the current read, published to the mailbox together at the end of
+     * the read (event loop only). Why: a peer that sends its reply and an extra frame in one write
+     * must not let the caller take the reply, return the connection and have it judged clean
+     * before the extra frame is queued; the pool checks {@link #hasUnreadData()} at release.
+     */
+    private final ArrayDeque<byte[]> readBatch = new ArrayDeque<>();
+    private final Runnable flushReadBatch = this::flushReadBatch;
     private final PingTracker pings;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final AtomicBoolean closing = new AtomicBoolean();
@@ -226,12 +235,31 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
         }
         bytesReceived += payload.length; // single writer: the event loop
         long bytes = queuedBytes.addAndGet(payload.length);
-        int messages = mailbox.put(payload);
+        readBatch.add(payload);
+        if (readBatch.size() == 1) {
+            // Normally channelReadComplete publishes the batch; this task is the backstop for
+            // frames fired outside a socket read (bytes left over from the handshake).
+            channel.eventLoop().execute(flushReadBatch);
+        }
+        int messages = mailbox.size() + readBatch.size();
         if (!paused && (messages >= PAUSE_MESSAGES || bytes >= PAUSE_BYTES)) {
             paused = true;
             channel.config().setAutoRead(false);
             LOG.debug("Pausing reads from {}: {} DATA frames ({} bytes) not yet received by the caller", this,
                     messages, bytes);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        flushReadBatch();
+        ctx.fireChannelReadComplete();
+    }
+
+    private void flushReadBatch() {
+        if (!readBatch.isEmpty()) {
+            mailbox.putAll(readBatch);
+            readBatch.clear();
         }
     }
 
@@ -269,6 +297,7 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
 
     private void onClosed() {
         recordCloseReason("closed by peer");
+        flushReadBatch(); // DATA that arrived before the close is still delivered, in order
         mailbox.close();
         pings.failAll(closeReason);
         closed.complete(null);
