@@ -11,8 +11,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -22,26 +22,19 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class CircuitBreakerTest {
 
-    private final TestPeers peers = new TestPeers();
+    @RegisterExtension
+    final TestPeers peers = new TestPeers();
     private LoopbackPool lp;
-
-    @AfterEach
-    void tearDown() {
-        if (lp != null) {
-            lp.close();
-        }
-        peers.close();
-    }
 
     /** F = 2, open 10 s, no retries, reopen × 2 capped at 60 s, jitter factor 0.9 (random 0.5). */
     private LoopbackPool pool() {
-        lp = new LoopbackPool(PoolConfig.builder()
+        lp = peers.closeFirst(new LoopbackPool(PoolConfig.builder()
                 .circuitBreakerFailureThreshold(2)
                 .circuitBreakerOpenTimeout(Duration.ofSeconds(10))
                 .circuitBreakerMaxOpenTimeout(Duration.ofSeconds(60))
                 .backoffMultiplier(2.0)
                 .maxRetryAttempts(0)
-                .build());
+                .build()));
         return lp;
     }
 
@@ -153,8 +146,8 @@ class CircuitBreakerTest {
 
     @Test
     void exhaustionAndCancellationAreNotCountedAsPeerFailures() {
-        lp = new LoopbackPool(PoolConfig.builder().maxConnectionsPerPeer(1).circuitBreakerFailureThreshold(1)
-                .acquireTimeout(Duration.ofSeconds(1)).build());
+        lp = peers.closeFirst(new LoopbackPool(PoolConfig.builder().maxConnectionsPerPeer(1).circuitBreakerFailureThreshold(1)
+                .acquireTimeout(Duration.ofSeconds(1)).build()));
         TestPeers.Peer peer = peers.start();
         try (PeerConnection held = lp.acquire(peer)) {
             CompletableFuture<PeerConnection> timesOut = lp.pool.acquireAsync(peer.id(), peer.address());
@@ -208,8 +201,8 @@ class CircuitBreakerTest {
 
     @Test
     void aCallerQueuedBeforeTheBreakerOpenedDoesNotDialThroughIt() {
-        lp = new LoopbackPool(PoolConfig.builder().maxConnectionsPerPeer(1).circuitBreakerFailureThreshold(1)
-                .maxRetryAttempts(0).build());
+        lp = peers.closeFirst(new LoopbackPool(PoolConfig.builder().maxConnectionsPerPeer(1).circuitBreakerFailureThreshold(1)
+                .maxRetryAttempts(0).build()));
         TestPeers.Peer peer = peers.startBehindProxy();
         PeerConnection held = lp.acquire(peer);
         CompletableFuture<PeerConnection> queued = lp.pool.acquireAsync(peer.id(), peer.address());

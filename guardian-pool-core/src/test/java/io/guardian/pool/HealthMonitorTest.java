@@ -7,27 +7,20 @@ import io.guardian.pool.health.PeerHealthMetrics;
 import java.time.Duration;
 import java.util.List;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /** Health passes against real peers on loopback: PINGs, losses, eviction, scores, crossings, leaks. */
 @Timeout(30)
 class HealthMonitorTest {
 
-    private final TestPeers peers = new TestPeers();
+    @RegisterExtension
+    final TestPeers peers = new TestPeers();
     private LoopbackPool lp;
 
-    @AfterEach
-    void tearDown() {
-        if (lp != null) {
-            lp.close();
-        }
-        peers.close();
-    }
-
     private LoopbackPool pool(PoolConfig.Builder config) {
-        lp = new LoopbackPool(config.build());
+        lp = peers.closeFirst(new LoopbackPool(config.build()));
         return lp;
     }
 

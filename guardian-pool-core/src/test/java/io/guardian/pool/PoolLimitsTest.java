@@ -7,27 +7,20 @@ import io.guardian.pool.event.ConnectionEvent;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /** Per-peer and global limits, waiting, timeouts and reclaim, against real peers on loopback. */
 @Timeout(30)
 class PoolLimitsTest {
 
-    private final TestPeers peers = new TestPeers();
+    @RegisterExtension
+    final TestPeers peers = new TestPeers();
     private LoopbackPool lp;
 
-    @AfterEach
-    void tearDown() {
-        if (lp != null) {
-            lp.close();
-        }
-        peers.close();
-    }
-
     private LoopbackPool pool(PoolConfig.Builder config) {
-        lp = new LoopbackPool(config.build());
+        lp = peers.closeFirst(new LoopbackPool(config.build()));
         return lp;
     }
 

@@ -10,27 +10,20 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /** Which connection is reused, and which peer acquireAny picks, against real peers on loopback. */
 @Timeout(30)
 class ReuseAndBalancingTest {
 
-    private final TestPeers peers = new TestPeers();
+    @RegisterExtension
+    final TestPeers peers = new TestPeers();
     private LoopbackPool lp;
 
-    @AfterEach
-    void tearDown() {
-        if (lp != null) {
-            lp.close();
-        }
-        peers.close();
-    }
-
     private LoopbackPool pool(PoolConfig.Builder config) {
-        lp = new LoopbackPool(config.build(), new Random(42)::nextDouble, (c, clock) -> c);
+        lp = peers.closeFirst(new LoopbackPool(config.build(), new Random(42)::nextDouble, (c, clock) -> c));
         return lp;
     }
 

@@ -5,28 +5,21 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.guardian.pool.health.HealthScore;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /** Every statistic is counted or measured, against real peers on loopback and a stepped clock. */
 @Timeout(30)
 class StatsTest {
 
-    private final TestPeers peers = new TestPeers();
+    @RegisterExtension
+    final TestPeers peers = new TestPeers();
     private LoopbackPool lp;
-
-    @AfterEach
-    void tearDown() {
-        if (lp != null) {
-            lp.close();
-        }
-        peers.close();
-    }
 
     @Test
     void theOriginalCountersAndRatesFollowTheirFormulas() {
-        lp = new LoopbackPool(PoolConfig.builder().maxRetryAttempts(0).build());
+        lp = peers.closeFirst(new LoopbackPool(PoolConfig.builder().maxRetryAttempts(0).build()));
         TestPeers.Peer a = peers.start();
         TestPeers.Peer b = peers.start();
         for (int i = 0; i < 4; i++) {
@@ -60,7 +53,7 @@ class StatsTest {
 
     @Test
     void bandwidthAndOperationsAreMeasuredFromTheBytesMovedDuringLeases() {
-        lp = new LoopbackPool(PoolConfig.defaults());
+        lp = peers.closeFirst(new LoopbackPool(PoolConfig.defaults()));
         TestPeers.Peer peer = peers.start();
         String id;
         try (PeerConnection c = lp.acquire(peer)) {
@@ -88,7 +81,7 @@ class StatsTest {
 
     @Test
     void priorityIsTheConnectionsOwnHealthScoreTimesTen() {
-        lp = new LoopbackPool(PoolConfig.defaults());
+        lp = peers.closeFirst(new LoopbackPool(PoolConfig.defaults()));
         TestPeers.Peer peer = peers.start();
         lp.acquire(peer).close();
         ConnectionInfo fresh = lp.pool.peer(peer.id()).orElseThrow().connections().get(0).info();

@@ -9,14 +9,27 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
-/** Real {@link PeerListener}s on 127.0.0.1 (and proxies in front of them), closed together. */
-final class TestPeers implements AutoCloseable {
+/**
+ * Real {@link PeerListener}s on 127.0.0.1 (and proxies in front of them), closed together. As a
+ * JUnit extension ({@code @RegisterExtension}) it closes everything after each test: first what
+ * {@link #closeFirst} registered (the pools under test, as clients go before servers), then the peers.
+ */
+final class TestPeers implements AutoCloseable, AfterEachCallback {
 
     /** Answers every message with itself. */
     static final MessageHandler ECHO = (from, message) -> message;
 
     private final List<AutoCloseable> resources = new ArrayList<>();
+    private final List<AutoCloseable> clients = new ArrayList<>();
+
+    /** Registers a client (a pool under test) to be closed before every peer; returns it. */
+    <T extends AutoCloseable> T closeFirst(T client) {
+        clients.add(client);
+        return client;
+    }
 
     /** A running echo peer. */
     Peer start() {
@@ -59,14 +72,25 @@ final class TestPeers implements AutoCloseable {
     }
 
     @Override
+    public void afterEach(ExtensionContext context) {
+        close();
+    }
+
+    @Override
     public void close() {
-        for (int i = resources.size() - 1; i >= 0; i--) {
+        closeAll(clients);
+        closeAll(resources);
+    }
+
+    private static void closeAll(List<AutoCloseable> list) {
+        for (int i = list.size() - 1; i >= 0; i--) {
             try {
-                resources.get(i).close();
+                list.get(i).close();
             } catch (Exception e) {
                 // best effort in test teardown
             }
         }
+        list.clear();
     }
 
     /** A peer as a test sees it. */
