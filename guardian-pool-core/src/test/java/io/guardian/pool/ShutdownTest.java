@@ -58,11 +58,15 @@ class ShutdownTest {
     }
 
     @Test
-    void aPoolThatNeverRetriedMonitoredOrPublishedStartsNoThreadOfItsOwn() {
-        try (TestPeers peers = new TestPeers();
-                OptimizedConnectionPool pool = new OptimizedConnectionPool(PoolConfig.defaults())) {
+    void aPoolThatNeverRetriedMonitoredOrPublishedStartsOnlyItsClockThreadAndCloseStopsIt() {
+        try (TestPeers peers = new TestPeers()) {
             TestPeers.Peer peer = peers.start();
+            OptimizedConnectionPool pool = new OptimizedConnectionPool(PoolConfig.defaults());
             pool.acquire(peer.id(), peer.address()).close();
+            // The cached clock of the acquire path (CoarseTicker) is the one thread a pool needs.
+            assertThat(guardianThreads()).filteredOn(n -> n.startsWith("guardian-pool-"))
+                    .containsOnly("guardian-pool-clock");
+            pool.close();
             assertThat(guardianThreads()).noneMatch(n -> n.startsWith("guardian-pool-"));
         }
     }

@@ -377,6 +377,9 @@ final class HealthMonitor {
                 if (s.conns.isEmpty() && s.reserved == 0 && s.dialing == 0 && s.waiterCount() == 0
                         && now - s.lastUsedNanos > retentionNanos && s.breaker.retirable(now, retentionNanos)) {
                     s.retired = true;
+                    // Before the removal: a stats reading that no longer finds the slot must find
+                    // its reuses here (see PoolViews.stats).
+                    e.retiredReuses.addAndGet(s.reuses);
                     e.slots.remove(s.peerId, s);
                 }
             }

@@ -123,16 +123,32 @@ final class Lease implements PeerConnection {
 
     @Override
     public void markFailed(Throwable cause) {
-        if (CLOSED.compareAndSet(this, 0, 1)) {
+        if (markClosed()) {
             engine.release(this, cause == null ? new IllegalStateException("marked failed without a cause") : cause);
         }
     }
 
     @Override
     public void close() {
-        if (CLOSED.compareAndSet(this, 0, 1)) {
+        if (markClosed()) {
             engine.release(this, null);
         }
+    }
+
+    /**
+     * Marks this lease closed for its own thread, without a locked instruction: the engine's
+     * release checks under the peer's lock that the connection still belongs to this lease, so a
+     * second close racing on another thread (which the contract does not allow anyway) finds it
+     * gone and does nothing.
+     *
+     * @return whether this call closed it
+     */
+    private boolean markClosed() {
+        if (closed != 0) {
+            return false;
+        }
+        CLOSED.lazySet(this, 1);
+        return true;
     }
 
     @Override

@@ -48,6 +48,8 @@ final class PeerSlot {
     long leaseBytes;
     long leaseNanos;
     long closedOperations;
+    /** Leases of an existing connection (idle or handed over), for the pool's reuse count. */
+    long reuses;
 
     /** Dial attempts that failed since the last one that succeeded; cancelled dials do not count. */
     int dialFailures;

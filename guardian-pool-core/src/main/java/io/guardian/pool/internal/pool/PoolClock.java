@@ -17,6 +17,11 @@ public interface PoolClock {
         }
 
         @Override
+        public long coarseNanoTime() {
+            return CoarseTicker.nanoTime();
+        }
+
+        @Override
         public long wallMillis() {
             return System.currentTimeMillis();
         }
@@ -24,6 +29,18 @@ public interface PoolClock {
 
     /** @return a monotonic reading in nanoseconds, as {@link System#nanoTime()} */
     long nanoTime();
+
+    /**
+     * A cheaper reading of {@link #nanoTime()} that may trail it by about a millisecond, for the
+     * acquire and release bookkeeping only (idle-timeout, max-lifetime, time leased). The system
+     * clock serves it from {@link CoarseTicker} while a pool holds that; a test clock returns
+     * {@link #nanoTime()}.
+     *
+     * @return a monotonic reading in nanoseconds, possibly a little behind
+     */
+    default long coarseNanoTime() {
+        return nanoTime();
+    }
 
     /** @return wall-clock time in milliseconds since the epoch */
     long wallMillis();

@@ -106,7 +106,11 @@ public final class PoolEngine implements AutoCloseable {
     private final AtomicLong connectionSequence = new AtomicLong();
 
     final LongAdder created = new LongAdder();
-    final LongAdder reused = new LongAdder();
+    /**
+     * Reuses counted by peers that have since been retired; the live peers count their own under
+     * their lock ({@link PeerSlot#reuses}), so a reuse costs no shared atomic.
+     */
+    final AtomicLong retiredReuses = new AtomicLong();
     final LongAdder failed = new LongAdder();
     final LongAdder timeouts = new LongAdder();
     final LongAdder connectNanos = new LongAdder();
@@ -133,6 +137,8 @@ public final class PoolEngine implements AutoCloseable {
     /** Leases returned during a graceful close whose connection is still being closed. */
     private final AtomicInteger closingReleases = new AtomicInteger();
     private volatile boolean allLeasesReturned;
+    /** Whether this engine still holds the shared {@link CoarseTicker} (the system clock's cached reading). */
+    private final AtomicBoolean holdsTicker;
 
     /** Registered observers, copy-on-write; {@link Observers#NONE} when there are none (the usual case). */
     private volatile PoolObserver[] observers = Observers.NONE;
@@ -155,6 +161,10 @@ public final class PoolEngine implements AutoCloseable {
         this.leakThresholdNanos = config.leakDetectionThreshold().toNanos();
         this.acquireTimeoutNanos = config.acquireTimeout().toNanos();
         this.monitor = new HealthMonitor(this);
+        this.holdsTicker = new AtomicBoolean(clock == PoolClock.SYSTEM);
+        if (holdsTicker.get()) {
+            CoarseTicker.retain();
+        }
     }
 
     /**
@@ -204,8 +214,8 @@ public final class PoolEngine implements AutoCloseable {
     }
 
     /**
-     * {@link #acquire} timed for observers: only this path reads the clock for them, once. The
-     * wait ends when the lease was made, a reading the engine takes anyway ({@link Lease#acquiredNanos}).
+     * {@link #acquire} timed for observers: only this path reads the precise clock for them (the
+     * engine's own bookkeeping reads the cheaper {@link PoolClock#coarseNanoTime()}).
      */
     private PeerConnection acquireObserved(PeerId peer, Multiaddr address, PoolObserver[] obs) {
         long start = clock.nanoTime();
@@ -217,7 +227,7 @@ public final class PoolEngine implements AutoCloseable {
             observerCalls.acquireFailed(obs, peer, clock.nanoTime() - start, e);
             throw e;
         }
-        observerCalls.acquired(obs, peer, Math.max(0L, lease.acquiredNanos - start), lease.reused);
+        observerCalls.acquired(obs, peer, clock.nanoTime() - start, lease.reused);
         return lease;
     }
 
@@ -243,7 +253,7 @@ public final class PoolEngine implements AutoCloseable {
         if (started instanceof Lease) {
             Lease lease = (Lease) started;
             if (obs.length != 0) {
-                observerCalls.acquired(obs, peer, Math.max(0L, lease.acquiredNanos - start), true);
+                observerCalls.acquired(obs, peer, clock.nanoTime() - start, true);
             }
             return CompletableFuture.completedFuture(lease);
         }
@@ -254,7 +264,7 @@ public final class PoolEngine implements AutoCloseable {
             } else if (obs.length != 0) {
                 if (error == null) {
                     Lease l = (Lease) lease;
-                    observerCalls.acquired(obs, peer, Math.max(0L, l.acquiredNanos - start), l.reused);
+                    observerCalls.acquired(obs, peer, clock.nanoTime() - start, l.reused);
                 } else if (unwrap(error) instanceof GuardianPoolException) {
                     observerCalls.acquireFailed(obs, peer, clock.nanoTime() - start,
                             (GuardianPoolException) unwrap(error));
@@ -285,7 +295,7 @@ public final class PoolEngine implements AutoCloseable {
                 validateAddress(peer, address);
                 slot.validatedAddress = address;
             }
-            long now = clock.nanoTime();
+            long now = clock.coarseNanoTime();
             List<PooledConn> stale = null;
             Acquisition next = null;
             Acquisition acq = null;
@@ -329,7 +339,8 @@ public final class PoolEngine implements AutoCloseable {
                 }
                 if (lease == null) {
                     slot.lastAddress = address;
-                    acq = new Acquisition(slot, address, site, probe, now);
+                    // Precise: its deadline counts from here.
+                    acq = new Acquisition(slot, address, site, probe, clock.nanoTime());
                     if (stale != null) {
                         next = passRoomLocked(slot);
                     }
@@ -362,7 +373,6 @@ public final class PoolEngine implements AutoCloseable {
                 throw reject;
             }
             if (lease != null) {
-                reused.increment();
                 return lease;
             }
             if (acq.reserved) {
@@ -412,18 +422,24 @@ public final class PoolEngine implements AutoCloseable {
             c.closeReason = "failed earlier";
             return c.closeReason;
         }
+        if (c.transport.reusable()) {
+            return expiryReason(c, now);
+        }
         if (!c.transport.isOpen()) {
             c.closedAsFailure = true;
             String reason = c.transport.closeReason();
             c.closeReason = "socket closed" + (reason != null ? " (" + reason + ")" : "");
             return c.closeReason;
         }
-        if (c.transport.hasUnreadData()) {
-            // Nobody asked while it sat idle: the peer broke request/reply, so do not trust it again.
-            c.closedAsFailure = true;
-            c.closeReason = "peer sent DATA while the connection was idle";
-            return c.closeReason;
-        }
+        // Open but not reusable: DATA is queued. Nobody asked while it sat idle, so the peer broke
+        // request/reply; do not trust it again.
+        c.closedAsFailure = true;
+        c.closeReason = "peer sent DATA while the connection was idle";
+        return c.closeReason;
+    }
+
+    /** @return why a reusable idle connection is too old to lend out, or {@code null} */
+    private String expiryReason(PooledConn c, long now) {
         long idleFor = now - c.lastUsedNanos;
         if (idleFor >= idleTimeoutNanos) {
             c.closeReason = "idle for " + idleFor / 1_000_000L + " ms (idle-timeout " + config.idleTimeout() + ")";
@@ -441,6 +457,7 @@ public final class PoolEngine implements AutoCloseable {
         c.state = PooledConn.LEASED;
         if (reuse) {
             c.reuseCount++;
+            slot.reuses++;
         }
         c.lastUsedNanos = now;
         slot.lastUsedNanos = now;
@@ -962,13 +979,12 @@ public final class PoolEngine implements AutoCloseable {
     void release(Lease lease, Throwable failure) {
         PooledConn c = lease.conn;
         PeerSlot slot = c.slot;
-        long now = clock.nanoTime();
+        long now = clock.coarseNanoTime();
         // DATA moves only through the lease, so an untouched lease moved nothing: skip the counters.
         long bytes = lease.touched ? c.bytesMoved() : -1L;
         // Unread DATA (a reply the holder never took, or something the peer sent unasked) would be
         // the next holder's "reply": such a connection is closed, never pooled.
-        boolean healthy = failure == null && !c.failed && !c.retireOnRelease && c.transport.isOpen()
-                && !c.transport.hasUnreadData()
+        boolean healthy = failure == null && !c.failed && !c.retireOnRelease && c.transport.reusable()
                 && (maxLifetimeNanos == 0 || now - c.createdNanos < maxLifetimeNanos);
         Lease handed = null;
         Acquisition handedTo = null;
@@ -985,7 +1001,7 @@ public final class PoolEngine implements AutoCloseable {
             if (closing) {
                 healthy = false;
             }
-            long held = now - lease.acquiredNanos;
+            long held = Math.max(0L, now - lease.acquiredNanos); // coarse and precise readings mix
             long moved = 0L;
             if (bytes >= 0) {
                 moved = bytes - c.bytesAtRelease;
@@ -1063,7 +1079,6 @@ public final class PoolEngine implements AutoCloseable {
             proceedGlobal(next);
         }
         if (handedTo != null) {
-            reused.increment();
             complete(handedTo, handed);
         }
     }
@@ -1736,6 +1751,9 @@ public final class PoolEngine implements AutoCloseable {
         }
         scheduler.shutdown();
         events.close();
+        if (holdsTicker.compareAndSet(true, false)) {
+            CoarseTicker.release();
+        }
     }
 
     /** A later close waits for the first to finish. @return what the first returned */

@@ -20,30 +20,50 @@ final class PoolViews {
     }
 
     static PoolStats stats(PoolEngine e) {
-        int active = 0;
-        int pooled = 0;
-        int pending = 0;
-        int waiting = e.globalWaiting();
-        int peers = 0;
-        int openCircuits = 0;
-        long bandwidth = 0;
-        for (PeerSlot s : e.slots.values()) {
-            synchronized (s) {
-                peers++;
-                active += s.leased;
-                pooled += s.idleCount;
-                pending += s.dialing;
-                waiting += s.waiterCount();
-                if (s.breaker.state != CircuitState.CLOSED) {
-                    openCircuits++;
-                }
-                for (PooledConn c : s.conns) {
-                    bandwidth += c.bandwidthBps();
+        int active;
+        int pooled;
+        int pending;
+        int waiting;
+        int peers;
+        int openCircuits;
+        long bandwidth;
+        long reused;
+        int attempts = 0;
+        long retiredBefore;
+        do {
+            // Retried when a peer was retired meanwhile (rare: peers unused for the retention
+            // period), so that its reuses are counted once, neither twice nor not at all, and the
+            // reuse counter never goes backwards.
+            retiredBefore = e.retiredReuses.get();
+            active = 0;
+            pooled = 0;
+            pending = 0;
+            waiting = e.globalWaiting();
+            peers = 0;
+            openCircuits = 0;
+            bandwidth = 0;
+            reused = retiredBefore;
+            for (PeerSlot s : e.slots.values()) {
+                synchronized (s) {
+                    if (s.retired) {
+                        continue;
+                    }
+                    reused += s.reuses;
+                    peers++;
+                    active += s.leased;
+                    pooled += s.idleCount;
+                    pending += s.dialing;
+                    waiting += s.waiterCount();
+                    if (s.breaker.state != CircuitState.CLOSED) {
+                        openCircuits++;
+                    }
+                    for (PooledConn c : s.conns) {
+                        bandwidth += c.bandwidthBps();
+                    }
                 }
             }
-        }
+        } while (e.retiredReuses.get() != retiredBefore && ++attempts < 3);
         long created = e.created.sum();
-        long reused = e.reused.sum();
         double avgConnect = created == 0 ? 0.0 : e.connectNanos.sum() / (double) created / 1_000_000.0;
         double reuseRate = created + reused == 0 ? 0.0 : reused / (double) (created + reused);
         return new PoolStats(active, pooled, created, reused, e.failed.sum(), e.timeouts.sum(), avgConnect, reuseRate,

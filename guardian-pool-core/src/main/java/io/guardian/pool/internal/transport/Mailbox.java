@@ -2,7 +2,7 @@ package io.guardian.pool.internal.transport;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -32,7 +32,10 @@ final class Mailbox {
             Long.getLong("guardian.transport.spinMicros", DEFAULT_SPIN_MICROS));
 
     private final ConcurrentLinkedQueue<byte[]> queue = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger size = new AtomicInteger();
+    /** Queued and not yet taken; inline rather than an AtomicInteger, one object less to visit. */
+    private volatile int size;
+    private static final AtomicIntegerFieldUpdater<Mailbox> SIZE =
+            AtomicIntegerFieldUpdater.newUpdater(Mailbox.class, "size");
     private final long spinNanos;
     private volatile Thread waiter;
     private volatile boolean closed;
@@ -57,7 +60,7 @@ final class Mailbox {
      */
     int put(byte[] message) {
         queue.offer(message);
-        int queued = size.incrementAndGet();
+        int queued = SIZE.incrementAndGet(this);
         Thread parked = waiter;
         if (parked != null) {
             LockSupport.unpark(parked);
@@ -74,7 +77,7 @@ final class Mailbox {
      */
     int putAll(java.util.Collection<byte[]> messages) {
         queue.addAll(messages);
-        int queued = size.addAndGet(messages.size());
+        int queued = SIZE.addAndGet(this, messages.size());
         Thread parked = waiter;
         if (parked != null) {
             LockSupport.unpark(parked);
@@ -93,7 +96,12 @@ final class Mailbox {
 
     /** @return messages queued and not yet taken */
     int size() {
-        return size.get();
+        return size;
+    }
+
+    /** @return whether nothing is queued */
+    boolean isEmpty() {
+        return size == 0;
     }
 
     /**
@@ -166,7 +174,7 @@ final class Mailbox {
     private byte[] poll() {
         byte[] message = queue.poll();
         if (message != null) {
-            size.decrementAndGet();
+            SIZE.decrementAndGet(this);
         }
         return message;
     }

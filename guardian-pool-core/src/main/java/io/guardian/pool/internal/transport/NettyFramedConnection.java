@@ -120,6 +120,17 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
         return mailbox.size() > 0;
     }
 
+    /**
+     * Reads two fields of this object and one of the mailbox, never the Netty channel. A socket
+     * that has just closed may still pass for the instant before the close listener records its
+     * reason; the holder's first send or receive then fails with {@link ConnectionClosedException}
+     * as it would for a peer that closed just after the check.
+     */
+    @Override
+    public boolean reusable() {
+        return closeReason == null && mailbox.isEmpty();
+    }
+
     @Override
     public void send(byte[] payload) {
         Objects.requireNonNull(payload, "payload");
