@@ -22,7 +22,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -72,7 +71,7 @@ public final class ListenerEngine {
         this.loops = EventLoops.acquire();
         if (settings.handlerExecutor() == null) {
             int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
-            ownExecutor = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+            ownExecutor = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new SpinThenParkQueue(),
                     new EventLoops.NamedDaemonThreads(HANDLER_THREAD_PREFIX + "-" + INSTANCES.incrementAndGet()));
             ownExecutor.allowCoreThreadTimeOut(true);
             handlerExecutor = ownExecutor;
