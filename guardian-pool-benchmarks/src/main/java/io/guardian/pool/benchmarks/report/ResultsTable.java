@@ -33,7 +33,7 @@ public final class ResultsTable {
     static final String WALK_FLOOR = "KeyedWalkFloorBenchmark";
 
     /** Subjects of the scale suite's socket-free walk in table order ({@code subject} parameter). */
-    static final List<String> WALK_FLOOR_SUBJECTS = List.of("chm-floor", "httpcore5-lax", "httpcore5-segmented",
+    static final List<String> WALK_FLOOR_SUBJECTS = List.of("chm-floor", "chm-floor-cas", "httpcore5-lax", "httpcore5-segmented",
             "httpcore5-strict", "commons-pool2-no-reuse-capacity");
 
     /** Subjects of suite 1 in table order; "guardian" is our pool, the rest the {@code pool} parameter. */
@@ -236,9 +236,11 @@ public final class ResultsTable {
     }
 
     static String walkLabel(String subject) {
-        return subject.equals("chm-floor")
-                ? "floor: ConcurrentHashMap<PeerId, ·>.get + read/write of a per-peer field"
-                : label(subject) + ", fake connections";
+        return switch (subject) {
+            case "chm-floor" -> "floor: ConcurrentHashMap<PeerId, ·>.get + read/write of a per-peer field";
+            case "chm-floor-cas" -> "floor: ConcurrentHashMap<PeerId, ·>.get + read/compare-and-set of a per-peer field";
+            default -> label(subject) + ", fake connections";
+        };
     }
 
     private static int intParam(JmhResult r, String name) {

@@ -131,7 +131,11 @@ final class TargetCheck {
                 continue;
             }
             text.append(first ? "; the same walk over " + keys + " without sockets: " : ", ");
-            text.append(subject.equals("chm-floor") ? "the ConcurrentHashMap<PeerId> floor itself" : label(subject))
+            text.append(switch (subject) {
+                case "chm-floor" -> "the ConcurrentHashMap<PeerId> floor itself";
+                case "chm-floor-cas" -> "that floor with a compare-and-set";
+                default -> label(subject);
+            })
                     .append(' ').append(times(one.get().best() / many.get().best())).append(" (")
                     .append(addedNanos(one.get(), many.get())).append(')');
             first = false;

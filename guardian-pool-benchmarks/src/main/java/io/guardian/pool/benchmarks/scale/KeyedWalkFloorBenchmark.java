@@ -30,6 +30,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@value #FLOOR}: {@link PeerKeyedFloor}, a {@code ConcurrentHashMap<PeerId, ·>.get} over
  *       the PeerIds of N distinct Ed25519 identities and one read and one write of a field of the
  *       per-peer object: the memory floor of any keyed pool.
+ *   <li>{@value #FLOOR_CAS}: the same with a compare-and-set instead of the write, as any pool
+ *       that threads share must claim a connection atomically. An atomic instruction keeps the
+ *       processor from overlapping one step's cache misses with the next step's, which the plain
+ *       floor allows (see {@link PeerKeyedFloor}).
  *   <li>suite 1's comparison pools holding fake connections, built by
  *       {@link KeyedPoolUnderTest#create} exactly as in {@link ComparisonPoolsBenchmark}, one warm
  *       connection per key: httpcore5 {@code LaxConnPool}, {@code RouteSegmentedConnPool},
@@ -52,8 +56,11 @@ public class KeyedWalkFloorBenchmark {
     /** The {@code subject} value of the map-lookup floor. */
     public static final String FLOOR = "chm-floor";
 
+    /** The {@code subject} value of the map-lookup floor with a compare-and-set instead of a write. */
+    public static final String FLOOR_CAS = "chm-floor-cas";
+
     /** What walks the keys; see the class comment. */
-    @Param({FLOOR, "httpcore5-lax", "httpcore5-segmented", "httpcore5-strict", "commons-pool2-no-reuse-capacity"})
+    @Param({FLOOR, FLOOR_CAS, "httpcore5-lax", "httpcore5-segmented", "httpcore5-strict", "commons-pool2-no-reuse-capacity"})
     public String subject;
 
     /** How many keys; run.sh passes 1 and the scale suite's peer count. */
@@ -70,8 +77,11 @@ public class KeyedWalkFloorBenchmark {
      */
     @Setup(Level.Trial)
     public void setUp() throws Exception {
-        underTest = FLOOR.equals(subject) ? PeerKeyedFloor.generate(keys)
-                : KeyedPoolUnderTest.create(subject, keys, ComparisonPoolsBenchmark.MAX_THREADS);
+        underTest = switch (subject) {
+            case FLOOR -> PeerKeyedFloor.generate(keys);
+            case FLOOR_CAS -> PeerKeyedFloor.generateAtomic(keys);
+            default -> KeyedPoolUnderTest.create(subject, keys, ComparisonPoolsBenchmark.MAX_THREADS);
+        };
         for (int key = 0; key < keys; key++) {
             underTest.warm(key, 1);
         }

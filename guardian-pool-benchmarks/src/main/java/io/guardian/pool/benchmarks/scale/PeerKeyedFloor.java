@@ -3,6 +3,8 @@ package io.guardian.pool.benchmarks.scale;
 import io.guardian.pool.benchmarks.acquire.KeyedPoolUnderTest;
 import io.guardian.pool.peer.PeerId;
 import io.guardian.pool.peer.PeerIdentity;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.IntStream;
 
@@ -16,18 +18,34 @@ import java.util.stream.IntStream;
  * the map's bucket, the map node and the per-peer object, each likely on a cache line that the
  * previous steps evicted; at one peer all of them stay in L1. The ratio between the two is the
  * part of a keyed pool's slowdown that comes from the memory hierarchy and no pool can avoid.
+ *
+ * <p>The plain floor ({@link #generate}) writes with a plain store. Consecutive steps of the walk
+ * do not depend on each other, so the processor overlaps one step's cache misses with the
+ * next's. A pool that several threads share must claim a connection atomically, and an atomic
+ * read-modify-write waits for the misses before it: {@link #generateAtomic} does the same walk
+ * with a compare-and-set on the per-peer field, the floor of a thread-safe keyed pool.
  */
-final class PeerKeyedFloor implements KeyedPoolUnderTest {
+class PeerKeyedFloor implements KeyedPoolUnderTest {
 
     /** A peer's state, as small as state gets: one counter the "acquire" reads and writes. */
     static final class PeerState {
         int leases;
     }
 
-    private final PeerId[] ids;
-    private final ConcurrentHashMap<PeerId, PeerState> states;
+    private static final VarHandle LEASES;
 
-    private PeerKeyedFloor(PeerId[] ids) {
+    static {
+        try {
+            LEASES = MethodHandles.lookup().findVarHandle(PeerState.class, "leases", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final PeerId[] ids;
+    final ConcurrentHashMap<PeerId, PeerState> states;
+
+    PeerKeyedFloor(PeerId[] ids) {
         this.ids = ids;
         states = new ConcurrentHashMap<>();
         // One object per peer, allocated as a pool allocates its per-peer state: when the peer
@@ -48,12 +66,26 @@ final class PeerKeyedFloor implements KeyedPoolUnderTest {
      * @return the floor, with one entry per peer
      */
     static PeerKeyedFloor generate(int peers) {
+        return new PeerKeyedFloor(generateIds(peers));
+    }
+
+    /**
+     * As {@link #generate}, but each step claims the peer's state with a compare-and-set instead
+     * of a plain write.
+     *
+     * @param peers how many distinct peers, at least 1
+     * @return the floor, with one entry per peer
+     */
+    static PeerKeyedFloor generateAtomic(int peers) {
+        return new Atomic(generateIds(peers));
+    }
+
+    private static PeerId[] generateIds(int peers) {
         if (peers < 1) {
             throw new IllegalArgumentException("the floor needs at least one peer, got " + peers);
         }
-        PeerId[] ids = IntStream.range(0, peers).parallel()
+        return IntStream.range(0, peers).parallel()
                 .mapToObj(i -> PeerIdentity.generate().peerId()).toArray(PeerId[]::new);
-        return new PeerKeyedFloor(ids);
     }
 
     /** The map lookup and one read and one write of the peer's state; returns the state. */
@@ -76,5 +108,28 @@ final class PeerKeyedFloor implements KeyedPoolUnderTest {
     @Override
     public void close() {
         states.clear();
+    }
+
+    /** The floor with an atomic claim: the map lookup, a read, and a compare-and-set. */
+    private static final class Atomic extends PeerKeyedFloor {
+
+        Atomic(PeerId[] ids) {
+            super(ids);
+        }
+
+        /**
+         * Reads the counter and compare-and-sets it one higher; one thread walks, so it never
+         * fails, but the processor still orders it after the loads before it.
+         */
+        @Override
+        public Object borrowAndRelease(int key) {
+            PeerState state = states.get(ids[key]);
+            int leases = state.leases;
+            if (!LEASES.compareAndSet(state, leases, leases + 1)) {
+                throw new IllegalStateException("a compare-and-set on peer #" + key
+                        + "'s state failed, but only the benchmark thread writes it");
+            }
+            return state;
+        }
     }
 }
