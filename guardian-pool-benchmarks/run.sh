@@ -3,8 +3,9 @@
 #
 #   guardian-pool-benchmarks/run.sh [quick|full]
 #
-# quick: one fork, 1 s warm-up, 3×1 s measured (scale: 2 s, 3×2 s); about 3.5 minutes of that is
-#        fixed measuring time, the rest JVM start-up and filling the pool with 10,000 handshakes.
+# quick: one fork, 1 s warm-up, 3×1 s measured (scale: 2 s, 3×2 s); about 4.5 minutes of that is
+#        fixed measuring time, the rest JVM start-up and filling the pool with 10,000 handshakes
+#        (three times: walk, hot peer and health pass each need their own fork).
 # full:  two forks, longer iterations: several times as long (not timed yet), tighter error bars.
 # GUARDIAN_BENCH_PEERS overrides the scale suite's peer count (default 10000; the scale suite
 # measures fewer, and says so, when the open-files limit cannot hold that many).
