@@ -3,11 +3,14 @@
 #
 #   guardian-pool-benchmarks/run.sh [quick|full]
 #
-# quick: one fork, 1 s warm-up, 3×1 s measured (scale: 2 s, 3×2 s); about 3.5 minutes of that is
-#        fixed measuring time, the rest JVM start-up and filling the pool with 10,000 handshakes.
+# quick: one fork, 1 s warm-up, 3×1 s measured (scale: 2 s, 3×2 s); about 4.5 minutes of that is
+#        fixed measuring time, the rest JVM start-up and filling the pool with 10,000 handshakes
+#        (three times: walk, hot peer and health pass each need their own fork).
 # full:  two forks, longer iterations: several times as long (not timed yet), tighter error bars.
 # GUARDIAN_BENCH_PEERS overrides the scale suite's peer count (default 10000; the scale suite
 # measures fewer, and says so, when the open-files limit cannot hold that many).
+# GUARDIAN_BENCH_SUITES runs only the named suites (names as below, separated by spaces or commas,
+# e.g. "3-scale-acquire 3-scale-floor"); the table then marks the targets it lacks "not measured".
 #
 # Results land in guardian-pool-benchmarks/target/jmh-<profile>/: JMH JSON files per suite
 # (*.json), the scale forks' heap-<method>.json and health-cpu-<peers>.json, the JMH console
@@ -36,6 +39,16 @@ case "$profile" in
     exit 2
     ;;
 esac
+
+suites="1-acquire-guardian 1-acquire-others-1-key 1-acquire-others-1000-keys 2-end-to-end 3-scale-acquire 3-scale-floor 3-scale-health"
+requested="${GUARDIAN_BENCH_SUITES:-}"
+requested="${requested//,/ }"
+for name in $requested; do
+  if [[ " $suites " != *" $name "* ]]; then
+    echo "GUARDIAN_BENCH_SUITES names '$name', which is not a suite; the suites are: $suites" >&2
+    exit 2
+  fi
+done
 
 out="$here/target/jmh-$profile"
 rm -rf "$out"
@@ -83,15 +96,23 @@ started=$SECONDS
 echo "building the benchmark jar ..."
 (cd "$root" && ./mvnw -q -B -pl guardian-pool-benchmarks -am package -DskipTests)
 jar="$here/target/benchmarks.jar"
+echo "build: $(( SECONDS - started )) s" > "$out/suite-times.txt"
 
 suite() {
   local name="$1"; shift
+  if [ -n "$requested" ] && [[ " $requested " != *" $name "* ]]; then
+    echo "suite $name: skipped (not in GUARDIAN_BENCH_SUITES)"
+    return
+  fi
   echo "suite $name: running (JMH log: $out/$name.log) ..."
+  local suite_started=$SECONDS
   "$java" -jar "$jar" "$@" -rf json -rff "$out/$name.json" > "$out/$name.log" 2>&1 || {
     echo "suite $name failed; last lines of its log:" >&2
     tail -40 "$out/$name.log" >&2
     exit 1
   }
+  # Wall time per suite, so the cost of each suite in the quick profile's 10 minutes is on record.
+  echo "$name: $(( SECONDS - suite_started )) s" >> "$out/suite-times.txt"
 }
 
 suite 1-acquire-guardian 'io.guardian.pool.benchmarks.acquire.GuardianAcquireBenchmark' "${jmh_opts[@]}" -prof gc
@@ -103,10 +124,16 @@ suite 1-acquire-others-1000-keys 'io.guardian.pool.benchmarks.acquire.Comparison
 suite 2-end-to-end 'io.guardian.pool.benchmarks.endtoend.' "${jmh_opts[@]}" -prof gc
 # The scale forks measure heap per idle connection while they fill the pool (heap-<method>.json)
 # and the health pass fork its CPU per pass (health-cpu-<peers>.json). Acquire runs at 1 peer too,
-# for the ratio; the health pass only at the large count.
+# for the ratio; the health pass only at the large count. acquireRelease walks all peers (the
+# target's row); acquireReleaseHotPeer uses one peer while the pool holds all of them.
 scale_jvm="-Xms2g -Xmx2g -Dguardian.bench.resultsDir=$out"
-suite 3-scale-acquire 'io.guardian.pool.benchmarks.scale.ScaleBenchmark.acquireRelease' "${scale_opts[@]}" -prof gc \
-  -p "peers=1,$peers" -jvmArgsAppend "$scale_jvm"
+suite 3-scale-acquire 'io.guardian.pool.benchmarks.scale.ScaleBenchmark.acquireRelease(HotPeer)?$' \
+  "${scale_opts[@]}" -prof gc -p "peers=1,$peers" -jvmArgsAppend "$scale_jvm"
+# The same walk with no sockets, at 1 key and at the scale suite's count: a ConcurrentHashMap
+# keyed by PeerId (the memory floor of any keyed pool) and suite 1's comparison pools. Small
+# loops, so suite 1's short iterations suffice.
+suite 3-scale-floor 'io.guardian.pool.benchmarks.scale.KeyedWalkFloorBenchmark' "${jmh_opts[@]}" -prof gc \
+  -p "keys=1,$peers"
 suite 3-scale-health 'io.guardian.pool.benchmarks.scale.ScaleBenchmark.healthCheckPass' "${scale_opts[@]}" -prof gc \
   -p "peers=$peers" -jvmArgsAppend "$scale_jvm"
 
@@ -117,6 +144,7 @@ kill "$sampler" 2>/dev/null || true
   echo "## Guardian Pool benchmarks ($profile, $(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s)"
   echo
   cat "$out/machine.md"
+  echo "- wall time per step: $(paste -sd ';' "$out/suite-times.txt" | sed 's/;/, /g')"
   echo "- load average during the run (1/5/15 min, sampled every 15 s): lowest 1-min $(sort -k2 -n "$out/loadavg.txt" | head -1 | cut -d' ' -f2), highest $(sort -k2 -n "$out/loadavg.txt" | tail -1 | cut -d' ' -f2), last $(tail -1 "$out/loadavg.txt" | cut -d' ' -f2-)"
   echo
   cat "$out/table.md"

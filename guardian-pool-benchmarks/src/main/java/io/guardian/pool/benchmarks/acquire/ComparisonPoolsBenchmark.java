@@ -35,8 +35,11 @@ import org.openjdk.jmh.infra.ThreadParams;
 @Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 public class ComparisonPoolsBenchmark {
 
-    /** The highest thread count any method below runs with; it sizes the per-key maximum. */
-    static final int MAX_THREADS = 8;
+    /**
+     * The highest thread count any method below runs with; it sizes the per-key maximum. Other
+     * suites that build these pools use it too, so that the configurations are identical.
+     */
+    public static final int MAX_THREADS = 8;
 
     /** Which pool; see the class comment. */
     @Param({"commons-pool2", "commons-pool2-no-reuse-capacity", "httpcore5-strict", "httpcore5-lax",
@@ -57,15 +60,7 @@ public class ComparisonPoolsBenchmark {
      */
     @Setup(Level.Trial)
     public void setUp(BenchmarkParams params) throws Exception {
-        underTest = switch (pool) {
-            case "commons-pool2" -> new CommonsKeyedPool(keys, MAX_THREADS, true);
-            case "commons-pool2-no-reuse-capacity" -> new CommonsKeyedPool(keys, MAX_THREADS, false);
-            case "httpcore5-strict" -> new HttpCorePool(HttpCorePool.Kind.STRICT, keys, MAX_THREADS);
-            case "httpcore5-lax" -> new HttpCorePool(HttpCorePool.Kind.LAX, keys, MAX_THREADS);
-            case "httpcore5-segmented" -> new HttpCorePool(HttpCorePool.Kind.SEGMENTED, keys, MAX_THREADS);
-            default -> throw new IllegalArgumentException("unknown pool '" + pool
-                    + "'; use one of the values listed on ComparisonPoolsBenchmark.pool");
-        };
+        underTest = KeyedPoolUnderTest.create(pool, keys, MAX_THREADS);
         int warm = KeyPlan.warmPerKey(keys, params.getThreads());
         for (int key = 0; key < keys; key++) {
             underTest.warm(key, warm);

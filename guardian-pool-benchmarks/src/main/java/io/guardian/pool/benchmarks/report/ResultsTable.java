@@ -6,6 +6,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -29,6 +30,11 @@ public final class ResultsTable {
     static final String GUARDIAN_REQUEST = "GuardianRequestBenchmark";
     static final String FLOOR = "SocketFloorBenchmark";
     static final String SCALE = "ScaleBenchmark";
+    static final String WALK_FLOOR = "KeyedWalkFloorBenchmark";
+
+    /** Subjects of the scale suite's socket-free walk in table order ({@code subject} parameter). */
+    static final List<String> WALK_FLOOR_SUBJECTS = List.of("chm-floor", "chm-floor-cas", "httpcore5-lax", "httpcore5-segmented",
+            "httpcore5-strict", "commons-pool2-no-reuse-capacity");
 
     /** Subjects of suite 1 in table order; "guardian" is our pool, the rest the {@code pool} parameter. */
     static final List<String> SUITE1_SUBJECTS = List.of("guardian", "commons-pool2",
@@ -146,11 +152,19 @@ public final class ResultsTable {
     }
 
     private void addScaleRows() {
-        Optional<JmhResult> onePeer = results.find(r -> r.is(SCALE, "acquireRelease") && "1".equals(r.param("peers")));
-        for (JmhResult r : results.select(x -> x.is(SCALE, "acquireRelease"))) {
-            String ratio = onePeer.map(one -> times(one.best() / r.best()) + " time of 1 peer").orElse("");
-            rows.add(new String[] {"3 scale", "Guardian acquire/release", r.param("peers") + " idle peers, 1 thread",
-                    withError(r), number(r.best()), r.unit(), bytes(r.allocBytesPerOp()), ratio});
+        guardianScaleRows("acquireRelease", "Guardian acquire/release, shuffled walk over all peers", " idle peers");
+        guardianScaleRows("acquireReleaseHotPeer", "Guardian acquire/release, always the same peer",
+                " idle peers, the same one each time");
+        for (String subject : WALK_FLOOR_SUBJECTS) {
+            Optional<JmhResult> oneKey = walkFloor(results, subject, 1);
+            for (JmhResult r : results.select(x -> x.is(WALK_FLOOR, "acquireRelease") && subject.equals(x.param("subject")))
+                    .stream().sorted(Comparator.comparingInt(x -> intParam(x, "keys"))).toList()) {
+                int keys = intParam(r, "keys");
+                String ratio = oneKey.map(one -> slowdown(one, r, "1 key")).orElse("");
+                rows.add(new String[] {"3 scale, no sockets", walkLabel(subject),
+                        keys + (keys == 1 ? " key" : " keys") + ", shuffled walk, 1 thread", withError(r),
+                        number(r.best()), r.unit(), bytes(r.allocBytesPerOp()), ratio});
+            }
         }
         for (JmhResult r : results.select(x -> x.is(SCALE, "healthCheckPass"))) {
             rows.add(new String[] {"3 scale", "Guardian checkHealth() pass", r.param("peers") + " idle connections",
@@ -179,6 +193,61 @@ public final class ResultsTable {
         }
     }
 
+    /** One of Guardian's scale acquire methods at every peer count, each against its own 1-peer row. */
+    private void guardianScaleRows(String method, String subject, String peersText) {
+        Optional<JmhResult> onePeer = results.find(r -> r.is(SCALE, method) && "1".equals(r.param("peers")));
+        for (JmhResult r : results.select(x -> x.is(SCALE, method)).stream()
+                .sorted(Comparator.comparingInt(x -> intParam(x, "peers"))).toList()) {
+            String ratio = onePeer.map(one -> slowdown(one, r, "1 peer")).orElse("");
+            String setting = intParam(r, "peers") == 1 ? "1 idle peer, 1 thread" : r.param("peers") + peersText
+                    + ", 1 thread";
+            rows.add(new String[] {"3 scale", subject, setting, withError(r), number(r.best()), r.unit(),
+                    bytes(r.allocBytesPerOp()), ratio});
+        }
+    }
+
+    /**
+     * "N× time of 1 key (+d ns/op)": how much longer one operation takes in {@code many} than in
+     * {@code one} (both throughput results, best iterations), as a ratio and as added time.
+     */
+    static String slowdown(JmhResult one, JmhResult many, String baseline) {
+        String text = times(one.best() / many.best()) + " time of " + baseline;
+        double added = nanosPerOp(many) - nanosPerOp(one);
+        return one == many || Double.isNaN(added) ? text
+                : text + " (" + (added >= 0 ? "+" : "") + number(added) + " ns/op)";
+    }
+
+    /** A throughput result's best iteration as nanoseconds per operation, or NaN for other units. */
+    static double nanosPerOp(JmhResult r) {
+        return switch (r.unit()) {
+            case "ops/ns" -> 1 / r.best();
+            case "ops/us" -> 1e3 / r.best();
+            case "ops/ms" -> 1e6 / r.best();
+            case "ops/s" -> 1e9 / r.best();
+            default -> Double.NaN;
+        };
+    }
+
+    /** The socket-free walk's result for one subject at one key count. */
+    static Optional<JmhResult> walkFloor(JmhResults results, String subject, int keys) {
+        String keyText = Integer.toString(keys);
+        return results.find(r -> r.is(WALK_FLOOR, "acquireRelease") && subject.equals(r.param("subject"))
+                && keyText.equals(r.param("keys")));
+    }
+
+    static String walkLabel(String subject) {
+        return switch (subject) {
+            case "chm-floor" -> "floor: ConcurrentHashMap<PeerId, ·>.get + read/write of a per-peer field";
+            case "chm-floor-cas" -> "floor: ConcurrentHashMap<PeerId, ·>.get + read/compare-and-set of a per-peer field";
+            default -> label(subject) + ", fake connections";
+        };
+    }
+
+    private static int intParam(JmhResult r, String name) {
+        String value = r.param(name);
+        return value == null ? 0 : Integer.parseInt(value);
+    }
+
     /** Suite 1's result for one subject, key count and thread count. */
     static Optional<JmhResult> acquire(JmhResults results, String subject, int keys, int threads) {
         String keyText = Integer.toString(keys);
@@ -190,7 +259,7 @@ public final class ResultsTable {
                 && keyText.equals(r.param("keys")) && subject.equals(r.param("pool")));
     }
 
-    private static String label(String subject) {
+    static String label(String subject) {
         return switch (subject) {
             case "guardian" -> "**Guardian Pool** (real loopback connections)";
             case "commons-pool2" -> "commons-pool2 GKOP (reuseCapacityOnReturn=true, default)";

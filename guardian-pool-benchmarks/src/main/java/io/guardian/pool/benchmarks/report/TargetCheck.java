@@ -3,9 +3,13 @@ package io.guardian.pool.benchmarks.report;
 import static io.guardian.pool.benchmarks.report.ResultsTable.FLOOR;
 import static io.guardian.pool.benchmarks.report.ResultsTable.GUARDIAN_REQUEST;
 import static io.guardian.pool.benchmarks.report.ResultsTable.SCALE;
+import static io.guardian.pool.benchmarks.report.ResultsTable.WALK_FLOOR_SUBJECTS;
 import static io.guardian.pool.benchmarks.report.ResultsTable.acquire;
+import static io.guardian.pool.benchmarks.report.ResultsTable.label;
+import static io.guardian.pool.benchmarks.report.ResultsTable.nanosPerOp;
 import static io.guardian.pool.benchmarks.report.ResultsTable.number;
 import static io.guardian.pool.benchmarks.report.ResultsTable.times;
+import static io.guardian.pool.benchmarks.report.ResultsTable.walkFloor;
 
 import java.util.Map;
 import java.util.Optional;
@@ -99,9 +103,50 @@ final class TargetCheck {
                 .filter(m -> peers(m) > 1).map(m -> {
                     double ratio = o.best() / m.best();
                     String note = peers(m) < TARGET_PEERS ? " (measured at " + peers(m) + " peers)" : "";
-                    return new Verdict(ratio <= 1.2 && peers(m) >= TARGET_PEERS, times(ratio) + note);
+                    return new Verdict(ratio <= 1.2 && peers(m) >= TARGET_PEERS, times(ratio) + " ("
+                            + addedNanos(o, m) + ")" + note + yardsticks(peers(m)));
                 })));
         return out.toString();
+    }
+
+    /**
+     * What the same slowdown from 1 to {@code peers} is for the scale suite's yardsticks in this
+     * run: Guardian on one hot peer (the pool's own scaling, no cold misses), the socket-free
+     * ConcurrentHashMap floor (the memory hierarchy alone) and the comparison pools on the same
+     * walk. Context for the reader only; the verdict above does not use it.
+     */
+    private String yardsticks(int peers) {
+        StringBuilder text = new StringBuilder();
+        Optional<JmhResult> hotOne = results.find(r -> r.is(SCALE, "acquireReleaseHotPeer") && peers(r) == 1);
+        Optional<JmhResult> hotMany = results.find(r -> r.is(SCALE, "acquireReleaseHotPeer") && peers(r) == peers);
+        hotOne.ifPresent(one -> hotMany.ifPresent(many -> text.append("; Guardian on one hot peer among ").append(peers)
+                .append(" is ").append(times(one.best() / many.best())).append(" (").append(addedNanos(one, many))
+                .append(')')));
+        String keys = peers + " keys";
+        boolean first = true;
+        for (String subject : WALK_FLOOR_SUBJECTS) {
+            Optional<JmhResult> one = walkFloor(results, subject, 1);
+            Optional<JmhResult> many = walkFloor(results, subject, peers);
+            if (one.isEmpty() || many.isEmpty()) {
+                continue;
+            }
+            text.append(first ? "; the same walk over " + keys + " without sockets: " : ", ");
+            text.append(switch (subject) {
+                case "chm-floor" -> "the ConcurrentHashMap<PeerId> floor itself";
+                case "chm-floor-cas" -> "that floor with a compare-and-set";
+                default -> label(subject);
+            })
+                    .append(' ').append(times(one.get().best() / many.get().best())).append(" (")
+                    .append(addedNanos(one.get(), many.get())).append(')');
+            first = false;
+        }
+        return text.toString();
+    }
+
+    /** "+d ns/op": the added time per operation from {@code one} to {@code many}, best iterations. */
+    private static String addedNanos(JmhResult one, JmhResult many) {
+        double added = nanosPerOp(many) - nanosPerOp(one);
+        return (added >= 0 ? "+" : "") + number(added) + " ns/op";
     }
 
     private void ratioAtLeast(String target, Optional<JmhResult> ours, Optional<JmhResult> theirs, double minimum) {

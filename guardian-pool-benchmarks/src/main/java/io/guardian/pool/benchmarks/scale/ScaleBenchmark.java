@@ -38,7 +38,12 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@link #acquireRelease}: acquire and release, one thread walking all peers in a shuffled
- *       order, to compare with {@code peers=1}.
+ *       order, to compare with {@code peers=1}. The issue's target is stated for this one.
+ *   <li>{@link #acquireReleaseHotPeer}: acquire and release always the same peer while the pool
+ *       holds idle connections to all N. That peer's objects stay in the caches, so against
+ *       {@code peers=1} it shows what the pool's own code pays for its size (tables, counters,
+ *       limits), apart from the cache misses of the uniform walk. {@link KeyedWalkFloorBenchmark}
+ *       shows what those misses cost a keyed lookup with no pool at all.
  *   <li>{@link #healthCheckPass}: one {@code checkHealth()} pass, which PINGs every idle
  *       connection and waits for the PONGs. The listener JVMs answer on the same two cores, so
  *       their work is inside this time.
@@ -136,6 +141,8 @@ public class ScaleBenchmark {
     public static class Walker {
 
         KeyPlan.Walk walk;
+        /** The peer {@link #acquireReleaseHotPeer} uses: the first of the walk, so any seeded peer. */
+        int hotPeer;
 
         /**
          * Gives the thread every peer, shuffled.
@@ -145,7 +152,9 @@ public class ScaleBenchmark {
          */
         @Setup(Level.Trial)
         public void setUp(ScaleBenchmark benchmark, ThreadParams thread) {
-            walk = new KeyPlan.Walk(KeyPlan.keysFor(benchmark.peers, thread.getThreadIndex(), thread.getThreadCount()));
+            int[] keys = KeyPlan.keysFor(benchmark.peers, thread.getThreadIndex(), thread.getThreadCount());
+            walk = new KeyPlan.Walk(keys);
+            hotPeer = keys[0];
         }
     }
 
@@ -160,6 +169,23 @@ public class ScaleBenchmark {
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
     public Object acquireRelease(Walker walker) {
         int peer = walker.walk.next();
+        PeerConnection lease = pool.acquire(ids[peer], addresses[peer]);
+        lease.close();
+        return lease;
+    }
+
+    /**
+     * Acquire and release a warm connection, always to the same peer, while the pool also holds
+     * one idle connection to each of the other peers.
+     *
+     * @param walker gives the peer
+     * @return the lease (consumed by JMH)
+     */
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public Object acquireReleaseHotPeer(Walker walker) {
+        int peer = walker.hotPeer;
         PeerConnection lease = pool.acquire(ids[peer], addresses[peer]);
         lease.close();
         return lease;
