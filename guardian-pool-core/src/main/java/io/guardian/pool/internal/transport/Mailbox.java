@@ -99,11 +99,6 @@ final class Mailbox {
         return size;
     }
 
-    /** @return whether nothing is queued */
-    boolean isEmpty() {
-        return size == 0;
-    }
-
     /**
      * Takes the next message, waiting up to {@code timeoutNanos}. Queued messages are delivered
      * even after {@link #close()}, in order, before {@link Empty#CLOSED} is reported.

@@ -16,7 +16,8 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,7 +72,17 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
      */
     private volatile long bytesSent;
     private volatile long bytesReceived;
-    private final AtomicLong queuedBytes = new AtomicLong();
+    /*
+     * DATA frames decoded and not yet taken by receive() (the read batch included), and their
+     * payload bytes: back-pressure and reusable() read them. Inline fields rather than atomics
+     * objects, so that the pool's check on every acquire reads this object and nothing else.
+     */
+    private volatile int unread;
+    private volatile long queuedBytes;
+    private static final AtomicIntegerFieldUpdater<NettyFramedConnection> UNREAD =
+            AtomicIntegerFieldUpdater.newUpdater(NettyFramedConnection.class, "unread");
+    private static final AtomicLongFieldUpdater<NettyFramedConnection> QUEUED_BYTES =
+            AtomicLongFieldUpdater.newUpdater(NettyFramedConnection.class, "queuedBytes");
     private final Mailbox.Empty[] emptyReason = new Mailbox.Empty[1];
     private volatile String closeReason;
     private volatile boolean paused;
@@ -117,18 +128,18 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
 
     @Override
     public boolean hasUnreadData() {
-        return mailbox.size() > 0;
+        return unread > 0;
     }
 
     /**
-     * Reads two fields of this object and one of the mailbox, never the Netty channel. A socket
+     * Reads two fields of this object, never the mailbox or the Netty channel. A socket
      * that has just closed may still pass for the instant before the close listener records its
      * reason; the holder's first send or receive then fails with {@link ConnectionClosedException}
      * as it would for a peer that closed just after the check.
      */
     @Override
     public boolean reusable() {
-        return closeReason == null && mailbox.isEmpty();
+        return closeReason == null && unread == 0;
     }
 
     @Override
@@ -245,14 +256,14 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
             return; // closing locally: nobody will read it
         }
         bytesReceived += payload.length; // single writer: the event loop
-        long bytes = queuedBytes.addAndGet(payload.length);
+        long bytes = QUEUED_BYTES.addAndGet(this, payload.length);
+        int messages = UNREAD.incrementAndGet(this);
         readBatch.add(payload);
         if (readBatch.size() == 1) {
             // Normally channelReadComplete publishes the batch; this task is the backstop for
             // frames fired outside a socket read (bytes left over from the handshake).
             channel.eventLoop().execute(flushReadBatch);
         }
-        int messages = mailbox.size() + readBatch.size();
         if (!paused && (messages >= PAUSE_MESSAGES || bytes >= PAUSE_BYTES)) {
             paused = true;
             channel.config().setAutoRead(false);
@@ -276,11 +287,12 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
 
     /** Caller side: resume reading once the caller has drained the queue to half the thresholds. */
     private void afterTake(int length) {
-        long bytes = queuedBytes.addAndGet(-length);
-        if (paused && mailbox.size() <= PAUSE_MESSAGES / 2 && bytes <= PAUSE_BYTES / 2) {
+        long bytes = QUEUED_BYTES.addAndGet(this, -length);
+        int messages = UNREAD.decrementAndGet(this);
+        if (paused && messages <= PAUSE_MESSAGES / 2 && bytes <= PAUSE_BYTES / 2) {
             try {
                 channel.eventLoop().execute(() -> {
-                    if (paused && mailbox.size() <= PAUSE_MESSAGES / 2 && queuedBytes.get() <= PAUSE_BYTES / 2) {
+                    if (paused && unread <= PAUSE_MESSAGES / 2 && queuedBytes <= PAUSE_BYTES / 2) {
                         paused = false;
                         channel.config().setAutoRead(true);
                     }
