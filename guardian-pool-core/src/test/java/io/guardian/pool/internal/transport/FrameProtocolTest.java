@@ -131,6 +131,34 @@ class FrameProtocolTest {
     }
 
     @Test
+    void unreadDataMakesTheConnectionUnreusableUntilTakenAndACloseEndsItForGood() throws Exception {
+        CountDownLatch sendTwo = new CountDownLatch(1);
+        try (RawServer server = new RawServer((socket, in, out) -> {
+            RawHandshake.listen11(in, out);
+            await().atMost(Duration.ofSeconds(5)).until(() -> sendTwo.getCount() == 0);
+            out.write(Bytes.concat(SpecWire.frame(0, SpecWire.ascii("one")), SpecWire.frame(0, new byte[0])));
+            SpecWire.drainToEof(in);
+        });
+                NettyConnector connector = new NettyConnector(TestKeys.identity(TestKeys.B_PRIVATE), CONFIG)) {
+            FramedConnection connection = connector.connect(A, server.address(), Duration.ofSeconds(5))
+                    .get(10, TimeUnit.SECONDS);
+            assertThat(connection.reusable()).isTrue();
+            assertThat(connection.hasUnreadData()).isFalse();
+            sendTwo.countDown();
+            await().atMost(Duration.ofSeconds(5)).until(connection::hasUnreadData);
+            assertThat(connection.reusable()).isFalse();
+            assertThat(connection.receive(Duration.ofSeconds(5))).isEqualTo(SpecWire.ascii("one"));
+            // The empty DATA frame counts as unread too, though it carries no bytes.
+            assertThat(connection.reusable()).isFalse();
+            assertThat(connection.receive(Duration.ofSeconds(5))).isEmpty();
+            assertThat(connection.reusable()).isTrue();
+            connection.close("test done");
+            assertThat(connection.reusable()).isFalse();
+            server.awaitScript(0);
+        }
+    }
+
+    @Test
     void dialerReportsThePeersCloseReasonEvenWhenItIsNotUtf8() throws Exception {
         try (RawServer server = new RawServer((socket, in, out) -> {
             RawHandshake.listen11(in, out);
