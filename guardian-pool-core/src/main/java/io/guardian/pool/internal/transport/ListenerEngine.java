@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -54,6 +55,8 @@ public final class ListenerEngine {
     private final EventLoops loops;
     private final ThreadPoolExecutor ownExecutor;
     private final Executor handlerExecutor;
+    /** How the listener's own handler threads wait for a connection's next message; off for a given executor. */
+    private final InboundSession.Spin handlerSpin;
     private final Channel serverChannel;
     private final InetSocketAddress boundAddress;
     private final AtomicBoolean open = new AtomicBoolean(true);
@@ -71,13 +74,16 @@ public final class ListenerEngine {
         this.loops = EventLoops.acquire();
         if (settings.handlerExecutor() == null) {
             int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
-            ownExecutor = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new SpinThenParkQueue(),
+            ownExecutor = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
                     new EventLoops.NamedDaemonThreads(HANDLER_THREAD_PREFIX + "-" + INSTANCES.incrementAndGet()));
             ownExecutor.allowCoreThreadTimeOut(true);
             handlerExecutor = ownExecutor;
+            ThreadPoolExecutor own = ownExecutor;
+            handlerSpin = InboundSession.Spin.configured(() -> !own.getQueue().isEmpty());
         } else {
             ownExecutor = null;
             handlerExecutor = settings.handlerExecutor();
+            handlerSpin = InboundSession.Spin.OFF;
         }
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(loops.group())
@@ -246,7 +252,8 @@ public final class ListenerEngine {
     void established(ChannelHandlerContext ctx, ListenerHandshake handshake, ProtocolVersion version, PeerId dialer) {
         Channel channel = ctx.channel();
         InboundSession session = new InboundSession(channel, dialer, version, Instant.now(settings.clock()),
-                settings.handler(), handlerExecutor, settings.protocol().maxFrameSize(), protocolErrors);
+                settings.handler(), handlerExecutor, settings.protocol().maxFrameSize(), protocolErrors,
+                handlerSpin);
         ChannelPipeline pipeline = ctx.pipeline();
         pipeline.addAfter(ctx.name(), "frames", new FrameDecoder(settings.protocol().maxFrameSize()));
         pipeline.addAfter("frames", "session", session);
