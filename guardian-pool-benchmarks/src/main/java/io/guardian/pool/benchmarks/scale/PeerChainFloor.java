@@ -37,12 +37,14 @@ import org.slf4j.LoggerFactory;
  * compare-and-set of the connection's state from idle to leased (a pool that threads share must
  * claim a connection atomically; Guardian takes the slot's monitor), two counters written and
  * the state set back to idle: five dependent loads after the map's three, as on the pool's path.
+ * {@link LockedChainFloor} does the same walk as the pool's engine does it: under the slot's
+ * monitor, with a new lease object per step stored in the connection.
  *
  * <p>The layout is what allocation order gives: the setup collects garbage before allocating (so
  * no young collection moves the objects in between; it logs if one did) and {@link
  * KeyedWalkFloorBenchmark} runs a full, compacting collection after, which keeps the order.
  */
-final class PeerChainFloor implements KeyedPoolUnderTest {
+class PeerChainFloor implements KeyedPoolUnderTest {
 
     private static final Logger log = LoggerFactory.getLogger(PeerChainFloor.class);
 
@@ -112,14 +114,17 @@ final class PeerChainFloor implements KeyedPoolUnderTest {
         Object ballast;
     }
 
-    /** Stands for PooledConn: 136 bytes (header, 14 longs, 2 ints, 1 reference). */
+    /** Stands for PooledConn: 136 bytes (header, 13 longs, 2 ints, 3 references). */
     static final class Conn {
         long reuseCount;
         long lastUsedNanos;
-        long pad0, pad1, pad2, pad3, pad4, pad5, pad6, pad7, pad8, pad9, pad10, pad11;
+        long pad0, pad1, pad2, pad3, pad4, pad5, pad6, pad7, pad8, pad9, pad10;
         int state = IDLE;
         int consecutiveLosses;
         Transport transport;
+        Slot slot;
+        /** The current lease, as PooledConn holds it; only {@link LockedChainFloor} sets it. */
+        Object lease;
     }
 
     /** Stands for NettyFramedConnection: 96 bytes (header, 9 longs, 1 int, 2 references). */
@@ -150,10 +155,10 @@ final class PeerChainFloor implements KeyedPoolUnderTest {
         }
     }
 
-    private final PeerId[] ids;
-    private final ConcurrentHashMap<PeerId, Slot> slots;
+    final PeerId[] ids;
+    final ConcurrentHashMap<PeerId, Slot> slots;
 
-    private PeerChainFloor(PeerId[] ids, boolean withBallast) {
+    PeerChainFloor(PeerId[] ids, boolean withBallast) {
         this.ids = ids;
         int peers = ids.length;
         // Sized up front (the same table as the pool's grown map at 10,000 peers: 16,384 bins), so
@@ -218,6 +223,7 @@ final class PeerChainFloor implements KeyedPoolUnderTest {
         Conn conn = new Conn();
         conn.transport = transport;
         Slot slot = new Slot();
+        conn.slot = slot;
         slot.idle = new Conn[4];
         slot.idle[0] = conn;
         slot.idleCount = 1;
@@ -234,6 +240,7 @@ final class PeerChainFloor implements KeyedPoolUnderTest {
         ballast = allocate(BALLAST[2], ballast);
         // The idle array comes after the slot's trackers and breaker, as in the pool's heap.
         Slot slot = new Slot();
+        conn.slot = slot;
         ballast = allocate(BALLAST[3], ballast);
         slot.idle = new Conn[4];
         slot.idle[0] = conn;
