@@ -34,7 +34,7 @@ public final class ResultsTable {
 
     /** Subjects of the scale suite's socket-free walk in table order ({@code subject} parameter). */
     static final List<String> WALK_FLOOR_SUBJECTS = List.of("chm-floor", "chm-floor-cas", "chm-chain",
-            "chm-spread", "httpcore5-lax", "httpcore5-segmented", "httpcore5-strict", "commons-pool2-no-reuse-capacity");
+            "chm-spread", "chm-spread-locked", "httpcore5-lax", "httpcore5-segmented", "httpcore5-strict", "commons-pool2-no-reuse-capacity");
 
     /** Subjects of suite 1 in table order; "guardian" is our pool, the rest the {@code pool} parameter. */
     static final List<String> SUITE1_SUBJECTS = List.of("guardian", "commons-pool2",
@@ -241,6 +241,7 @@ public final class ResultsTable {
             case "chm-floor-cas" -> "floor: ConcurrentHashMap<PeerId, ·>.get + read/compare-and-set of a per-peer field";
             case "chm-chain" -> "floor: that get + the pool's chain slot → idle[] → conn → transport → mailbox, compact";
             case "chm-spread" -> "floor: the same chain among ballast of a pooled connection's size (~3.5 KB/peer)";
+            case "chm-spread-locked" -> "floor: that spread chain under the slot's monitor, a new lease stored per step (as the pool)";
             default -> label(subject) + ", fake connections";
         };
     }
