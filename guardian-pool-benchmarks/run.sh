@@ -3,9 +3,10 @@
 #
 #   guardian-pool-benchmarks/run.sh [quick|full]
 #
-# quick: one fork, 1 s warm-up, 3×1 s measured (scale: 2 s, 3×2 s); about 4.5 minutes of that is
+# quick: one fork, 1 s warm-up, 3×1 s measured (scale: 2 s, 3×2 s); about 5 minutes of that is
 #        fixed measuring time, the rest JVM start-up and filling the pool with 10,000 handshakes
-#        (three times: walk, hot peer and health pass each need their own fork).
+#        (three times: walk, hot peer and health pass each need their own fork); 8.5 minutes in
+#        all on this 2-core machine, plus the build when the jar is not built yet.
 # full:  two forks, longer iterations: several times as long (not timed yet), tighter error bars.
 # GUARDIAN_BENCH_PEERS overrides the scale suite's peer count (default 10000; the scale suite
 # measures fewer, and says so, when the open-files limit cannot hold that many).
@@ -130,8 +131,10 @@ scale_jvm="-Xms2g -Xmx2g -Dguardian.bench.resultsDir=$out"
 suite 3-scale-acquire 'io.guardian.pool.benchmarks.scale.ScaleBenchmark.acquireRelease(HotPeer)?$' \
   "${scale_opts[@]}" -prof gc -p "peers=1,$peers" -jvmArgsAppend "$scale_jvm"
 # The same walk with no sockets, at 1 key and at the scale suite's count: a ConcurrentHashMap
-# keyed by PeerId (the memory floor of any keyed pool) and suite 1's comparison pools. Small
-# loops, so suite 1's short iterations suffice.
+# keyed by PeerId (the memory floor of any keyed pool), the pool's chain of loads behind it
+# (compact, spread over a pooled connection's heap footprint, and spread and walked under the
+# slot's monitor with a new lease per step, as the engine does; see SCALE-NOTES.md) and suite
+# 1's comparison pools. Small loops, so suite 1's short iterations suffice.
 suite 3-scale-floor 'io.guardian.pool.benchmarks.scale.KeyedWalkFloorBenchmark' "${jmh_opts[@]}" -prof gc \
   -p "keys=1,$peers"
 suite 3-scale-health 'io.guardian.pool.benchmarks.scale.ScaleBenchmark.healthCheckPass' "${scale_opts[@]}" -prof gc \

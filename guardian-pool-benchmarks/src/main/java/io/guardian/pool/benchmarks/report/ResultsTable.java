@@ -33,8 +33,8 @@ public final class ResultsTable {
     static final String WALK_FLOOR = "KeyedWalkFloorBenchmark";
 
     /** Subjects of the scale suite's socket-free walk in table order ({@code subject} parameter). */
-    static final List<String> WALK_FLOOR_SUBJECTS = List.of("chm-floor", "chm-floor-cas", "httpcore5-lax", "httpcore5-segmented",
-            "httpcore5-strict", "commons-pool2-no-reuse-capacity");
+    static final List<String> WALK_FLOOR_SUBJECTS = List.of("chm-floor", "chm-floor-cas", "chm-chain",
+            "chm-spread", "chm-spread-locked", "httpcore5-lax", "httpcore5-segmented", "httpcore5-strict", "commons-pool2-no-reuse-capacity");
 
     /** Subjects of suite 1 in table order; "guardian" is our pool, the rest the {@code pool} parameter. */
     static final List<String> SUITE1_SUBJECTS = List.of("guardian", "commons-pool2",
@@ -239,6 +239,9 @@ public final class ResultsTable {
         return switch (subject) {
             case "chm-floor" -> "floor: ConcurrentHashMap<PeerId, ·>.get + read/write of a per-peer field";
             case "chm-floor-cas" -> "floor: ConcurrentHashMap<PeerId, ·>.get + read/compare-and-set of a per-peer field";
+            case "chm-chain" -> "floor: that get + the pool's chain slot → idle[] → conn → transport → mailbox, compact";
+            case "chm-spread" -> "floor: the same chain among ballast of a pooled connection's size (~3.5 KB/peer)";
+            case "chm-spread-locked" -> "floor: that spread chain under the slot's monitor, a new lease stored per step (as the pool)";
             default -> label(subject) + ", fake connections";
         };
     }

@@ -134,6 +134,9 @@ final class TargetCheck {
             text.append(switch (subject) {
                 case "chm-floor" -> "the ConcurrentHashMap<PeerId> floor itself";
                 case "chm-floor-cas" -> "that floor with a compare-and-set";
+                case "chm-chain" -> "the floor plus the pool's chain of five objects, compact";
+                case "chm-spread" -> "that chain spread as a pooled connection's heap is";
+                case "chm-spread-locked" -> "that spread chain locked and storing a new lease per step as the pool does";
                 default -> label(subject);
             })
                     .append(' ').append(times(one.get().best() / many.get().best())).append(" (")

@@ -34,6 +34,16 @@ import org.openjdk.jmh.annotations.Warmup;
  *       that threads share must claim a connection atomically. An atomic instruction keeps the
  *       processor from overlapping one step's cache misses with the next step's, which the plain
  *       floor allows (see {@link PeerKeyedFloor}).
+ *   <li>{@value #CHAIN}: {@link PeerChainFloor#compact}, the map lookup followed by the chain of
+ *       dependent loads of Guardian Pool's reuse path (value, idle array, connection, transport,
+ *       mailbox, with a compare-and-set claim), its objects back to back: the chain's length.
+ *   <li>{@value #SPREAD}: {@link PeerChainFloor#spread}, the same chain with each peer's objects
+ *       among ballast of a pooled connection's heap footprint, in the order found in the pool's
+ *       heap: the chain's length and where it sits in memory, still without a pool.
+ *   <li>{@value #SPREAD_LOCKED}: {@link LockedChainFloor}, that spread chain walked as
+ *       the pool's engine walks it: the slot's monitor taken to lease and to return, and a new
+ *       lease object per step stored in the (old) connection object, which under G1 costs a
+ *       write-barrier slow path per step once the walk covers many peers.
  *   <li>suite 1's comparison pools holding fake connections, built by
  *       {@link KeyedPoolUnderTest#create} exactly as in {@link ComparisonPoolsBenchmark}, one warm
  *       connection per key: httpcore5 {@code LaxConnPool}, {@code RouteSegmentedConnPool},
@@ -59,8 +69,17 @@ public class KeyedWalkFloorBenchmark {
     /** The {@code subject} value of the map-lookup floor with a compare-and-set instead of a write. */
     public static final String FLOOR_CAS = "chm-floor-cas";
 
+    /** The {@code subject} value of the map lookup and the pool's chain of loads, objects back to back. */
+    public static final String CHAIN = "chm-chain";
+
+    /** The {@code subject} value of the same chain among a pooled connection's worth of ballast. */
+    public static final String SPREAD = "chm-spread";
+
+    /** The {@code subject} value of the spread chain under the slot's monitor, with a new lease per step. */
+    public static final String SPREAD_LOCKED = "chm-spread-locked";
+
     /** What walks the keys; see the class comment. */
-    @Param({FLOOR, FLOOR_CAS, "httpcore5-lax", "httpcore5-segmented", "httpcore5-strict", "commons-pool2-no-reuse-capacity"})
+    @Param({FLOOR, FLOOR_CAS, CHAIN, SPREAD, SPREAD_LOCKED, "httpcore5-lax", "httpcore5-segmented", "httpcore5-strict", "commons-pool2-no-reuse-capacity"})
     public String subject;
 
     /** How many keys; run.sh passes 1 and the scale suite's peer count. */
@@ -80,6 +99,9 @@ public class KeyedWalkFloorBenchmark {
         underTest = switch (subject) {
             case FLOOR -> PeerKeyedFloor.generate(keys);
             case FLOOR_CAS -> PeerKeyedFloor.generateAtomic(keys);
+            case CHAIN -> PeerChainFloor.compact(keys);
+            case SPREAD -> PeerChainFloor.spread(keys);
+            case SPREAD_LOCKED -> LockedChainFloor.spread(keys);
             default -> KeyedPoolUnderTest.create(subject, keys, ComparisonPoolsBenchmark.MAX_THREADS);
         };
         for (int key = 0; key < keys; key++) {

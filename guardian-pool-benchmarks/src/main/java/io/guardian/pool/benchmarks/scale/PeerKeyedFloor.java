@@ -80,7 +80,8 @@ class PeerKeyedFloor implements KeyedPoolUnderTest {
         return new Atomic(generateIds(peers));
     }
 
-    private static PeerId[] generateIds(int peers) {
+    /** Generates the PeerIds of {@code peers} distinct Ed25519 identities, in parallel. */
+    static PeerId[] generateIds(int peers) {
         if (peers < 1) {
             throw new IllegalArgumentException("the floor needs at least one peer, got " + peers);
         }
