@@ -2,7 +2,6 @@ package io.guardian.pool.internal.transport;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -32,10 +31,6 @@ final class Mailbox {
             Long.getLong("guardian.transport.spinMicros", DEFAULT_SPIN_MICROS));
 
     private final ConcurrentLinkedQueue<byte[]> queue = new ConcurrentLinkedQueue<>();
-    /** Queued and not yet taken; inline rather than an AtomicInteger, one object less to visit. */
-    private volatile int size;
-    private static final AtomicIntegerFieldUpdater<Mailbox> SIZE =
-            AtomicIntegerFieldUpdater.newUpdater(Mailbox.class, "size");
     private final long spinNanos;
     private volatile Thread waiter;
     private volatile boolean closed;
@@ -54,35 +49,17 @@ final class Mailbox {
     enum Empty { TIMED_OUT, CLOSED, INTERRUPTED }
 
     /**
-     * Adds a message (event loop only) and wakes the consumer if, and only if, it is parked.
-     *
-     * @return the number of queued messages after this one, for back-pressure decisions
-     */
-    int put(byte[] message) {
-        queue.offer(message);
-        int queued = SIZE.incrementAndGet(this);
-        Thread parked = waiter;
-        if (parked != null) {
-            LockSupport.unpark(parked);
-        }
-        return queued;
-    }
-
-    /**
      * Adds several messages (event loop only) so that the consumer sees all of them or none: a
      * caller that takes the first cannot finish its lease and find the connection clean while the
      * rest of the same read is still being decoded. Wakes the consumer once, if it is parked.
-     *
-     * @return the number of queued messages afterwards
+     * (The connection counts unread messages itself, for back-pressure and reuse checks.)
      */
-    int putAll(java.util.Collection<byte[]> messages) {
+    void putAll(java.util.Collection<byte[]> messages) {
         queue.addAll(messages);
-        int queued = SIZE.addAndGet(this, messages.size());
         Thread parked = waiter;
         if (parked != null) {
             LockSupport.unpark(parked);
         }
-        return queued;
     }
 
     /** Marks the end of input: a waiting consumer returns once the queued messages are drained. */
@@ -92,11 +69,6 @@ final class Mailbox {
         if (parked != null) {
             LockSupport.unpark(parked);
         }
-    }
-
-    /** @return messages queued and not yet taken */
-    int size() {
-        return size;
     }
 
     /**
@@ -167,11 +139,7 @@ final class Mailbox {
     }
 
     private byte[] poll() {
-        byte[] message = queue.poll();
-        if (message != null) {
-            SIZE.decrementAndGet(this);
-        }
-        return message;
+        return queue.poll();
     }
 
     private void recordWait(long nanos) {
