@@ -1,5 +1,7 @@
 package io.guardian.pool.net;
 
+import io.guardian.pool.internal.libp2p.Libp2pSettings;
+import io.guardian.pool.internal.libp2p.MessageStreams;
 import io.guardian.pool.internal.transport.ListenerEngine;
 import io.guardian.pool.internal.transport.ListenerSettings;
 import io.guardian.pool.peer.Multiaddr;
@@ -12,7 +14,9 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -47,6 +51,11 @@ public final class PeerListener implements AutoCloseable {
     public static final int DEFAULT_MAX_INBOUND_PER_PEER = 64;
     /** Default {@link Builder#maxPendingHandshakes(int)}. */
     public static final int DEFAULT_MAX_PENDING_HANDSHAKES = 256;
+    /**
+     * The libp2p protocol id under which {@link Builder#handler(MessageHandler)} is answered: a
+     * libp2p pool's leases use it unless told another.
+     */
+    public static final String DEFAULT_PROTOCOL = "/guardian-pool/request/1.0.0";
 
     private final ListenerEngine engine;
     private final PeerId peerId;
@@ -88,9 +97,14 @@ public final class PeerListener implements AutoCloseable {
         return engine.connectionCount();
     }
 
-    /** @return a snapshot of the established sessions */
+    /** @return a snapshot of the established sessions, guardian-db and libp2p */
     public List<PeerSession> sessions() {
         return engine.sessions();
+    }
+
+    /** @return the libp2p protocol ids this listener answers, identify and ping included, sorted */
+    public List<String> protocols() {
+        return engine.protocols();
     }
 
     /** @return whether the listener has not been closed */
@@ -133,6 +147,7 @@ public final class PeerListener implements AutoCloseable {
         private final PeerIdentity identity;
         private Multiaddr bind;
         private MessageHandler handler;
+        private final Map<String, StreamHandler> streamHandlers = new LinkedHashMap<>();
         private ProtocolConfig protocol = ProtocolConfig.defaults();
         private Boolean acceptPlain;
         private Set<PeerId> allowedPeers;
@@ -160,13 +175,52 @@ public final class PeerListener implements AutoCloseable {
         }
 
         /**
-         * The application's handler for DATA messages. Required.
+         * The application's handler for request messages: answers guardian-db sessions (every
+         * DATA frame) and libp2p streams of {@link PeerListener#DEFAULT_PROTOCOL}. Without it the
+         * listener answers libp2p only, and guardian-db dialers are dropped.
          *
          * @param handler called once per message, off the network threads
          * @return this builder
          */
         public Builder handler(MessageHandler handler) {
             this.handler = Objects.requireNonNull(handler, "handler must not be null");
+            return handler(DEFAULT_PROTOCOL, handler);
+        }
+
+        /**
+         * Answers a libp2p protocol message by message: each {@code uvarint(length) ‖ message}
+         * a dialer writes on a stream of {@code protocol} goes to {@code handler}, and its reply
+         * (if not {@code null}) goes back the same way, until the dialer closes its side. A
+         * message over the maximum frame size of {@link #protocol(ProtocolConfig)}, a throwing
+         * handler, or a stream silent for 120 s resets that stream only. Replaces an earlier
+         * handler of the same protocol.
+         *
+         * @param protocol a protocol id such as {@code /my-app/kv/1.0.0}
+         * @param handler called once per message, off the network threads
+         * @return this builder
+         * @throws IllegalArgumentException for identify, ping or an id multistream cannot carry
+         */
+        public Builder handler(String protocol, MessageHandler handler) {
+            Objects.requireNonNull(handler, "handler must not be null");
+            return streamHandler(protocol, new DeferredMessageHandler(handler));
+        }
+
+        /**
+         * Answers a libp2p protocol with raw access to each stream (several messages each way,
+         * streaming, bytes without framing). Replaces an earlier handler of the same protocol.
+         *
+         * @param protocol a protocol id such as {@code /my-app/echo/1.0.0}
+         * @param handler called once per inbound stream, off the network threads
+         * @return this builder
+         * @throws IllegalArgumentException for identify, ping or an id multistream cannot carry
+         */
+        public Builder streamHandler(String protocol, StreamHandler handler) {
+            Objects.requireNonNull(protocol, "protocol must not be null");
+            Objects.requireNonNull(handler, "handler must not be null");
+            if ("/ipfs/id/1.0.0".equals(protocol) || "/ipfs/ping/1.0.0".equals(protocol)) {
+                throw new IllegalArgumentException(protocol + " is answered by the listener itself; choose another id");
+            }
+            streamHandlers.put(protocol, handler);
             return this;
         }
 
@@ -302,8 +356,9 @@ public final class PeerListener implements AutoCloseable {
                 throw new IllegalStateException("no bind address: call bind(Multiaddr.parse(\"/ip4/127.0.0.1/tcp/0\")) "
                         + "or another local address first");
             }
-            if (handler == null) {
-                throw new IllegalStateException("no message handler: call handler((from, message) -> reply) first");
+            if (handler == null && streamHandlers.isEmpty()) {
+                throw new IllegalStateException("no handler: call handler((from, message) -> reply) or "
+                        + "handler(\"/my-app/proto/1.0.0\", ...) first");
             }
             requireAtLeastOne(maxInboundConnections, "max-inbound-connections");
             requireAtLeastOne(maxInboundPerPeer, "max-inbound-per-peer");
@@ -321,10 +376,26 @@ public final class PeerListener implements AutoCloseable {
             if (allowedPeers != null) {
                 merged.allowedPeers(allowedPeers);
             }
-            ListenerSettings settings = new ListenerSettings(identity, resolve(bind), handler, merged.build(),
+            ProtocolConfig protocolConfig = merged.build();
+            Libp2pSettings libp2p = Libp2pSettings.defaults(identity)
+                    .withHandshakeTimeout(protocolConfig.handshakeTimeout());
+            Map<String, StreamHandler> handlers = new LinkedHashMap<>();
+            streamHandlers.forEach((id, h) -> handlers.put(id, h instanceof DeferredMessageHandler m
+                    ? MessageStreams.serving(m.handler, protocolConfig.maxFrameSize(), libp2p.streamIdleTimeout())
+                    : h));
+            ListenerSettings settings = new ListenerSettings(identity, resolve(bind), handler, handlers, libp2p,
+                    protocolConfig,
                     maxInboundConnections, maxInboundPerPeer, maxPendingHandshakes, handlerExecutor, clock,
                     random != null ? random : new SecureRandom());
             return new PeerListener(ListenerEngine.start(settings), self);
+        }
+
+        /** A message handler waiting for start(), which knows the frame size it reads with. */
+        private record DeferredMessageHandler(MessageHandler handler) implements StreamHandler {
+            @Override
+            public void handle(P2pStream stream) {
+                throw new IllegalStateException("adapted in start()");
+            }
         }
 
         private static InetSocketAddress resolve(Multiaddr address) {

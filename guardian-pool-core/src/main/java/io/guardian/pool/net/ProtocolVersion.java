@@ -2,12 +2,17 @@ package io.guardian.pool.net;
 
 import java.nio.charset.StandardCharsets;
 
-/** The guardian-db handshake versions (PROTOCOL.md sections 2 and 3). */
+/**
+ * What an inbound session speaks: one of the guardian-db handshake versions (PROTOCOL.md sections 2
+ * and 3), or libp2p (docs/LIBP2P.md).
+ */
 public enum ProtocolVersion {
     /** {@code guardian-db/1.0}: the original, unauthenticated handshake. Proves nothing. */
     V1_0("guardian-db/1.0"),
     /** {@code guardian-db/1.1}: nonces and Ed25519 signatures over the transcript. The default. */
-    V1_1("guardian-db/1.1");
+    V1_1("guardian-db/1.1"),
+    /** libp2p over TCP: multistream-select, Noise XX and yamux. Not a guardian-db handshake: never on a HELLO. */
+    LIBP2P("libp2p");
 
     private final String wireName;
 
@@ -25,7 +30,7 @@ public enum ProtocolVersion {
     }
 
     /**
-     * The protocol string's ASCII bytes (15 for both versions).
+     * The protocol string's ASCII bytes (15 for both guardian-db versions).
      *
      * @return a fresh copy
      */

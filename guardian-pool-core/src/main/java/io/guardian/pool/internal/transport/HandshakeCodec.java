@@ -271,6 +271,9 @@ final class HandshakeCodec {
     private static ProtocolVersion protocolAt(ByteBuffer in, int index) {
         for (ProtocolVersion v : ProtocolVersion.values()) {
             byte[] wire = v.wireBytes();
+            if (wire.length != PROTOCOL_LENGTH) {
+                continue; // LIBP2P is no HELLO protocol string
+            }
             boolean match = true;
             for (int i = 0; i < PROTOCOL_LENGTH && match; i++) {
                 match = in.get(index + i) == wire[i];

@@ -1,6 +1,9 @@
 package io.guardian.pool.internal.transport;
 
 import io.guardian.pool.HandshakeException.Reason;
+import io.guardian.pool.internal.libp2p.Libp2pNode;
+import io.guardian.pool.internal.libp2p.Libp2pSession;
+import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.net.PeerSession;
 import io.guardian.pool.net.ProtocolVersion;
 import io.guardian.pool.peer.PeerId;
@@ -62,6 +65,8 @@ public final class ListenerEngine {
     private final AtomicBoolean open = new AtomicBoolean(true);
     private final Set<Channel> children = ConcurrentHashMap.newKeySet();
     private final Set<InboundSession> sessions = ConcurrentHashMap.newKeySet();
+    private final Set<Libp2pSession> libp2pSessions = ConcurrentHashMap.newKeySet();
+    private final Libp2pNode node;
     private final Map<PeerId, Integer> perPeer = new ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger pending = new AtomicInteger();
@@ -85,6 +90,8 @@ public final class ListenerEngine {
             handlerExecutor = settings.handlerExecutor();
             handlerSpin = InboundSession.Spin.OFF;
         }
+        node = new Libp2pNode(settings.libp2p(), handlerExecutor, loops.offload());
+        settings.streamHandlers().forEach(node::handle);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(loops.group())
                 .channel(loops.serverChannelType())
@@ -109,12 +116,15 @@ public final class ListenerEngine {
         }
         serverChannel = bind.channel();
         boundAddress = (InetSocketAddress) serverChannel.localAddress();
+        List<Multiaddr> listenAddrs = List.of(Multiaddr.tcp(boundAddress));
+        node.listenAddrs(() -> listenAddrs);
         if (settings.protocol().acceptPlainHandshake() && !plainAllowed()) {
             LOG.warn("Listener {} has an allow-list, so guardian-db/1.0 dialers (who cannot prove their PeerId) "
                     + "are refused although accept-plain-handshake is on", settings.identity().peerId());
         }
-        LOG.info("Listening as {} on {} ({}, guardian-db/1.1{})", settings.identity().peerId(), boundAddress,
-                loops.transportName(), plainAllowed() ? " and 1.0" : "");
+        LOG.info("Listening as {} on {} ({}, libp2p{})", settings.identity().peerId(), boundAddress,
+                loops.transportName(), !guardianAnswered() ? "" : plainAllowed() ? ", guardian-db/1.1 and 1.0"
+                        : ", guardian-db/1.1");
     }
 
     /**
@@ -138,7 +148,14 @@ public final class ListenerEngine {
 
     /** @return a snapshot of the established sessions */
     public List<PeerSession> sessions() {
-        return new ArrayList<>(sessions);
+        List<PeerSession> all = new ArrayList<>(sessions);
+        all.addAll(libp2pSessions);
+        return all;
+    }
+
+    /** @return every protocol id libp2p dialers may open streams to, built-ins included */
+    public List<String> protocols() {
+        return node.protocols();
     }
 
     /** @return whether {@link #close()} has not been called */
@@ -190,7 +207,77 @@ public final class ListenerEngine {
             connections.decrementAndGet();
             children.remove(channel);
         });
-        channel.pipeline().addLast("handshake", new ListenerHandshake(this));
+        ListenerHandshake guardian = new ListenerHandshake(this);
+        channel.pipeline().addLast("sniff", new ProtocolSniffer(this, guardian));
+        channel.pipeline().addLast("handshake", guardian);
+    }
+
+    /** Whether guardian-db dialers are answered at all: only with a message handler for them. */
+    boolean guardianAnswered() {
+        return settings.handler() != null;
+    }
+
+    /** A guardian-db dialer on a listener that only speaks libp2p: dropped like any failed handshake. */
+    void refuseGuardian(Channel channel, ListenerHandshake guardian) {
+        guardian.finish();
+        handshakeEnded(Reason.PROTOCOL);
+        LOG.debug("Dropping {}: guardian-db dialer, but this listener has no guardian-db message handler",
+                channel.remoteAddress());
+        channel.close();
+    }
+
+    /**
+     * The dialer speaks libp2p: the guardian-db handshake steps aside (its deadline with it) and the
+     * libp2p upgrade runs, with the allow-list and the per-peer cap applied once Noise has proven
+     * the dialer's PeerId and before any of its streams is served.
+     */
+    void startLibp2p(Channel channel, ListenerHandshake guardian) {
+        guardian.finish();
+        channel.pipeline().remove(guardian);
+        InetSocketAddress remote = (InetSocketAddress) channel.remoteAddress();
+        node.upgrade(channel, false, null, Multiaddr.tcp(remote), settings.libp2p().handshakeTimeout(), dialer -> {
+            if (!allowed(dialer)) {
+                return new TransportException(TransportException.Kind.IDENTITY_MISMATCH, "dialer " + dialer
+                        + " is not on the allow-list");
+            }
+            if (!reservePeer(dialer, channel)) {
+                return new TransportException(TransportException.Kind.LIMIT_EXCEEDED, "dialer " + dialer
+                        + " already holds max-inbound-per-peer connections");
+            }
+            return null;
+        }).whenComplete((connection, error) -> {
+            if (error != null) {
+                TransportException e = error instanceof TransportException t ? t : null;
+                handshakeEnded(e == null ? Reason.PROTOCOL : reasonOf(e.kind()));
+                LOG.debug("libp2p handshake from {} failed: {}", remote, error.getMessage());
+                return;
+            }
+            handshakeEnded(null);
+            Libp2pSession session = new Libp2pSession(connection, remote, Instant.now(settings.clock()));
+            libp2pSessions.add(session);
+            channel.closeFuture().addListener(f -> libp2pSessions.remove(session));
+            if (!open.get()) {
+                connection.close();
+            }
+            LOG.debug("libp2p session established: {}", session);
+        });
+    }
+
+    private static Reason reasonOf(TransportException.Kind kind) {
+        switch (kind) {
+            case TIMED_OUT:
+                return Reason.TIMEOUT;
+            case CLOSED_BY_PEER:
+                return Reason.CLOSED_BY_PEER;
+            case IDENTITY_MISMATCH:
+                return Reason.NOT_ALLOWED;
+            case BAD_SIGNATURE:
+                return Reason.BAD_SIGNATURE;
+            case PROTOCOL_VIOLATION:
+                return Reason.MALFORMED;
+            default:
+                return Reason.PROTOCOL;
+        }
     }
 
     private void refuse(Channel channel, String why) {
@@ -280,6 +367,9 @@ public final class ListenerEngine {
         ChannelFuture serverClosed = serverChannel.close();
         for (InboundSession session : sessions) {
             session.close("listener shutting down");
+        }
+        for (Libp2pSession session : libp2pSessions) {
+            session.close();
         }
         List<ChannelFuture> closing = new ArrayList<>();
         for (Channel child : children) {

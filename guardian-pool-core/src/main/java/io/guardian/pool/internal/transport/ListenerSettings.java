@@ -1,11 +1,14 @@
 package io.guardian.pool.internal.transport;
 
+import io.guardian.pool.internal.libp2p.Libp2pSettings;
 import io.guardian.pool.net.MessageHandler;
+import io.guardian.pool.net.StreamHandler;
 import io.guardian.pool.net.ProtocolConfig;
 import io.guardian.pool.peer.PeerIdentity;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 
@@ -14,7 +17,10 @@ import java.util.concurrent.Executor;
  *
  * @param identity the listener's key pair and PeerId
  * @param bind where to listen (resolved)
- * @param handler the application's message handler
+ * @param handler the application's message handler for guardian-db sessions, or {@code null} to
+ *     refuse guardian-db dialers
+ * @param streamHandlers libp2p protocol ids and their handlers (message handlers already adapted)
+ * @param libp2p libp2p timeouts and limits
  * @param protocol handshake and framing settings (accept-plain and allow-list already merged in)
  * @param maxInboundConnections open inbound sockets, handshaking or established
  * @param maxInboundPerPeer established sessions per authenticated dialer PeerId
@@ -27,6 +33,8 @@ public record ListenerSettings(
         PeerIdentity identity,
         InetSocketAddress bind,
         MessageHandler handler,
+        Map<String, StreamHandler> streamHandlers,
+        Libp2pSettings libp2p,
         ProtocolConfig protocol,
         int maxInboundConnections,
         int maxInboundPerPeer,
@@ -39,7 +47,8 @@ public record ListenerSettings(
     public ListenerSettings {
         Objects.requireNonNull(identity, "identity");
         Objects.requireNonNull(bind, "bind");
-        Objects.requireNonNull(handler, "handler");
+        streamHandlers = Map.copyOf(Objects.requireNonNull(streamHandlers, "streamHandlers"));
+        Objects.requireNonNull(libp2p, "libp2p");
         Objects.requireNonNull(protocol, "protocol");
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(random, "random");
