@@ -13,6 +13,7 @@ import java.security.interfaces.EdECPrivateKey;
 import java.security.spec.NamedParameterSpec;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Arrays;
+import java.util.HexFormat;
 
 /**
  * Ed25519 through the JDK's provider (Java 15+), converting between the raw 32-byte keys libp2p
@@ -99,6 +100,9 @@ final class Ed25519 {
         if (rawPublicKey.length != KEY_LENGTH || signature.length != SIGNATURE_LENGTH) {
             return false;
         }
+        if (!isCanonicalAndNotSmallOrder(rawPublicKey) || !isCanonicalScalar(signature, KEY_LENGTH)) {
+            return false;
+        }
         byte[] encoded = Arrays.copyOf(X509_PREFIX, X509_PREFIX.length + KEY_LENGTH);
         System.arraycopy(rawPublicKey, 0, encoded, X509_PREFIX.length, KEY_LENGTH);
         try {
@@ -112,6 +116,67 @@ final class Ed25519 {
             return false;
         }
     }
+
+    /**
+     * Whether a public key is a canonical encoding of a point outside the small-order subgroup.
+     * The JDK accepts small-order keys: with the identity point {@code 01 00..00}, the signature
+     * {@code R = 01 00..00, S = 0} verifies for every message, so such a key proves nothing
+     * (RFC 8032 section 5.1.7 leaves the check to the application; libsodium and
+     * ed25519-dalek's verify_strict refuse these keys). The eight small-order points have the
+     * y-coordinates 0, 1, p-1 and the two values below; comparing y with the sign bit cleared
+     * covers both signs of x. A y at or above p is a non-canonical encoding.
+     */
+    static boolean isCanonicalAndNotSmallOrder(byte[] key) {
+        byte[] y = key.clone();
+        y[KEY_LENGTH - 1] &= 0x7f;
+        if (!lessThan(y, 0, FIELD_PRIME)) {
+            return false;
+        }
+        for (byte[] small : SMALL_ORDER_Y) {
+            if (Arrays.equals(y, small)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** RFC 8032 section 5.1.7: S must be below the group order L, so a signature has one encoding. */
+    static boolean isCanonicalScalar(byte[] signature, int offset) {
+        return lessThan(signature, offset, GROUP_ORDER);
+    }
+
+    /** Compares 32 little-endian bytes of {@code value} at {@code offset} with a little-endian bound. */
+    private static boolean lessThan(byte[] value, int offset, byte[] bound) {
+        for (int i = KEY_LENGTH - 1; i >= 0; i--) {
+            int a = value[offset + i] & 0xff;
+            int b = bound[i] & 0xff;
+            if (a != b) {
+                return a < b;
+            }
+        }
+        return false;
+    }
+
+    private static byte[] littleEndian(String hex) {
+        return HexFormat.of().parseHex(hex);
+    }
+
+    /** p = 2^255 - 19, little-endian. */
+    private static final byte[] FIELD_PRIME =
+            littleEndian("edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+
+    /** L = 2^252 + 27742317777372353535851937790883648493, little-endian. */
+    private static final byte[] GROUP_ORDER =
+            littleEndian("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010");
+
+    /** The y-coordinates of the eight points of order 1, 2, 4 and 8 (little-endian, sign bit clear). */
+    private static final byte[][] SMALL_ORDER_Y = {
+        littleEndian("0000000000000000000000000000000000000000000000000000000000000000"),
+        littleEndian("0100000000000000000000000000000000000000000000000000000000000000"),
+        littleEndian("ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"),
+        littleEndian("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"),
+        littleEndian("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"),
+    };
 
     /** A SecureRandom that yields one given seed, once. */
     private static final class SeedRandom extends SecureRandom {

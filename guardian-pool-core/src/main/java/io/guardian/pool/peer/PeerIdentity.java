@@ -166,11 +166,16 @@ public final class PeerIdentity {
      * Verifies a peer's signature. Everything here comes from the network, so anything malformed
      * is a failed verification rather than an exception.
      *
-     * @param publicKeyProtobuf the signer's libp2p {@code PublicKey} protobuf; only Ed25519 keys
-     *     can verify
+     * <p>Key types, as libp2p signs with them: Ed25519 (raw signature over the raw bytes; keys
+     * of small order and non-canonical keys or signatures fail, which the JDK alone would
+     * accept), RSA ({@code SHA256withRSA}, PKCS#1 v1.5, key in PKIX DER, 2,048 to 8,192 bits as
+     * go-libp2p requires) and ECDSA ({@code SHA256withECDSA}, DER signature, key in PKIX DER).
+     * Secp256k1 keys always fail: the JDK 17 has no implementation of the curve.
+     *
+     * @param publicKeyProtobuf the signer's libp2p {@code PublicKey} protobuf
      * @param data the signed message
      * @param signature the signature
-     * @return true only for a well-formed Ed25519 key and a valid 64-byte signature over
+     * @return true only for a well-formed key of a supported type and a valid signature over
      *     {@code data}
      */
     public static boolean verify(byte[] publicKeyProtobuf, byte[] data, byte[] signature) {
@@ -183,7 +188,16 @@ public final class PeerIdentity {
         } catch (IllegalArgumentException e) {
             return false;
         }
-        return key.type() == KeyProtobuf.ED25519 && Ed25519.verify(key.data(), data, signature);
+        switch (key.type()) {
+            case KeyProtobuf.ED25519:
+                return Ed25519.verify(key.data(), data, signature);
+            case KeyProtobuf.RSA:
+                return PkixSignatures.verifyRsa(key.data(), data, signature);
+            case KeyProtobuf.ECDSA:
+                return PkixSignatures.verifyEcdsa(key.data(), data, signature);
+            default:
+                return false;
+        }
     }
 
     /** Shows the PeerId only, never key material. */
