@@ -289,7 +289,7 @@ public final class YamuxStream {
         while ((buf = inbound.poll()) != null) {
             buf.release();
         }
-        session.streamGone(this, acked);
+        session.streams().remove(this, acked);
         if (rstPending) {
             session.schedule(this);
         }
@@ -369,7 +369,7 @@ public final class YamuxStream {
         }
         if ((flags & FLAG_ACK) != 0) {
             ackPending = false;
-            session.ackSent();
+            session.streams().ackSent();
         }
     }
 
@@ -398,25 +398,25 @@ public final class YamuxStream {
         }
         ByteBuf buf;
         while (!reset && (buf = inbound.poll()) != null) {
-            session.callListener(this, l, buf, null);
+            Listeners.call(this, l, buf, null);
         }
         if (reset) {
             if (notifyReset && !resetDelivered) {
                 resetDelivered = true;
-                session.callListener(this, l, null, resetCause);
+                Listeners.call(this, l, null, resetCause);
             }
             return;
         }
         if (readClosed && !remoteCloseDelivered) {
             remoteCloseDelivered = true;
-            session.callListener(this, l, null, null);
+            Listeners.call(this, l, null, null);
         }
         maybeFinished();
     }
 
     private void maybeFinished() {
         if (finSent && readClosed && remoteCloseDelivered && inbound.isEmpty() && !reset) {
-            session.streamGone(this, false);
+            session.streams().remove(this, false);
         }
     }
 }
