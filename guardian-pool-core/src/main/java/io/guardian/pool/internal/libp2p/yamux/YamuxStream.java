@@ -71,6 +71,8 @@ public final class YamuxStream {
         this.recvWindow = config.receiveWindow();
         this.announcePending = config.receiveWindow() - YamuxFrames.INITIAL_WINDOW;
         this.synPending = outbound;
+        // An inbound stream is in the accept backlog from its SYN until its ACK is written.
+        this.ackPending = !outbound;
     }
 
     /** @return the stream id: odd when the client opened it, even when the server did */
@@ -200,7 +202,6 @@ public final class YamuxStream {
 
     /** Marks an inbound stream accepted: the ACK (with any extra window) is to be sent. */
     void accepted() {
-        ackPending = true;
         session.schedule(this);
     }
 
