@@ -52,7 +52,7 @@ final class InboundFrames implements YamuxDecoder.Sink {
 
     @Override
     public void data(int flags, int streamId, ByteBuf payload) {
-        YamuxStream stream = session.stream(streamId);
+        YamuxStream stream = session.streams().get(streamId);
         if (stream == null) {
             // Reset by this side between the header and the payload.
             payload.release();
@@ -64,7 +64,7 @@ final class InboundFrames implements YamuxDecoder.Sink {
 
     @Override
     public void dataSkipped(int flags, int streamId) {
-        YamuxStream stream = session.stream(streamId);
+        YamuxStream stream = session.streams().get(streamId);
         if (stream != null) {
             stream.onFlags(flags, 0);
         }
@@ -106,7 +106,7 @@ final class InboundFrames implements YamuxDecoder.Sink {
         if ((flags & FLAG_SYN) != 0) {
             openInbound(type, flags, streamId, length);
         }
-        YamuxStream stream = session.stream(streamId);
+        YamuxStream stream = session.streams().get(streamId);
         if (stream == null && LOG.isTraceEnabled()) {
             LOG.trace("yamux frame for unknown stream ignored: {}",
                     YamuxFrames.describe(type, flags, streamId, length));
@@ -119,19 +119,20 @@ final class InboundFrames implements YamuxDecoder.Sink {
         if (!remoteParity) {
             throw violation("SYN for a stream id of this side's parity", type, flags, streamId, length);
         }
-        if (session.stream(streamId) != null) {
+        if (session.streams().get(streamId) != null) {
             throw violation("SYN for a stream that is already open", type, flags, streamId, length);
         }
         String refusal = null;
         if (session.goAwaySent()) {
             refusal = "this side sent GoAway";
-        } else if (session.inboundCount() >= session.config().maxStreams()) {
+        } else if (session.streams().inbound() >= session.config().maxStreams()) {
             refusal = "maxStreams (" + session.config().maxStreams() + ") inbound streams open";
-        } else if (session.unacked() >= session.config().acceptBacklog()) {
+        } else if (session.streams().unacked() >= session.config().acceptBacklog()) {
             refusal = "acceptBacklog (" + session.config().acceptBacklog() + ") streams not yet acknowledged";
         }
         if (refusal == null) {
-            YamuxStream stream = session.addInbound(streamId);
+            YamuxStream stream = new YamuxStream(session, streamId, false, session.config());
+            session.streams().add(stream);
             boolean accepted;
             try {
                 accepted = session.acceptor().accept(stream);

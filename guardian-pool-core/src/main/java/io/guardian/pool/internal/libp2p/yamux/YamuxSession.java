@@ -6,17 +6,10 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,26 +47,17 @@ public final class YamuxSession extends ChannelDuplexHandler {
     private final YamuxConfig config;
     private final InboundStreams acceptor;
     private final AtomicLong nextId;
-    private final AtomicInteger outboundCount = new AtomicInteger();
     private volatile ChannelHandlerContext ctx;
     private volatile TransportException failure;
     private volatile boolean goAwayReceived;
     private volatile boolean goAwaySent;
-    private volatile int streamCount;
 
     // Confined to the event loop.
-    private final Map<Integer, YamuxStream> streams = new HashMap<>();
-    private final ArrayDeque<YamuxStream> ready = new ArrayDeque<>();
+    private final StreamTable streams = new StreamTable();
     private final YamuxPings pings;
     private YamuxDecoder decoder;
-    private int inboundCount;
-    private int unacked;
+    private Outbound outbound;
     private int depth;
-    private boolean draining;
-    private boolean flushNeeded;
-    private int controlDebt;
-    private boolean readPaused;
-    private ScheduledFuture<?> writeTimer;
 
     /**
      * @param client whether this side dialed (odd stream ids) rather than listened (even ids)
@@ -109,20 +93,19 @@ public final class YamuxSession extends ChannelDuplexHandler {
         if (goAwaySent) {
             throw new TransportException(Kind.CLOSED_LOCALLY, "this side sent GoAway: no new streams on " + c.channel());
         }
-        if (outboundCount.incrementAndGet() > config.maxStreams()) {
-            outboundCount.decrementAndGet();
+        if (!streams.reserveOutbound(config.maxStreams())) {
             throw new TransportException(Kind.LIMIT_EXCEEDED, config.maxStreams()
                     + " outbound streams already open (maxStreams) on " + c.channel() + "; close some first");
         }
         long id = nextId.getAndAdd(2);
         if (id > YamuxFrames.U32_MAX) {
-            outboundCount.decrementAndGet();
+            streams.releaseOutbound();
             throw new TransportException(Kind.LIMIT_EXCEEDED, "stream ids exhausted on " + c.channel()
                     + "; open a new connection");
         }
         YamuxStream stream = new YamuxStream(this, (int) id, true, config);
         if (!run(() -> register(stream))) {
-            outboundCount.decrementAndGet();
+            streams.releaseOutbound();
             throw new TransportException(Kind.CLOSED_LOCALLY, "event loop of " + c.channel() + " is gone");
         }
         return stream;
@@ -183,7 +166,7 @@ public final class YamuxSession extends ChannelDuplexHandler {
 
     /** @return live streams, both directions (as last updated on the event loop) */
     public int streamCount() {
-        return streamCount;
+        return streams.size();
     }
 
     /** @return whether the remote sent GoAway */
@@ -198,6 +181,7 @@ public final class YamuxSession extends ChannelDuplexHandler {
     public void handlerAdded(ChannelHandlerContext context) {
         this.ctx = context;
         this.decoder = new YamuxDecoder(context.alloc(), new InboundFrames(this), config.receiveWindow());
+        this.outbound = new Outbound(context, config, this::writeTimedOut);
     }
 
     /** Releases everything if removed while running. */
@@ -233,20 +217,8 @@ public final class YamuxSession extends ChannelDuplexHandler {
     public void channelWritabilityChanged(ChannelHandlerContext context) {
         enter();
         try {
-            if (context.channel().isWritable()) {
-                controlDebt = 0;
-                if (writeTimer != null) {
-                    writeTimer.cancel(false);
-                    writeTimer = null;
-                }
-                if (readPaused && failure == null) {
-                    readPaused = false;
-                    context.channel().config().setAutoRead(true);
-                    decoder.resume();
-                }
-            } else if (writeTimer == null && failure == null) {
-                writeTimer = context.executor().schedule(this::writeTimedOut, config.writeTimeout().toNanos(),
-                        TimeUnit.NANOSECONDS);
+            if (failure == null && outbound.writabilityChanged(context.channel().isWritable())) {
+                decoder.resume();
             }
         } catch (TransportException e) {
             protocolError(e);
@@ -291,12 +263,8 @@ public final class YamuxSession extends ChannelDuplexHandler {
         return goAwaySent;
     }
 
-    TransportException failure() {
-        return failure;
-    }
-
     boolean readPaused() {
-        return readPaused || failure != null;
+        return failure != null || outbound.readPaused();
     }
 
     /** Runs {@code task} on the event loop (now, if already there), then sends what it queued. */
@@ -322,26 +290,8 @@ public final class YamuxSession extends ChannelDuplexHandler {
         }
     }
 
-    YamuxStream stream(int id) {
-        return streams.get(id);
-    }
-
-    /** Registers an inbound stream after the checks in {@link InboundFrames}. */
-    YamuxStream addInbound(int id) {
-        YamuxStream stream = new YamuxStream(this, id, false, config);
-        streams.put(id, stream);
-        inboundCount++;
-        unacked++;
-        streamCount = streams.size();
-        return stream;
-    }
-
-    int inboundCount() {
-        return inboundCount;
-    }
-
-    int unacked() {
-        return unacked;
+    StreamTable streams() {
+        return streams;
     }
 
     InboundStreams acceptor() {
@@ -357,70 +307,18 @@ public final class YamuxSession extends ChannelDuplexHandler {
         LOG.debug("yamux peer on {} sent GoAway code {}", ctx.channel(), code);
     }
 
-    /** An ACK for an inbound stream went out. */
-    void ackSent() {
-        unacked--;
-    }
-
-    /** Forgets a stream that is closed both ways or reset. */
-    void streamGone(YamuxStream stream, boolean wasAckPending) {
-        if (wasAckPending) {
-            unacked--;
-        }
-        if (streams.remove(stream.id(), stream)) {
-            if (stream.outbound()) {
-                outboundCount.decrementAndGet();
-            } else {
-                inboundCount--;
-            }
-            streamCount = streams.size();
-        }
-    }
-
     /** Puts a stream with something to send into the round-robin. */
     void schedule(YamuxStream stream) {
-        if (!stream.scheduled) {
-            stream.scheduled = true;
-            ready.add(stream);
-        }
+        outbound.schedule(stream);
     }
 
-    /**
-     * Writes a session-level frame at once. {@code peerTriggered} frames count against
-     * {@link YamuxConfig#maxUnwritableControlFrames()} while the channel is unwritable.
-     */
+    /** Writes a session-level frame at once (see {@link Outbound#writeControl}). */
     void writeControl(ByteBuf frame, boolean peerTriggered) {
         if (failure != null) {
             frame.release();
             return;
         }
-        ctx.write(frame, ctx.voidPromise());
-        flushNeeded = true;
-        if (peerTriggered && !ctx.channel().isWritable() && ++controlDebt >= config.maxUnwritableControlFrames()
-                && !readPaused) {
-            readPaused = true;
-            ctx.channel().config().setAutoRead(false);
-            LOG.debug("yamux peer on {} provokes replies without reading them; reading paused", ctx.channel());
-        }
-    }
-
-    /** Calls a listener; one that throws gets its stream reset (it is a local bug, but a peer may provoke it). */
-    void callListener(YamuxStream stream, StreamListener l, ByteBuf data, TransportException reset) {
-        try {
-            if (data != null) {
-                l.onData(stream, data);
-            } else if (reset != null) {
-                l.onReset(stream, reset);
-            } else {
-                l.onRemoteClose(stream);
-            }
-        } catch (RuntimeException e) {
-            LOG.debug("listener of {} threw; resetting the stream", stream, e);
-            if (reset == null) {
-                stream.terminate(new TransportException(Kind.CLOSED_LOCALLY, "listener of " + stream + " threw", e),
-                        true, false);
-            }
-        }
+        outbound.writeControl(frame, peerTriggered);
     }
 
     /** Sends GoAway(1), fails every stream with the violation and closes the channel. */
@@ -438,12 +336,11 @@ public final class YamuxSession extends ChannelDuplexHandler {
 
     private void register(YamuxStream stream) {
         if (failure != null) {
-            outboundCount.decrementAndGet();
+            streams.releaseOutbound();
             stream.sessionDied(failure);
             return;
         }
-        streams.put(stream.id(), stream);
-        streamCount = streams.size();
+        streams.add(stream);
         if (stream.hasWork()) {
             schedule(stream);
         }
@@ -459,8 +356,7 @@ public final class YamuxSession extends ChannelDuplexHandler {
     }
 
     private void writeTimedOut() {
-        writeTimer = null;
-        if (failure == null && !ctx.channel().isWritable()) {
+        if (failure == null) {
             enter();
             try {
                 teardown(new TransportException(Kind.TIMED_OUT, "the remote on " + ctx.channel()
@@ -477,16 +373,12 @@ public final class YamuxSession extends ChannelDuplexHandler {
             return;
         }
         failure = cause;
-        if (writeTimer != null) {
-            writeTimer.cancel(false);
-            writeTimer = null;
-        }
-        for (YamuxStream stream : new ArrayList<>(streams.values())) {
+        for (YamuxStream stream : streams.snapshot()) {
             stream.sessionDied(cause);
         }
-        streams.clear();
-        streamCount = 0;
-        ready.clear();
+        if (outbound != null) {
+            outbound.clear();
+        }
         pings.failAll(cause);
         if (decoder != null) {
             decoder.release();
@@ -507,34 +399,13 @@ public final class YamuxSession extends ChannelDuplexHandler {
 
     /** Leaving the outermost entry point sends what was queued: one flush per batch of work. */
     private void exit() {
-        if (--depth > 0) {
+        if (--depth > 0 || outbound == null) {
             return;
         }
         if (failure == null) {
-            drain();
-        }
-        if (flushNeeded) {
-            flushNeeded = false;
-            ctx.flush();
-        }
-    }
-
-    private void drain() {
-        if (draining) {
-            return;
-        }
-        draining = true;
-        try {
-            while (failure == null && ctx.channel().isWritable() && !ready.isEmpty()) {
-                YamuxStream stream = ready.poll();
-                stream.scheduled = false;
-                if (stream.writeOne(ctx)) {
-                    schedule(stream);
-                }
-                flushNeeded = true;
-            }
-        } finally {
-            draining = false;
+            outbound.drainAndFlush();
+        } else {
+            outbound.flush();
         }
     }
 }

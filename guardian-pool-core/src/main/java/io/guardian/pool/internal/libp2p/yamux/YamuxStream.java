@@ -71,6 +71,8 @@ public final class YamuxStream {
         this.recvWindow = config.receiveWindow();
         this.announcePending = config.receiveWindow() - YamuxFrames.INITIAL_WINDOW;
         this.synPending = outbound;
+        // An inbound stream is in the accept backlog from its SYN until its ACK is written.
+        this.ackPending = !outbound;
     }
 
     /** @return the stream id: odd when the client opened it, even when the server did */
@@ -200,7 +202,6 @@ public final class YamuxStream {
 
     /** Marks an inbound stream accepted: the ACK (with any extra window) is to be sent. */
     void accepted() {
-        ackPending = true;
         session.schedule(this);
     }
 
@@ -289,7 +290,7 @@ public final class YamuxStream {
         while ((buf = inbound.poll()) != null) {
             buf.release();
         }
-        session.streamGone(this, acked);
+        session.streams().remove(this, acked);
         if (rstPending) {
             session.schedule(this);
         }
@@ -369,7 +370,7 @@ public final class YamuxStream {
         }
         if ((flags & FLAG_ACK) != 0) {
             ackPending = false;
-            session.ackSent();
+            session.streams().ackSent();
         }
     }
 
@@ -398,25 +399,25 @@ public final class YamuxStream {
         }
         ByteBuf buf;
         while (!reset && (buf = inbound.poll()) != null) {
-            session.callListener(this, l, buf, null);
+            Listeners.call(this, l, buf, null);
         }
         if (reset) {
             if (notifyReset && !resetDelivered) {
                 resetDelivered = true;
-                session.callListener(this, l, null, resetCause);
+                Listeners.call(this, l, null, resetCause);
             }
             return;
         }
         if (readClosed && !remoteCloseDelivered) {
             remoteCloseDelivered = true;
-            session.callListener(this, l, null, null);
+            Listeners.call(this, l, null, null);
         }
         maybeFinished();
     }
 
     private void maybeFinished() {
         if (finSent && readClosed && remoteCloseDelivered && inbound.isEmpty() && !reset) {
-            session.streamGone(this, false);
+            session.streams().remove(this, false);
         }
     }
 }

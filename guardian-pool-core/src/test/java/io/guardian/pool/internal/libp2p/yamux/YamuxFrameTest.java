@@ -393,12 +393,17 @@ class YamuxFrameTest {
     }
 
     @Test
-    void acceptorDecliningResetsTheStream() {
-        start(false, YamuxConfig.defaults());
+    void acceptorDecliningResetsTheStreamAndFreesItsBacklogSlot() {
+        start(false, YamuxConfig.builder().acceptBacklog(1).build());
         acceptAll = false;
         in(Wire.data(SYN, 1, Wire.bytes(5, 1)));
         assertThat(Wire.written(ch)).singleElement().satisfies(f -> assertThat(f.flags()).isEqualTo(RST));
         assertThat(session.streamCount()).isZero();
+        acceptAll = true;
+        // Unwritable: the ACK cannot leave, so this stream holds the only backlog slot.
+        ch.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+        in(Wire.frame(WU, SYN, 3, 0));
+        assertThat(accepted).hasSize(1);
     }
 
     @Test
