@@ -27,6 +27,8 @@ final class ConnectionSelect extends ChannelInboundHandlerAdapter {
     private boolean headerSeen;
     private int proposals;
     private boolean finished;
+    /** Netty may report the channel active after this handler was added to an already active channel. */
+    private boolean proposed;
 
     /**
      * @param initiator whether this side proposes
@@ -57,6 +59,10 @@ final class ConnectionSelect extends ChannelInboundHandlerAdapter {
     }
 
     private void propose(ChannelHandlerContext ctx) {
+        if (proposed) {
+            return;
+        }
+        proposed = true;
         ByteBuf out = ctx.alloc().buffer(Multistream.encodedLength(Multistream.HEADER) + Multistream.encodedLength(protocol));
         Multistream.write(out, Multistream.HEADER);
         Multistream.write(out, protocol);

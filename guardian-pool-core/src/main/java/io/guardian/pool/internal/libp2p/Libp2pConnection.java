@@ -38,7 +38,7 @@ public final class Libp2pConnection {
     private final long upgradeNanos;
     private final YamuxSession session;
     private final StreamChannel.Traffic traffic = new StreamChannel.Traffic();
-    private volatile CompletableFuture<IdentifyInfo> identify = new CompletableFuture<>();
+    private final CompletableFuture<IdentifyInfo> identify = new CompletableFuture<>();
 
     Libp2pConnection(Libp2pNode node, Channel channel, boolean initiator, PeerId remotePeer, Multiaddr remoteAddress,
             long upgradeNanos) {
@@ -57,16 +57,17 @@ public final class Libp2pConnection {
 
     /** The muxer is in place: hand the connection out and ask the remote who it is. */
     void start(CompletableFuture<Libp2pConnection> result) {
-        if (!result.complete(this)) {
-            channel.close();
-            return;
-        }
-        identify = IdentifyProtocol.request(this, node.settings().identifyTimeout());
-        identify.whenComplete((info, error) -> {
+        IdentifyProtocol.request(this, node.settings().identifyTimeout()).whenComplete((info, error) -> {
             if (error != null) {
                 LOG.debug("Identify of {} failed: {}", remotePeer, error.getMessage());
+                identify.completeExceptionally(error);
+            } else {
+                identify.complete(info);
             }
         });
+        if (!result.complete(this)) {
+            channel.close();
+        }
     }
 
     /** @return the PeerId the remote proved in the Noise handshake */
@@ -117,7 +118,7 @@ public final class Libp2pConnection {
                     public void selected(StreamChannel s, String p) {
                         // The caller already holds the stream; nothing to dispatch.
                     }
-                }, traffic);
+                }, traffic, node.settings().yamux().maxBufferedOutbound());
         yamux.listener(stream);
         return stream;
     }
@@ -192,7 +193,7 @@ public final class Libp2pConnection {
                     public void selected(StreamChannel s, String protocol) {
                         serve(s, protocol);
                     }
-                }), traffic);
+                }), traffic, node.settings().yamux().maxBufferedOutbound());
         yamux.listener(stream);
         schedule(() -> {
             if (stream.protocol() == null && stream.failure() == null) {

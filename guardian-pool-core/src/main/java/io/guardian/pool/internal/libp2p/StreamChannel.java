@@ -48,6 +48,8 @@ public final class StreamChannel implements P2pStream, StreamListener {
     private final Duration writeTimeout;
     private final Selection selection;
     private final Traffic traffic;
+    /** The most bytes yamux queues for one stream (its maxBufferedOutbound). */
+    private final int maxQueued;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -73,8 +75,9 @@ public final class StreamChannel implements P2pStream, StreamListener {
     }
 
     StreamChannel(YamuxStream stream, PeerId remote, EventExecutor loop, ByteBufAllocator alloc,
-            Duration writeTimeout, Selection selection, String protocol, Traffic traffic) {
+            Duration writeTimeout, Selection selection, String protocol, Traffic traffic, int maxQueued) {
         this.traffic = traffic;
+        this.maxQueued = maxQueued;
         this.stream = stream;
         this.remote = remote;
         this.loop = loop;
@@ -90,9 +93,9 @@ public final class StreamChannel implements P2pStream, StreamListener {
      * write (or right away, on {@link #flushSelect()}).
      */
     static StreamChannel outbound(YamuxStream stream, PeerId remote, EventExecutor loop, ByteBufAllocator alloc,
-            Duration writeTimeout, String protocol, Selection.Listener listener, Traffic traffic) {
+            Duration writeTimeout, String protocol, Selection.Listener listener, Traffic traffic, int maxQueued) {
         StreamChannel channel = new StreamChannel(stream, remote, loop, alloc, writeTimeout,
-                Selection.initiator(protocol, listener), protocol, traffic);
+                Selection.initiator(protocol, listener), protocol, traffic, maxQueued);
         ByteBuf select = alloc.buffer(Multistream.encodedLength(Multistream.HEADER) + Multistream.encodedLength(protocol));
         Multistream.write(select, Multistream.HEADER);
         Multistream.write(select, protocol);
@@ -102,8 +105,8 @@ public final class StreamChannel implements P2pStream, StreamListener {
 
     /** Wraps an inbound stream whose protocol the remote is about to propose. */
     static StreamChannel inbound(YamuxStream stream, PeerId remote, EventExecutor loop, ByteBufAllocator alloc,
-            Duration writeTimeout, Selection selection, Traffic traffic) {
-        return new StreamChannel(stream, remote, loop, alloc, writeTimeout, selection, null, traffic);
+            Duration writeTimeout, Selection selection, Traffic traffic, int maxQueued) {
+        return new StreamChannel(stream, remote, loop, alloc, writeTimeout, selection, null, traffic, maxQueued);
     }
 
     /** @return the yamux stream underneath */
@@ -324,11 +327,31 @@ public final class StreamChannel implements P2pStream, StreamListener {
 
     // ---- caller side --------------------------------------------------------------------------
 
+    /** Bytes one blocking write keeps queued in yamux at most: half its outbound bound, so pieces pipeline. */
+    static final int WRITE_PIECE = 64 * 1024;
+
     @Override
     public void write(byte[] bytes) {
-        ByteBuf buf = alloc.buffer(bytes.length);
-        buf.writeBytes(bytes);
-        send(buf);
+        refuseEventLoop();
+        long deadline = System.nanoTime() + writeTimeout.toNanos();
+        // Large writes go in pieces, a bounded number in flight: yamux refuses to queue more than
+        // its outbound bound for one stream, and pieces let the first bytes leave while the rest are copied.
+        java.util.ArrayDeque<CompletableFuture<Void>> inFlight = new java.util.ArrayDeque<>();
+        int maxInFlight = Math.max(1, maxQueued / WRITE_PIECE / 2);
+        int offset = 0;
+        do {
+            int n = Math.min(WRITE_PIECE, bytes.length - offset);
+            ByteBuf piece = alloc.buffer(n);
+            piece.writeBytes(bytes, offset, n);
+            offset += n;
+            if (inFlight.size() >= maxInFlight) {
+                await(inFlight.poll(), Duration.ofNanos(Math.max(1, deadline - System.nanoTime())), "write");
+            }
+            inFlight.add(writeAsync(piece));
+        } while (offset < bytes.length);
+        for (CompletableFuture<Void> pending : inFlight) {
+            await(pending, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())), "write");
+        }
     }
 
     @Override
