@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -202,7 +203,7 @@ public final class NoiseHandshakeHandler extends ChannelDuplexHandler {
         compute(() -> {
             local = localStatic.get();
             state = new HandshakeState(true, EMPTY, local.privateKey(), null);
-            return Step.send(state.writeMessage(EMPTY));
+            return HandshakeStep.send(state.writeMessage(EMPTY));
         });
     }
 
@@ -244,13 +245,13 @@ public final class NoiseHandshakeHandler extends ChannelDuplexHandler {
         return initiator ? 2 : read == 0 ? 1 : 3;
     }
 
-    private java.util.concurrent.Callable<Step> stepFor(byte[] message) {
+    private Callable<HandshakeStep> stepFor(byte[] message) {
         if (!initiator && read == 1) {
             return () -> {
                 local = localStatic.get();
                 state = new HandshakeState(false, EMPTY, local.privateKey(), null);
                 state.readMessage(message, 0, message.length);
-                return Step.send(state.writeMessage(payload()));
+                return HandshakeStep.send(state.writeMessage(payload()));
             };
         }
         if (initiator) {
@@ -258,13 +259,13 @@ public final class NoiseHandshakeHandler extends ChannelDuplexHandler {
                 RemoteIdentity.Verified remote = verified(state.readMessage(message, 0, message.length));
                 String muxer = chooseMuxer(localMuxers, remote.muxers());
                 byte[] out = state.writeMessage(payload());
-                return Step.done(out, new NoiseSecured(remote.peerId(), remote.identityKey(), muxer), state.split());
+                return HandshakeStep.done(out, new NoiseSecured(remote.peerId(), remote.identityKey(), muxer), state.split());
             };
         }
         return () -> {
             RemoteIdentity.Verified remote = verified(state.readMessage(message, 0, message.length));
             String muxer = chooseMuxer(remote.muxers(), localMuxers);
-            return Step.done(null, new NoiseSecured(remote.peerId(), remote.identityKey(), muxer), state.split());
+            return HandshakeStep.done(null, new NoiseSecured(remote.peerId(), remote.identityKey(), muxer), state.split());
         };
     }
 
@@ -298,21 +299,21 @@ public final class NoiseHandshakeHandler extends ChannelDuplexHandler {
                 + initiatorMuxers + ", the responder " + responderMuxers);
     }
 
-    private void compute(java.util.concurrent.Callable<Step> work) {
+    private void compute(Callable<HandshakeStep> work) {
         busy = true;
         EventExecutor loop = ctx.executor();
         try {
             crypto.execute(() -> {
-                Step step;
+                HandshakeStep step;
                 try {
                     step = work.call();
                 } catch (TransportException e) {
-                    step = Step.failed(e);
+                    step = HandshakeStep.failed(e);
                 } catch (Exception | Error e) {
-                    step = Step.failed(new TransportException(Kind.PROTOCOL_VIOLATION, "the Noise handshake failed: "
+                    step = HandshakeStep.failed(new TransportException(Kind.PROTOCOL_VIOLATION, "the Noise handshake failed: "
                             + e, e));
                 }
-                Step done = step;
+                HandshakeStep done = step;
                 if (loop.inEventLoop()) {
                     apply(done);
                 } else {
@@ -331,7 +332,7 @@ public final class NoiseHandshakeHandler extends ChannelDuplexHandler {
         }
     }
 
-    private void apply(Step step) {
+    private void apply(HandshakeStep step) {
         if (terminal) {
             return;
         }
@@ -357,7 +358,7 @@ public final class NoiseHandshakeHandler extends ChannelDuplexHandler {
         }
     }
 
-    private void finish(Step step) {
+    private void finish(HandshakeStep step) {
         terminal = true;
         ByteBuf leftover = pending;
         pending = null;
@@ -393,33 +394,6 @@ public final class NoiseHandshakeHandler extends ChannelDuplexHandler {
         if (pending != null) {
             pending.release();
             pending = null;
-        }
-    }
-
-    /** What a computed step hands back to the event loop. */
-    private static final class Step {
-        final byte[] out;
-        final TransportException failure;
-        final NoiseSecured secured;
-        final CipherState[] ciphers;
-
-        private Step(byte[] out, TransportException failure, NoiseSecured secured, CipherState[] ciphers) {
-            this.out = out;
-            this.failure = failure;
-            this.secured = secured;
-            this.ciphers = ciphers;
-        }
-
-        static Step send(byte[] out) {
-            return new Step(out, null, null, null);
-        }
-
-        static Step done(byte[] out, NoiseSecured secured, CipherState[] ciphers) {
-            return new Step(out, null, secured, ciphers);
-        }
-
-        static Step failed(TransportException failure) {
-            return new Step(null, failure, null, null);
         }
     }
 }
