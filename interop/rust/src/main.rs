@@ -44,6 +44,7 @@ struct Behaviour {
 }
 
 fn main() {
+    util::init_log();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -176,7 +177,14 @@ async fn listen() -> i32 {
                         }
                     }
                 }
-                SwarmEvent::ConnectionClosed { connection_id, .. } => { pinged.remove(&connection_id); }
+                SwarmEvent::ConnectionClosed { connection_id, peer_id, cause, .. } => {
+                    pinged.remove(&connection_id);
+                    let mut fields = vec![("event", Val::s("disconnected")), ("peer", Val::s(&peer_id.to_string()))];
+                    if let Some(cause) = cause {
+                        fields.push(("error", Val::s(&format!("{cause:?}"))));
+                    }
+                    emit(&fields);
+                }
                 _ => {}
             }
         }

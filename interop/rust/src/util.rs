@@ -94,3 +94,24 @@ impl Rng {
         out
     }
 }
+
+/// Logs of rust-libp2p's `log`-based crates (yamux, multistream-select) on stderr, when the
+/// environment variable GUARDIAN_INTEROP_LOG names a level (error, warn, info, debug, trace).
+/// Off by default: stderr is for diagnosing a failed interop run, stdout stays the JSON lines.
+pub fn init_log() {
+    struct Stderr;
+    impl log::Log for Stderr {
+        fn enabled(&self, _: &log::Metadata) -> bool {
+            true
+        }
+        fn log(&self, record: &log::Record) {
+            eprintln!("{} {} {}", record.level(), record.target(), record.args());
+        }
+        fn flush(&self) {}
+    }
+    let Ok(level) = std::env::var("GUARDIAN_INTEROP_LOG") else { return };
+    let Ok(filter) = level.parse::<log::LevelFilter>() else { return };
+    if log::set_boxed_logger(Box::new(Stderr)).is_ok() {
+        log::set_max_level(filter);
+    }
+}
