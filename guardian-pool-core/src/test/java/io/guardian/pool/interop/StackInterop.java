@@ -1,0 +1,191 @@
+package io.guardian.pool.interop;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.guardian.pool.internal.libp2p.IdentifyInfo;
+import io.guardian.pool.internal.libp2p.Libp2pConnection;
+import io.guardian.pool.internal.libp2p.Libp2pDialer;
+import io.guardian.pool.internal.libp2p.Libp2pNode;
+import io.guardian.pool.internal.libp2p.Libp2pSettings;
+import io.guardian.pool.internal.libp2p.StreamChannel;
+import io.guardian.pool.internal.transport.EventLoops;
+import io.guardian.pool.internal.transport.LeakWatch;
+import io.guardian.pool.net.P2pStream;
+import io.guardian.pool.net.PeerListener;
+import io.guardian.pool.net.StreamException;
+import io.guardian.pool.peer.Multiaddr;
+import io.guardian.pool.peer.PeerIdentity;
+import java.io.ByteArrayOutputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Our libp2p stack against a reference implementation, both directions: their dialer against our
+ * {@link PeerListener}, and our dialer against their listener. What the issue asks of interop:
+ * identify both ways (each side sees the other's agent and protocols), ping both ways, echo of
+ * 1 B, 64 KiB and 4 MiB (past the 256 KiB window), 100 concurrent streams on one connection, a
+ * refused protocol named in a typed error, the peer resetting a stream and closing the whole
+ * connection mid-use (typed errors, nothing leaked).
+ */
+final class StackInterop {
+
+    static final String ECHO = "/guardian/echo/1.0.0";
+    static final Duration T = Duration.ofSeconds(30);
+
+    private StackInterop() {
+    }
+
+    /** A listener that answers what the peers' {@code dial} contract exercises. */
+    static PeerListener ourListener(PeerIdentity identity) {
+        return PeerListener.builder(identity)
+                .bind(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
+                .handler((from, message) -> message)
+                .streamHandler(ECHO, StackInterop::echo)
+                .start();
+    }
+
+    static void echo(P2pStream stream) {
+        byte[] buf = new byte[64 * 1024];
+        int n;
+        while ((n = stream.read(buf, 0, buf.length, T)) >= 0) {
+            stream.write(Arrays.copyOf(buf, n));
+        }
+        stream.closeWrite();
+    }
+
+    @SuppressWarnings("unchecked")
+    static void theirDialerOurListener(Lang lang) {
+        PeerIdentity identity = PeerIdentity.generate();
+        try (LeakWatch leaks = new LeakWatch(); PeerListener listener = ourListener(identity)) {
+            DialResult result = InteropPeer.dial(lang, listener.listenAddress(), Duration.ofMinutes(2));
+            assertThat(result.ok()).as("%s", result).isTrue();
+            Map<String, Object> identify = result.steps("identify").get(0);
+            assertThat((String) identify.get("agentVersion")).startsWith("guardian-pool/");
+            assertThat((List<Object>) identify.get("protocols")).contains(ECHO, PeerListener.DEFAULT_PROTOCOL,
+                    "/ipfs/id/1.0.0", "/ipfs/ping/1.0.0");
+            assertThat((List<Object>) identify.get("listenAddrs"))
+                    .contains(listener.listenAddress().withoutPeerId().toString());
+            assertThat(result.steps("ping")).hasSize(3);
+            assertThat(result.steps("echo")).extracting(e -> ((Number) e.get("bytes")).longValue())
+                    .containsExactly(1L, 64L * 1024, 4L * 1024 * 1024);
+            assertThat(result.steps("concurrent")).singleElement()
+                    .satisfies(c -> assertThat(((Number) c.get("streams")).intValue()).isEqualTo(100));
+            assertThat(result.steps("refused")).singleElement()
+                    .satisfies(r -> assertThat((String) r.get("error")).contains("/guardian/nope/1.0.0"));
+            await("the listener drops the finished dialer's connection").atMost(T)
+                    .until(() -> listener.connectionCount() == 0);
+            assertThat(listener.failedHandshakes()).isZero();
+            listener.close();
+            assertThat(leaks.collectLeaks()).isEmpty();
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    static void ourDialerTheirListener(Lang lang) throws Exception {
+        ExecutorService threads = Executors.newCachedThreadPool();
+        EventLoops loops = EventLoops.acquire();
+        Libp2pNode node = new Libp2pNode(Libp2pSettings.defaults(PeerIdentity.generate()), threads, loops.offload());
+        node.handle(ECHO, StackInterop::echo);
+        try (LeakWatch leaks = new LeakWatch(); InteropPeer peer = InteropPeer.listen(lang);
+                Libp2pDialer dialer = new Libp2pDialer(node, loops)) {
+            Libp2pConnection connection = dialer.dial(peer.peerId(), peer.address(), T).get(30, TimeUnit.SECONDS);
+            assertThat(connection.remotePeer()).isEqualTo(peer.peerId());
+
+            // identify both ways
+            IdentifyInfo theirs = connection.identify().get(30, TimeUnit.SECONDS);
+            assertThat(theirs.agentVersion()).startsWith("guardian-interop-" + lang.id() + "/");
+            assertThat(theirs.protocols()).contains(ECHO, "/guardian/reset/1.0.0", "/guardian/close-conn/1.0.0",
+                    "/ipfs/id/1.0.0", "/ipfs/ping/1.0.0");
+            assertThat(theirs.listenAddrs()).contains(peer.address().withoutPeerId());
+            Map<String, Object> seen = peer.awaitEvent(e -> "identified".equals(e.get("event")), T);
+            assertThat((String) seen.get("agentVersion")).startsWith("guardian-pool/");
+            assertThat((List<Object>) seen.get("protocols")).contains(ECHO, "/ipfs/id/1.0.0", "/ipfs/ping/1.0.0");
+
+            // ping both ways
+            Map<String, Object> theirPing = peer.awaitEvent(e -> "ping".equals(e.get("event"))
+                    || "ping-failed".equals(e.get("event")), T);
+            assertThat(theirPing.get("event")).as("%s", theirPing).isEqualTo("ping");
+            assertThat(connection.ping(T).get(30, TimeUnit.SECONDS)).isPositive();
+            assertThat(connection.pingProtocol(T).get(30, TimeUnit.SECONDS)).isPositive();
+
+            // echo across the window
+            Random random = new Random(lang.ordinal());
+            for (int size : new int[] {1, 64 * 1024, 4 * 1024 * 1024}) {
+                byte[] payload = new byte[size];
+                random.nextBytes(payload);
+                assertThat(echoOnce(connection, payload, threads)).as("echo of %d bytes", size).isEqualTo(payload);
+            }
+
+            // 100 streams at once
+            List<CompletableFuture<Boolean>> results = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                byte[] payload = new byte[1024];
+                random.nextBytes(payload);
+                results.add(CompletableFuture.supplyAsync(
+                        () -> Arrays.equals(echoOnce(connection, payload, null), payload), threads));
+            }
+            for (CompletableFuture<Boolean> r : results) {
+                assertThat(r.get(60, TimeUnit.SECONDS)).isTrue();
+            }
+
+            // refused, reset, connection closed mid-use
+            StreamChannel refused = connection.openStream("/guardian/nope/1.0.0");
+            refused.write(new byte[] {1});
+            assertThatThrownBy(() -> refused.read(new byte[1], 0, 1, T))
+                    .isInstanceOfSatisfying(StreamException.class,
+                            e -> assertThat(e.reason()).isEqualTo(StreamException.Reason.PROTOCOL_REFUSED))
+                    .hasMessageContaining("/guardian/nope/1.0.0");
+            StreamChannel reset = connection.openStream("/guardian/reset/1.0.0");
+            reset.write(new byte[] {1});
+            assertThatThrownBy(() -> reset.read(new byte[1], 0, 1, T))
+                    .isInstanceOfSatisfying(StreamException.class,
+                            e -> assertThat(e.reason()).isIn(StreamException.Reason.RESET, StreamException.Reason.CLOSED));
+            assertThat(connection.pingProtocol(T).get(30, TimeUnit.SECONDS)).as("connection survives a reset stream")
+                    .isPositive();
+            StreamChannel doomed = connection.openStream("/guardian/close-conn/1.0.0");
+            doomed.write(new byte[] {1});
+            assertThatThrownBy(() -> doomed.read(new byte[1], 0, 1, T))
+                    .isInstanceOfSatisfying(StreamException.class,
+                            e -> assertThat(e.reason()).isIn(StreamException.Reason.CLOSED, StreamException.Reason.RESET));
+            connection.closeFuture().get(30, TimeUnit.SECONDS);
+            assertThat(connection.isOpen()).isFalse();
+            await("no channel left").atMost(T).until(() -> dialer.openChannels() == 0);
+            dialer.close();
+            assertThat(leaks.collectLeaks()).isEmpty();
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    private static byte[] echoOnce(Libp2pConnection connection, byte[] payload, ExecutorService readers) {
+        try (StreamChannel stream = connection.openStream(ECHO)) {
+            CompletableFuture<byte[]> back = readers == null ? null
+                    : CompletableFuture.supplyAsync(() -> readAll(stream), readers);
+            stream.write(payload);
+            stream.closeWrite();
+            return back == null ? readAll(stream) : back.get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("echo of " + payload.length + " bytes failed", e);
+        }
+    }
+
+    private static byte[] readAll(StreamChannel stream) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buf = new byte[64 * 1024];
+        int n;
+        while ((n = stream.read(buf, 0, buf.length, T)) >= 0) {
+            out.write(buf, 0, n);
+        }
+        return out.toByteArray();
+    }
+}
