@@ -237,7 +237,11 @@ public final class StreamChannel implements P2pStream, StreamListener {
         if (loop.inEventLoop()) {
             hook.run();
         } else {
-            loop.execute(hook);
+            try {
+                loop.execute(hook);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                stream.reset(); // the loops are shutting down: the hook would never hear of data
+            }
         }
     }
 
@@ -612,11 +616,15 @@ public final class StreamChannel implements P2pStream, StreamListener {
             stream.consumed(credit);
         }
         if (!remoteDone) {
-            loop.schedule(() -> {
-                if (!stream.isReadClosed()) {
-                    stream.reset();
-                }
-            }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+            try {
+                loop.schedule(() -> {
+                    if (!stream.isReadClosed()) {
+                        stream.reset();
+                    }
+                }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                stream.reset(); // the loops are shutting down: no linger
+            }
         }
     }
 
