@@ -119,6 +119,7 @@ public final class Libp2pDialer implements AutoCloseable {
                     + " ran out of time before connecting"));
             return;
         }
+        CompletableFuture<ChannelFuture> connectAttempt = new CompletableFuture<>();
         Bootstrap bootstrap = new Bootstrap()
                 .group(loops.group())
                 .channel(loops.socketChannelType())
@@ -127,7 +128,24 @@ public final class Libp2pDialer implements AutoCloseable {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
-                        // The upgrade stages are added once connected.
+                        // The upgrade stages go in before the connect: a listener may speak first (go-libp2p
+                        // sends its multistream header on accept), and bytes read before they are in place
+                        // would be lost.
+                        long remaining = Math.max(1, deadline - System.nanoTime());
+                        node.upgrade(channel, true, peer, address, Duration.ofNanos(remaining), remote -> null)
+                                .whenComplete((connection, error) -> {
+                                    if (error != null) {
+                                        // A failed connect closes the channel, which fails the upgrade too;
+                                        // then the connect's own listener says what happened (refused, timeout).
+                                        connectAttempt.thenAccept(attempt -> attempt.addListener(done -> {
+                                            if (done.isSuccess()) {
+                                                result.completeExceptionally(error);
+                                            }
+                                        }));
+                                    } else if (closed.get() || !result.complete(connection)) {
+                                        connection.close();
+                                    }
+                                });
                     }
                 });
         ChannelFuture connecting;
@@ -138,6 +156,7 @@ public final class Libp2pDialer implements AutoCloseable {
                     + ": the event loops are shut down", e));
             return;
         }
+        connectAttempt.complete(connecting);
         Channel channel = connecting.channel();
         channels.add(channel);
         channel.closeFuture().addListener(f -> channels.remove(channel));
@@ -154,21 +173,10 @@ public final class Libp2pDialer implements AutoCloseable {
                                 + " did not complete in time", cause)
                         : new TransportException(Kind.REFUSED, "could not connect to " + peer + " at " + address
                                 + ": " + cause.getMessage(), cause));
-                return;
-            }
-            if (closed.get()) {
+            } else if (closed.get()) {
                 result.completeExceptionally(new TransportException(Kind.CLOSED_LOCALLY, "the dialer closed while "
                         + "dialing " + peer));
-                return;
             }
-            long remaining = Math.max(1, deadline - System.nanoTime());
-            node.upgrade(channel, true, peer, address, Duration.ofNanos(remaining), remote -> null).whenComplete((connection, error) -> {
-                if (error != null) {
-                    result.completeExceptionally(error);
-                } else if (!result.complete(connection)) {
-                    connection.close();
-                }
-            });
         });
     }
 

@@ -9,15 +9,12 @@ import io.guardian.pool.net.StreamException;
 import io.guardian.pool.peer.PeerId;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A yamux stream made blocking and negotiated: the {@link P2pStream} that handlers and the dialer
@@ -28,13 +25,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * header and the proposal go out in the same frame as the first data, and data read before the
  * remote's answer is only handed to the caller once the answer accepted the protocol.
  *
- * <p>Inbound bytes wait in a composite buffer until read, and the remote's window is credited
- * only as the caller takes them, so at most a window of unread data is held per stream; while
- * {@link #readMessage} waits for a declared message larger than that, arrivals are credited at
- * once up to the message's length (bounded by the caller's {@code maxLength}).
- *
- * <p>Lock: {@code lock} guards the inbound buffer and the state fields below it; it is taken by
- * the event loop for microseconds and never held while waiting on the network.
+ * <p>Inbound bytes wait in an {@link InboundBuffer} until read; it credits the remote's window
+ * only as the caller takes them. Writes go out through yamux, large ones in pieces.
  */
 public final class StreamChannel implements P2pStream, StreamListener {
 
@@ -51,16 +43,7 @@ public final class StreamChannel implements P2pStream, StreamListener {
     /** The most bytes yamux queues for one stream (its maxBufferedOutbound). */
     private final int maxQueued;
 
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition changed = lock.newCondition();
-    private final CompositeByteBuf inbound;
-    /** Bytes in {@link #inbound} not yet credited back to the remote. */
-    private int uncredited;
-    /** While positive, arrivals are credited at once as long as the buffer holds at most this much. */
-    private int creditUpTo;
-    private boolean remoteClosed;
-    private boolean readClosed;
-    private TransportException failure;
+    private final InboundBuffer inbound;
     private volatile String protocol;
     /** The select bytes still to be sent ahead of the first data (opening side only); event-loop free. */
     private ByteBuf pendingSelect;
@@ -85,7 +68,7 @@ public final class StreamChannel implements P2pStream, StreamListener {
         this.writeTimeout = writeTimeout;
         this.selection = selection;
         this.protocol = protocol;
-        this.inbound = alloc.compositeBuffer(1024);
+        this.inbound = new InboundBuffer(alloc, stream::consumed);
     }
 
     /**
@@ -157,27 +140,7 @@ public final class StreamChannel implements P2pStream, StreamListener {
             return;
         }
         traffic.received.add(n);
-        int credit = 0;
-        lock.lock();
-        try {
-            if (readClosed || failure != null) {
-                data.release();
-                credit = n;
-            } else {
-                inbound.addComponent(true, data);
-                uncredited += n;
-                if (creditUpTo > 0 && inbound.readableBytes() <= creditUpTo) {
-                    credit = uncredited;
-                    uncredited = 0;
-                }
-                changed.signalAll();
-            }
-        } finally {
-            lock.unlock();
-        }
-        if (credit > 0) {
-            stream.consumed(credit);
-        }
+        inbound.deliver(data);
         notifyChange();
     }
 
@@ -188,13 +151,7 @@ public final class StreamChannel implements P2pStream, StreamListener {
                     + "negotiation" + (protocol == null ? "" : " of " + protocol)));
             return;
         }
-        lock.lock();
-        try {
-            remoteClosed = true;
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
+        inbound.remoteClosed();
         notifyChange();
     }
 
@@ -205,16 +162,7 @@ public final class StreamChannel implements P2pStream, StreamListener {
 
     /** Ends the stream for the reader with {@code cause}; releases what was buffered. */
     void fail(TransportException cause) {
-        lock.lock();
-        try {
-            if (failure == null) {
-                failure = cause;
-            }
-            releaseInbound();
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
+        inbound.fail(cause);
         notifyChange();
         if (loop.inEventLoop()) {
             selection.failed(this, cause);
@@ -259,65 +207,26 @@ public final class StreamChannel implements P2pStream, StreamListener {
      * @throws StreamException if the stream failed
      */
     byte[] poll(int n) {
-        int credit;
-        byte[] out;
-        lock.lock();
         try {
-            if (failure != null) {
-                throw error(failure);
-            }
-            if (inbound.readableBytes() < n) {
-                return null;
-            }
-            out = new byte[n];
-            inbound.readBytes(out);
-            inbound.discardReadComponents();
-            credit = taken(n);
-        } finally {
-            lock.unlock();
+            return inbound.poll(n);
+        } catch (TransportException e) {
+            throw error(e);
         }
-        if (credit > 0) {
-            stream.consumed(credit);
-        }
-        return out;
     }
 
     /** @return bytes buffered and not yet read */
     int available() {
-        lock.lock();
-        try {
-            return failure != null || readClosed ? 0 : inbound.readableBytes();
-        } finally {
-            lock.unlock();
-        }
+        return inbound.available();
     }
 
     /** @return whether the remote sent its FIN */
     boolean remoteClosed() {
-        lock.lock();
-        try {
-            return remoteClosed;
-        } finally {
-            lock.unlock();
-        }
+        return inbound.isRemoteClosed();
     }
 
     /** @return the failure that ended the stream, or {@code null} */
     TransportException failure() {
-        lock.lock();
-        try {
-            return failure;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Drops what the reader will never take; the buffer stays empty and unusable after. Under the lock. */
-    private void releaseInbound() {
-        if (inbound.refCnt() > 0) {
-            inbound.clear();
-            inbound.release();
-        }
+        return inbound.failure();
     }
 
     /** Sends bytes from the event loop (negotiation answers); failures reset the stream. */
@@ -419,141 +328,43 @@ public final class StreamChannel implements P2pStream, StreamListener {
         if (length == 0) {
             return 0;
         }
-        long deadline = System.nanoTime() + timeout.toNanos();
-        int credit;
-        int n;
-        lock.lock();
         try {
-            while (!inbound.isReadable()) {
-                if (failure != null) {
-                    throw error(failure);
-                }
-                if (remoteClosed || readClosed) {
-                    return -1;
-                }
-                awaitChange(deadline, "read");
-            }
-            n = Math.min(length, inbound.readableBytes());
-            inbound.readBytes(into, offset, n);
-            inbound.discardReadComponents();
-            credit = taken(n);
-        } finally {
-            lock.unlock();
+            return inbound.read(into, offset, length, System.nanoTime() + timeout.toNanos(), "read on " + describe());
+        } catch (TransportException e) {
+            throw readFailed(e);
+        } catch (InterruptedException e) {
+            throw interrupted(e);
         }
-        if (credit > 0) {
-            stream.consumed(credit);
-        }
-        return n;
     }
 
     @Override
     public byte[] readMessage(int maxLength, Duration timeout) {
         refuseEventLoop();
         flushSelect();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        int credit = 0;
-        byte[] message;
-        lock.lock();
         try {
-            while (true) {
-                if (failure != null) {
-                    throw error(failure);
-                }
-                int before = inbound.readableBytes();
-                ByteBuf slice;
-                try {
-                    slice = LengthPrefixed.read(inbound, maxLength, "message from " + remote);
-                } catch (TransportException e) {
-                    stream.reset();
-                    fail(e);
-                    throw error(e);
-                }
-                if (slice != null) {
-                    message = new byte[slice.readableBytes()];
-                    slice.readBytes(message);
-                    slice.release();
-                    inbound.discardReadComponents();
-                    creditUpTo = 0;
-                    credit = taken(before - inbound.readableBytes());
-                    break;
-                }
-                if (remoteClosed || readClosed) {
-                    if (before == 0) {
-                        return null;
-                    }
-                    TransportException cut = new TransportException(Kind.PROTOCOL_VIOLATION, remote
-                            + " closed the stream inside a message (" + before + " bytes of it read)");
-                    fail(cut);
-                    throw error(cut);
-                }
-                credit += allowFor(maxLength);
-                if (credit > 0) {
-                    // Credit before waiting: the rest of a large message may only come once the remote has room.
-                    int c = credit;
-                    credit = 0;
-                    lock.unlock();
-                    try {
-                        stream.consumed(c);
-                    } finally {
-                        lock.lock();
-                    }
-                    continue;
-                }
-                awaitChange(deadline, "readMessage");
-            }
-        } finally {
-            lock.unlock();
-        }
-        if (credit > 0) {
-            stream.consumed(credit);
-        }
-        return message;
-    }
-
-    /**
-     * When the varint of a message longer than what is buffered has arrived, lets arrivals be
-     * credited up to that message's length. Under the lock.
-     *
-     * @return bytes to credit now
-     */
-    private int allowFor(int maxLength) {
-        int start = inbound.readerIndex();
-        int length;
-        try {
-            length = LengthPrefixed.readLength(inbound, maxLength, "message");
-        } finally {
-            inbound.readerIndex(start);
-        }
-        if (length < 0) {
-            return 0;
-        }
-        creditUpTo = LengthPrefixed.lengthOfLength(length) + length;
-        int credit = uncredited;
-        uncredited = 0;
-        return credit;
-    }
-
-    /** Bytes taken out of the buffer: those not yet credited are credited now. Under the lock. */
-    private int taken(int n) {
-        int creditedInBuffer = inbound.readableBytes() + n - uncredited;
-        int fromUncredited = Math.max(0, n - creditedInBuffer);
-        uncredited -= fromUncredited;
-        return fromUncredited;
-    }
-
-    private void awaitChange(long deadline, String what) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-            throw error(new TransportException(Kind.TIMED_OUT, what + " on " + describe() + " timed out"));
-        }
-        try {
-            changed.awaitNanos(left);
+            return inbound.readMessage(maxLength, System.nanoTime() + timeout.toNanos(), "message from " + describe());
+        } catch (TransportException e) {
+            throw readFailed(e);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            stream.reset();
-            throw new StreamException(StreamException.Reason.INTERRUPTED, "interrupted while waiting on "
-                    + describe() + "; the stream was reset", e);
+            throw interrupted(e);
         }
+    }
+
+    /** A timeout leaves the stream usable; any other read failure ends it, so the remote learns at once. */
+    private StreamException readFailed(TransportException e) {
+        if (e.kind() != Kind.TIMED_OUT && inbound.failure() == null) {
+            stream.reset();
+            fail(e);
+        }
+        return error(e);
+    }
+
+    private StreamException interrupted(InterruptedException e) {
+        Thread.currentThread().interrupt();
+        stream.reset();
+        fail(new TransportException(Kind.CLOSED_LOCALLY, "interrupted"));
+        return new StreamException(StreamException.Reason.INTERRUPTED, "interrupted while waiting on "
+                + describe() + "; the stream was reset", e);
     }
 
     private void await(CompletableFuture<Void> future, Duration timeout, String what) {
@@ -596,46 +407,23 @@ public final class StreamChannel implements P2pStream, StreamListener {
     @Override
     public void close() {
         closeWrite();
-        int credit;
-        boolean remoteDone;
-        lock.lock();
+        if (inbound.close()) {
+            return;
+        }
         try {
-            if (readClosed) {
-                return;
-            }
-            readClosed = true;
-            credit = uncredited;
-            uncredited = 0;
-            releaseInbound();
-            remoteDone = remoteClosed || failure != null;
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
-        if (credit > 0) {
-            stream.consumed(credit);
-        }
-        if (!remoteDone) {
-            try {
-                loop.schedule(() -> {
-                    if (!stream.isReadClosed()) {
-                        stream.reset();
-                    }
-                }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                stream.reset(); // the loops are shutting down: no linger
-            }
+            loop.schedule(() -> {
+                if (!stream.isReadClosed()) {
+                    stream.reset();
+                }
+            }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            stream.reset(); // the loops are shutting down: no linger
         }
     }
 
     @Override
     public boolean isOpen() {
-        lock.lock();
-        try {
-            return failure == null && !stream.isReset();
-        } finally {
-            lock.unlock();
-        }
+        return inbound.failure() == null && !stream.isReset();
     }
 
     private void refuseEventLoop() {
