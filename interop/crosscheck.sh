@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Cross-checks the reference peers among themselves: for every listener and dialer language given,
-# starts `listen`, runs `dial` against it, prints one line per pair and exits non-zero if any
-# pair failed. Usage: interop/crosscheck.sh [langs...]   (default: go rust js)
+# starts `listen`, runs `dial` against it (all default steps, then the extra reset and close-conn
+# steps), prints one line per pair and exits non-zero if any pair failed.
+# Usage: interop/crosscheck.sh [langs...]   (default: go rust js)
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 langs=("$@")
@@ -29,6 +30,10 @@ for listener in "${langs[@]}"; do
     start=$(date +%s%N)
     timeout 120 "${exe[$dialer]}" dial "$addr/p2p/$peer" >"$out.dial" 2>"$out.dial.err"
     rc=$?
+    if [[ $rc -eq 0 ]]; then
+      timeout 120 "${exe[$dialer]}" dial "$addr/p2p/$peer" --steps reset,close-conn >>"$out.dial" 2>>"$out.dial.err"
+      rc=$?
+    fi
     took=$(( ($(date +%s%N) - start) / 1000000 ))
     kill "$holder" 2>/dev/null; wait "$lpid" 2>/dev/null
     if [[ $rc -eq 0 ]]; then verdict=PASS; else verdict=FAIL; failed=1; fi

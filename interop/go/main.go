@@ -46,7 +46,12 @@ const (
 	stepTimeout = 30 * time.Second
 )
 
-var allSteps = []string{"identify", "ping", "echo", "concurrent", "refused"}
+// allSteps run by default, in this order. extraSteps run only when --steps names them:
+// close-conn ends the connection, so it goes last.
+var (
+	allSteps   = []string{"identify", "ping", "echo", "concurrent", "refused"}
+	extraSteps = []string{"reset", "close-conn"}
+)
 
 func main() {
 	args := os.Args[1:]
@@ -79,8 +84,8 @@ func parseDialArgs(args []string) (*peer.AddrInfo, []string, error) {
 				if s == "" {
 					continue
 				}
-				if !contains(allSteps, s) {
-					return nil, nil, fmt.Errorf("unknown step %s; steps are %s", s, strings.Join(allSteps, ","))
+				if !contains(allSteps, s) && !contains(extraSteps, s) {
+					return nil, nil, fmt.Errorf("unknown step %s; steps are %s", s, strings.Join(append(allSteps, extraSteps...), ","))
 				}
 				steps = append(steps, s)
 			}
@@ -317,6 +322,10 @@ func dial(target *peer.AddrInfo, steps []string) int {
 			ok = stepConcurrent(h, target.ID)
 		case "refused":
 			ok = stepRefused(h, target.ID)
+		case "reset":
+			ok = stepReset(h, target.ID)
+		case "close-conn":
+			ok = stepCloseConn(h, target.ID)
 		}
 		allOK = allOK && ok
 	}
@@ -475,5 +484,61 @@ func stepRefused(h host.Host, target peer.ID) bool {
 	default:
 		// A broken connection also fails the open, but proves nothing about refusal.
 		return report("refused", nil, fmt.Errorf("failed, but not as a refusal: %w", err))
+	}
+}
+
+// stepReset sends one byte (no FIN) on /guardian/reset/1.0.0; ok when the remote's reset
+// surfaces as a read error, not as a clean end of stream.
+func stepReset(h host.Host, target peer.ID) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	defer cancel()
+	s, err := h.NewStream(ctx, target, resetID)
+	if err != nil {
+		return report("reset", nil, err)
+	}
+	defer s.Reset()
+	_ = s.SetDeadline(time.Now().Add(stepTimeout))
+	if _, err := s.Write([]byte{1}); err != nil {
+		return report("reset", nil, fmt.Errorf("write: %w", err))
+	}
+	_, err = io.Copy(io.Discard, io.LimitReader(s, 1<<20))
+	switch {
+	case err == nil:
+		return report("reset", nil, errors.New("the stream ended cleanly instead of being reset"))
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return report("reset", nil, fmt.Errorf("no reset within %s", stepTimeout))
+	default:
+		return report("reset", obj{"error", err.Error()}, nil)
+	}
+}
+
+// stepCloseConn sends one byte on /guardian/close-conn/1.0.0; ok when the connection closes.
+func stepCloseConn(h host.Host, target peer.ID) bool {
+	closed := make(chan struct{}, 1)
+	h.Network().Notify(&network.NotifyBundle{
+		DisconnectedF: func(_ network.Network, c network.Conn) {
+			if c.RemotePeer() == target {
+				select {
+				case closed <- struct{}{}:
+				default:
+				}
+			}
+		},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	defer cancel()
+	s, err := h.NewStream(ctx, target, closeConnID)
+	if err != nil {
+		return report("close-conn", nil, err)
+	}
+	if _, err := s.Write([]byte{1}); err != nil {
+		return report("close-conn", nil, fmt.Errorf("write: %w", err))
+	}
+	start := time.Now()
+	select {
+	case <-closed:
+		return report("close-conn", obj{"ms", ms(time.Since(start))}, nil)
+	case <-ctx.Done():
+		return report("close-conn", nil, fmt.Errorf("the connection was still open after %s", stepTimeout))
 	}
 }

@@ -21,6 +21,8 @@ const NOPE = '/guardian/nope/1.0.0'
 // Every dial step has this deadline, so a broken remote fails a step instead of hanging the run.
 const STEP_TIMEOUT_MS = 30_000
 const ALL_STEPS = ['identify', 'ping', 'echo', 'concurrent', 'refused']
+// Run only when --steps names them; close-conn ends the connection, so it goes last.
+const EXTRA_STEPS = ['reset', 'close-conn']
 // js-libp2p allows 32 inbound / 64 outbound streams per protocol and connection by default; the
 // concurrent step runs 100 at once.
 const STREAM_LIMITS = { maxInboundStreams: 256, maxOutboundStreams: 256 }
@@ -145,8 +147,11 @@ function readToEnd (stream, limit, signal) {
       if (err != null) reject(err)
       else resolve(Buffer.concat(parts, length))
     }
+    // js-libp2p fires 'end' before the error-carrying 'close' of a remote reset: a reset must
+    // not pass for a clean end.
     const maybeSettle = () => {
-      if (inputDone(stream)) settle()
+      if (!inputDone(stream)) return
+      settle(stream.status === 'reset' || stream.status === 'aborted' ? new Error(`stream ${stream.status} by the remote`) : undefined)
     }
     stream.addEventListener('message', evt => {
       length += evt.data.byteLength
@@ -240,8 +245,8 @@ function parseDialArgs (args) {
     if (args[i] === '--steps') {
       if (i + 1 >= args.length) throw new Error('--steps needs a value')
       steps = args[++i].split(',').filter(s => s !== '')
-      const bad = steps.find(s => !ALL_STEPS.includes(s))
-      if (bad != null) throw new Error(`unknown step ${bad}; steps are ${ALL_STEPS.join(',')}`)
+      const bad = steps.find(s => !ALL_STEPS.includes(s) && !EXTRA_STEPS.includes(s))
+      if (bad != null) throw new Error(`unknown step ${bad}; steps are ${[...ALL_STEPS, ...EXTRA_STEPS].join(',')}`)
     } else {
       target = multiaddr(args[i])
       if (target.getComponents().at(-1)?.name !== 'p2p') {
@@ -354,6 +359,34 @@ async function dial (args) {
           }
           stream.abort(new Error('unexpected'))
           throw new Error(`${NOPE} was accepted`)
+        })
+        break
+      case 'reset':
+        // One byte without FIN; ok when the remote's reset fails the read (a clean end does not).
+        ok = await step('reset', async signal => {
+          const stream = await connection.newStream(RESET, { signal })
+          const reading = readToEnd(stream, 1 << 20, signal)
+          stream.send(Uint8Array.of(1))
+          try {
+            await reading
+          } catch (err) {
+            if (signal.aborted) throw new Error(`no reset within ${STEP_TIMEOUT_MS} ms`)
+            return { error: errorText(err) }
+          }
+          throw new Error('the stream ended cleanly instead of being reset')
+        })
+        break
+      case 'close-conn':
+        ok = await step('close-conn', async signal => {
+          const closed = new Promise((resolve, reject) => {
+            node.addEventListener('connection:close', evt => { if (evt.detail === connection) resolve() })
+            signal.addEventListener('abort', () => reject(new Error(`the connection was still open after ${STEP_TIMEOUT_MS} ms`)), { once: true })
+          })
+          const stream = await connection.newStream(CLOSE_CONN, { signal })
+          const start = performance.now()
+          stream.send(Uint8Array.of(1))
+          await closed
+          return { ms: performance.now() - start }
         })
         break
     }

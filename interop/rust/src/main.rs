@@ -31,6 +31,8 @@ const PING: StreamProtocol = StreamProtocol::new("/ipfs/ping/1.0.0");
 /// Every dial step has this deadline, so a broken remote fails a step instead of hanging the run.
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 const ALL_STEPS: [&str; 5] = ["identify", "ping", "echo", "concurrent", "refused"];
+/// Run only when --steps names them; close-conn ends the connection, so it goes last.
+const EXTRA_STEPS: [&str; 2] = ["reset", "close-conn"];
 
 #[derive(NetworkBehaviour)]
 struct Behaviour {
@@ -75,8 +77,8 @@ fn parse_dial_args(args: &[String]) -> Result<(Multiaddr, Vec<String>), String> 
         if args[i] == "--steps" {
             let list = args.get(i + 1).ok_or("--steps needs a value")?;
             steps = list.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect();
-            if let Some(bad) = steps.iter().find(|s| !ALL_STEPS.contains(&s.as_str())) {
-                return Err(format!("unknown step {bad}; steps are {}", ALL_STEPS.join(",")));
+            if let Some(bad) = steps.iter().find(|s| !ALL_STEPS.contains(&s.as_str()) && !EXTRA_STEPS.contains(&s.as_str())) {
+                return Err(format!("unknown step {bad}; steps are {},{}", ALL_STEPS.join(","), EXTRA_STEPS.join(",")));
             }
             i += 2;
         } else {
@@ -199,6 +201,7 @@ enum Report {
     DialFailed(String),
     Identified(PeerId, Box<identify::Info>),
     IdentifyFailed(PeerId, String),
+    Disconnected(PeerId),
 }
 
 async fn dial(addr: Multiaddr, steps: Vec<String>) -> i32 {
@@ -228,6 +231,7 @@ async fn dial(addr: Multiaddr, steps: Vec<String>) -> i32 {
                     let report = match event {
                         SwarmEvent::ConnectionEstablished { peer_id, .. } => Report::Connected(peer_id),
                         SwarmEvent::OutgoingConnectionError { error, .. } => Report::DialFailed(error.to_string()),
+                        SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } => Report::Disconnected(peer_id),
                         SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })) =>
                             Report::Identified(peer_id, Box::new(info)),
                         SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Error { peer_id, error, .. })) =>
@@ -266,6 +270,8 @@ async fn dial(addr: Multiaddr, steps: Vec<String>) -> i32 {
             "echo" => step_echo(control.clone(), target, &mut rng).await,
             "concurrent" => step_concurrent(control.clone(), target, &mut rng).await,
             "refused" => step_refused(control.clone(), target).await,
+            "reset" => step_reset(control.clone(), target).await,
+            "close-conn" => step_close_conn(control.clone(), target, &mut reports).await,
             _ => unreachable!("steps are validated when parsed"),
         };
         all_ok &= ok;
@@ -396,4 +402,46 @@ async fn step_refused(mut control: libp2p_stream::Control, target: PeerId) -> bo
     })
     .await;
     report("refused", result)
+}
+
+/// One byte (no FIN) on /guardian/reset/1.0.0; ok when the stream turns out reset. rust-yamux
+/// reads a reset stream as a clean EOF, so a write after the EOF tells RST (fails) from FIN.
+async fn step_reset(mut control: libp2p_stream::Control, target: PeerId) -> bool {
+    let result = within(async {
+        let mut stream = control.open_stream(target, RESET).await.map_err(|e| e.to_string())?;
+        stream.write_all(&[1]).await.map_err(|e| format!("write: {e}"))?;
+        stream.flush().await.map_err(|e| format!("flush: {e}"))?;
+        let mut sink = Vec::new();
+        if let Err(e) = (&mut stream).take(1 << 20).read_to_end(&mut sink).await {
+            return Ok(vec![("error", Val::s(&e.to_string()))]);
+        }
+        match stream.write_all(&[2]).await {
+            Err(e) => Ok(vec![("error", Val::s(&e.to_string()))]),
+            Ok(()) => Err("the stream ended cleanly instead of being reset".to_string()),
+        }
+    })
+    .await;
+    report("reset", result)
+}
+
+/// One byte on /guardian/close-conn/1.0.0; ok when the connection to the target closes.
+async fn step_close_conn(
+    mut control: libp2p_stream::Control,
+    target: PeerId,
+    reports: &mut mpsc::UnboundedReceiver<Report>,
+) -> bool {
+    let result = within(async {
+        let mut stream = control.open_stream(target, CLOSE_CONN).await.map_err(|e| e.to_string())?;
+        stream.write_all(&[1]).await.map_err(|e| format!("write: {e}"))?;
+        stream.flush().await.map_err(|e| format!("flush: {e}"))?;
+        let start = Instant::now();
+        while let Some(r) = reports.next().await {
+            if matches!(r, Report::Disconnected(p) if p == target) {
+                return Ok(vec![("ms", Val::F(start.elapsed().as_secs_f64() * 1000.0))]);
+            }
+        }
+        Err("swarm stopped".to_string())
+    })
+    .await;
+    report("close-conn", result)
 }

@@ -16,13 +16,13 @@ class InteropJsSelfTest {
 
     @Test
     @Timeout(value = 10, unit = TimeUnit.MINUTES)
-    void jsDialsJs() {
+    void jsPeerDialsItselfThroughEveryStep() {
         SelfDialCheck.run(Lang.JS);
     }
 
     @Test
     @Timeout(value = 10, unit = TimeUnit.MINUTES)
-    void stepSubsetAndRefusedDial() {
+    void aStepSubsetRunsAloneAndADeadTargetFailsFast() {
         Multiaddr gone;
         try (InteropPeer listener = InteropPeer.listen(Lang.JS)) {
             DialResult subset = InteropPeer.dial(Lang.JS, listener.address(), SelfDialCheck.DIAL_TIMEOUT, "identify", "refused");

@@ -17,7 +17,7 @@ class InteropNativeSelfTest {
     @ParameterizedTest
     @EnumSource(value = Lang.class, names = {"GO", "RUST"})
     @Timeout(value = 25, unit = TimeUnit.MINUTES)
-    void dialsItself(Lang lang) {
+    void peerDialsItselfThroughEveryStep(Lang lang) {
         SelfDialCheck.run(lang);
     }
 }

@@ -57,6 +57,13 @@ final class SelfDialCheck {
             listener.awaitEvent(e -> "echo".equals(e.get("event"))
                     && Long.valueOf(4L * 1024 * 1024).equals(e.get("bytes")), EVENT_TIMEOUT);
 
+            // The extra steps, alone: close-conn ends the connection, so it runs last.
+            DialResult extra = InteropPeer.dial(lang, listener.address(), DIAL_TIMEOUT, "reset", "close-conn");
+            assertThat(extra.ok()).as("%s", extra).isTrue();
+            assertThat(extra.lines()).extracting(l -> l.get("step")).containsExactly("reset", "close-conn", "done");
+            listener.awaitEvent(e -> "reset".equals(e.get("event")), EVENT_TIMEOUT);
+            listener.awaitEvent(e -> "close-conn".equals(e.get("event")), EVENT_TIMEOUT);
+
             listener.close();
             assertThat(listener.isAlive()).as("%s peer still running after stdin closed", lang.id()).isFalse();
         }
