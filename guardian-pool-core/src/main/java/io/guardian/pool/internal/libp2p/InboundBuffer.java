@@ -50,7 +50,7 @@ final class InboundBuffer {
         int owed = 0;
         lock.lock();
         try {
-            if (readClosed || failure != null) {
+            if (readClosed || failure != null || bytes.refCnt() == 0) {
                 data.release();
                 owed = n; // nobody will read them: keep the remote's window open
             } else {
@@ -134,6 +134,7 @@ final class InboundBuffer {
             while (!bytes.isReadable()) {
                 throwIfFailed();
                 if (remoteClosed || readClosed) {
+                    release(); // drained to the end: nothing more can arrive
                     return -1;
                 }
                 awaitChange(deadline, what);
@@ -174,6 +175,7 @@ final class InboundBuffer {
                     owed = taken(before - bytes.readableBytes());
                 } else if (remoteClosed || readClosed) {
                     if (before == 0) {
+                        release(); // drained to the end: nothing more can arrive
                         return null;
                     }
                     throw new TransportException(Kind.PROTOCOL_VIOLATION, what + ": the stream ended inside a message ("

@@ -46,6 +46,8 @@ public final class Libp2pNode {
     private final Executor handlerExecutor;
     private final Executor crypto;
     private volatile Supplier<List<Multiaddr>> listenAddrs = List::of;
+    /** Muxers offered inside Noise; empty makes both sides agree on one by multistream afterwards. */
+    private volatile List<String> inlineMuxers = List.of(YAMUX);
 
     /**
      * @param settings timeouts, limits and our identity
@@ -80,6 +82,17 @@ public final class Libp2pNode {
                     + "such as /my-app/echo/1.0.0");
         }
         handlers.put(protocol, Objects.requireNonNull(handler, "handler"));
+    }
+
+    /**
+     * Whether to offer yamux inside the Noise handshake (the default, saving a round trip) or to
+     * leave the muxer to a multistream round inside the secure channel, as older nodes do. Both
+     * paths exist in the wild; tests use this to take the second.
+     *
+     * @param inline {@code false} to send no muxer list in Noise
+     */
+    void offerMuxerInline(boolean inline) {
+        this.inlineMuxers = inline ? List.of(YAMUX) : List.of();
     }
 
     /** @param supplier where identify learns our listen addresses */
@@ -146,7 +159,7 @@ public final class Libp2pNode {
                 return;
             }
             channel.pipeline().addBefore(Hold.NAME, "noise", new NoiseHandshakeHandler(initiator, settings.identity(),
-                    expected, List.of(YAMUX), crypto, secured));
+                    expected, inlineMuxers, crypto, secured));
         });
         secured.whenComplete((noise, error) -> {
             if (error != null) {

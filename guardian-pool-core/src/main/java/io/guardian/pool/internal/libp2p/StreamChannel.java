@@ -45,7 +45,9 @@ public final class StreamChannel implements P2pStream, StreamListener {
 
     private final InboundBuffer inbound;
     private volatile String protocol;
-    /** The select bytes still to be sent ahead of the first data (opening side only); event-loop free. */
+    /** Orders hand-offs to yamux across threads; guards the two fields below. */
+    private final Object writeLock = new Object();
+    /** The select bytes still to be sent ahead of the first data (opening side only). */
     private ByteBuf pendingSelect;
     private boolean writeClosed;
     /** Called on the event loop after data, a FIN or a failure arrived: for handlers that never block. */
@@ -82,7 +84,7 @@ public final class StreamChannel implements P2pStream, StreamListener {
         ByteBuf select = alloc.buffer(Multistream.encodedLength(Multistream.HEADER) + Multistream.encodedLength(protocol));
         Multistream.write(select, Multistream.HEADER);
         Multistream.write(select, protocol);
-        channel.pendingSelect = select;
+        channel.pendingSelect = select; // before the channel is shared: no lock needed
         return channel;
     }
 
@@ -286,9 +288,12 @@ public final class StreamChannel implements P2pStream, StreamListener {
      * @return completes when the bytes are written to the connection
      */
     CompletableFuture<Void> writeAsync(ByteBuf buf) {
-        ByteBuf select;
-        synchronized (this) {
-            select = pendingSelect;
+        // Handing bytes to yamux happens under writeLock, so the select messages, every write and
+        // the FIN reach the event loop in the order they were made, whichever threads make them
+        // (a reader that flushes the select races the writer otherwise, and the remote then reads
+        // data where it expects the header).
+        synchronized (writeLock) {
+            ByteBuf select = pendingSelect;
             pendingSelect = null;
             if (writeClosed) {
                 buf.release();
@@ -297,27 +302,26 @@ public final class StreamChannel implements P2pStream, StreamListener {
                 }
                 throw error(new TransportException(Kind.CLOSED_LOCALLY, "the stream's sending side is closed"));
             }
+            traffic.sent.add(buf.readableBytes());
+            if (select != null) {
+                buf = alloc.compositeBuffer(2).addComponents(true, select, buf);
+            }
+            return stream.write(buf);
         }
-        traffic.sent.add(buf.readableBytes());
-        if (select != null) {
-            buf = alloc.compositeBuffer(2).addComponents(true, select, buf);
-        }
-        return stream.write(buf);
     }
 
     /** Sends the pending select messages now, for an opening side that reads before it writes. */
     void flushSelect() {
-        ByteBuf select;
-        synchronized (this) {
-            select = pendingSelect;
+        synchronized (writeLock) {
+            ByteBuf select = pendingSelect;
             pendingSelect = null;
-        }
-        if (select != null) {
-            stream.write(select).whenComplete((ok, error) -> {
-                if (error != null) {
-                    stream.reset();
-                }
-            });
+            if (select != null) {
+                stream.write(select).whenComplete((ok, error) -> {
+                    if (error != null) {
+                        stream.reset();
+                    }
+                });
+            }
         }
     }
 
@@ -388,14 +392,14 @@ public final class StreamChannel implements P2pStream, StreamListener {
 
     @Override
     public void closeWrite() {
-        flushSelect();
-        synchronized (this) {
+        synchronized (writeLock) {
+            flushSelect();
             if (writeClosed) {
                 return;
             }
             writeClosed = true;
+            stream.closeWrite();
         }
-        stream.closeWrite();
     }
 
     @Override

@@ -42,7 +42,7 @@ class Libp2pListenerFuzzTest {
     void randomUpgradesOnlyEverCloseTheConnection() throws Exception {
         PeerIdentity identity = PeerIdentity.generate();
         ExecutorService handlers = Executors.newCachedThreadPool();
-        try (LeakWatch leaks = new LeakWatch();
+        try (LeakWatch leaks = new LeakWatch(); PipelineTailWatch tail = new PipelineTailWatch();
                 PeerListener listener = PeerListener.builder(identity)
                         .bind(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
                         .protocol(ProtocolConfig.builder().handshakeTimeout(Duration.ofSeconds(2)).build())
@@ -80,6 +80,7 @@ class Libp2pListenerFuzzTest {
                 assertThat(honest.pingProtocol(Duration.ofSeconds(5)).get(5, TimeUnit.SECONDS)).isPositive();
             }
             assertThat(leaks.collectLeaks()).isEmpty();
+            assertThat(tail.unhandled()).as("exceptions or bytes that reached a pipeline's tail").isEmpty();
         } finally {
             handlers.shutdownNow();
         }

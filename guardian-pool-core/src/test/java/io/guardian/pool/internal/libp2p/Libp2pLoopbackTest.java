@@ -43,6 +43,7 @@ class Libp2pLoopbackTest {
     static final Duration T = Duration.ofSeconds(10);
 
     private final LeakWatch leaks = new LeakWatch();
+    private final PipelineTailWatch tail = new PipelineTailWatch();
     private final ExecutorService handlers = Executors.newCachedThreadPool();
     private PeerIdentity serverId;
     private PeerListener listener;
@@ -72,6 +73,8 @@ class Libp2pLoopbackTest {
         handlers.shutdownNow();
         assertThat(leaks.collectLeaks()).isEmpty();
         leaks.close();
+        assertThat(tail.unhandled()).as("exceptions or bytes that reached a pipeline's tail").isEmpty();
+        tail.close();
     }
 
     static void echo(P2pStream stream) {
@@ -219,6 +222,20 @@ class Libp2pLoopbackTest {
                         assertThat(e.reason()).isIn(StreamException.Reason.CLOSED, StreamException.Reason.RESET));
         connection.closeFuture().get(10, TimeUnit.SECONDS);
         assertThat(connection.isOpen()).isFalse();
+    }
+
+    @Test
+    void muxerIsAgreedByMultistreamInsideNoiseWhenTheDialerOffersNoneInline() throws Exception {
+        node.offerMuxerInline(false);
+        Libp2pConnection connection = dial();
+        byte[] payload = new byte[300 * 1024];
+        new Random(3).nextBytes(payload);
+        StreamChannel stream = connection.openStream(ECHO);
+        CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> readAll(stream), handlers);
+        stream.write(payload);
+        stream.closeWrite();
+        assertThat(echoed.get(30, TimeUnit.SECONDS)).isEqualTo(payload);
+        assertThat(connection.identify().get(10, TimeUnit.SECONDS).protocols()).contains(ECHO);
     }
 
     @Test
