@@ -107,7 +107,10 @@ function serveEcho (stream, connection) {
     }
     stream.close({ signal: AbortSignal.timeout(STEP_TIMEOUT_MS) })
       .then(() => emit({ event: 'echo', peer, bytes }))
-      .catch(e => finish(e))
+      .catch(e => {
+        stream.abort(e)
+        emit({ event: 'echo-failed', peer, error: errorText(e) })
+      })
   }
   // Our own flag, not readStatus: js-libp2p marks the readable end 'closed' (and fires 'end')
   // as soon as the last bytes are dispatched, while we are still writing them back.

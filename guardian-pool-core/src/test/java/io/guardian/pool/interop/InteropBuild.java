@@ -50,15 +50,20 @@ final class InteropBuild {
         if (known != null) {
             return known;
         }
-        Path built = build(lang);
+        Path built = build(lang, Map.of());
         EXECUTABLES.put(lang, built);
         return built;
     }
 
-    private static Path build(Lang lang) {
+    /**
+     * Runs build.sh for {@code lang}, uncached, with {@code environment} laid over this JVM's
+     * (tests use it to hide a toolchain from the script).
+     */
+    static Path build(Lang lang, Map<String, String> environment) {
         Path dir = interopDir();
         ProcessBuilder pb = new ProcessBuilder("bash", dir.resolve("build.sh").toString(), lang.id())
                 .directory(dir.toFile());
+        pb.environment().putAll(environment);
         Process process;
         try {
             process = pb.start();
