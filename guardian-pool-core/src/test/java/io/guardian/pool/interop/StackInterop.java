@@ -10,14 +10,13 @@ import io.guardian.pool.internal.libp2p.Libp2pDialer;
 import io.guardian.pool.internal.libp2p.Libp2pNode;
 import io.guardian.pool.internal.libp2p.Libp2pSettings;
 import io.guardian.pool.internal.libp2p.StreamChannel;
+import io.guardian.pool.internal.libp2p.Streams;
 import io.guardian.pool.internal.transport.EventLoops;
 import io.guardian.pool.internal.transport.LeakWatch;
-import io.guardian.pool.net.P2pStream;
 import io.guardian.pool.net.PeerListener;
 import io.guardian.pool.net.StreamException;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerIdentity;
-import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -50,17 +49,8 @@ final class StackInterop {
         return PeerListener.builder(identity)
                 .bind(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
                 .handler((from, message) -> message)
-                .streamHandler(ECHO, StackInterop::echo)
+                .streamHandler(ECHO, Streams::echo)
                 .start();
-    }
-
-    static void echo(P2pStream stream) {
-        byte[] buf = new byte[64 * 1024];
-        int n;
-        while ((n = stream.read(buf, 0, buf.length, T)) >= 0) {
-            stream.write(Arrays.copyOf(buf, n));
-        }
-        stream.closeWrite();
     }
 
     @SuppressWarnings("unchecked")
@@ -95,7 +85,7 @@ final class StackInterop {
         ExecutorService threads = Executors.newCachedThreadPool();
         EventLoops loops = EventLoops.acquire();
         Libp2pNode node = new Libp2pNode(Libp2pSettings.defaults(PeerIdentity.generate()), threads, loops.offload());
-        node.handle(ECHO, StackInterop::echo);
+        node.handle(ECHO, Streams::echo);
         try (LeakWatch leaks = new LeakWatch(); InteropPeer peer = InteropPeer.listen(lang);
                 Libp2pDialer dialer = new Libp2pDialer(node, loops)) {
             Libp2pConnection connection = dialer.dial(peer.peerId(), peer.address(), T).get(30, TimeUnit.SECONDS);
@@ -147,18 +137,30 @@ final class StackInterop {
                     .hasMessageContaining("/guardian/nope/1.0.0");
             StreamChannel reset = connection.openStream("/guardian/reset/1.0.0");
             reset.write(new byte[] {1});
-            assertThatThrownBy(() -> reset.read(new byte[1], 0, 1, T))
-                    .isInstanceOfSatisfying(StreamException.class,
-                            e -> assertThat(e.reason()).isIn(StreamException.Reason.RESET, StreamException.Reason.CLOSED));
+            // go and rust send RST alone; js-libp2p may send FIN first, so the read can see a clean end
+            // before the RST arrives. Either way the stream must end up reset.
+            try {
+                assertThat(reset.read(new byte[1], 0, 1, T)).isEqualTo(-1);
+            } catch (StreamException e) {
+                assertThat(e.reason()).isIn(StreamException.Reason.RESET, StreamException.Reason.CLOSED);
+            }
+            await("the reset reaches the stream").atMost(T).until(() -> !reset.isOpen());
             assertThat(connection.pingProtocol(T).get(30, TimeUnit.SECONDS)).as("connection survives a reset stream")
                     .isPositive();
             StreamChannel doomed = connection.openStream("/guardian/close-conn/1.0.0");
             doomed.write(new byte[] {1});
-            assertThatThrownBy(() -> doomed.read(new byte[1], 0, 1, T))
-                    .isInstanceOfSatisfying(StreamException.class,
-                            e -> assertThat(e.reason()).isIn(StreamException.Reason.CLOSED, StreamException.Reason.RESET));
+            // go drops the connection; js closes it gracefully, ending each stream with a FIN first.
+            try {
+                assertThat(doomed.read(new byte[1], 0, 1, T)).isEqualTo(-1);
+            } catch (StreamException e) {
+                assertThat(e.reason()).isIn(StreamException.Reason.CLOSED, StreamException.Reason.RESET);
+            }
             connection.closeFuture().get(30, TimeUnit.SECONDS);
             assertThat(connection.isOpen()).isFalse();
+            assertThatThrownBy(() -> doomed.write(new byte[] {2})).isInstanceOfSatisfying(StreamException.class,
+                    e -> assertThat(e.reason()).isIn(StreamException.Reason.CLOSED, StreamException.Reason.RESET));
+            assertThatThrownBy(() -> connection.openStream(ECHO).write(new byte[] {3}))
+                    .isInstanceOf(RuntimeException.class);
             await("no channel left").atMost(T).until(() -> dialer.openChannels() == 0);
             dialer.close();
             assertThat(leaks.collectLeaks()).isEmpty();
@@ -170,22 +172,12 @@ final class StackInterop {
     private static byte[] echoOnce(Libp2pConnection connection, byte[] payload, ExecutorService readers) {
         try (StreamChannel stream = connection.openStream(ECHO)) {
             CompletableFuture<byte[]> back = readers == null ? null
-                    : CompletableFuture.supplyAsync(() -> readAll(stream), readers);
+                    : CompletableFuture.supplyAsync(() -> Streams.readAll(stream), readers);
             stream.write(payload);
             stream.closeWrite();
-            return back == null ? readAll(stream) : back.get(60, TimeUnit.SECONDS);
+            return back == null ? Streams.readAll(stream) : back.get(60, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new AssertionError("echo of " + payload.length + " bytes failed", e);
         }
-    }
-
-    private static byte[] readAll(StreamChannel stream) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] buf = new byte[64 * 1024];
-        int n;
-        while ((n = stream.read(buf, 0, buf.length, T)) >= 0) {
-            out.write(buf, 0, n);
-        }
-        return out.toByteArray();
     }
 }

@@ -24,6 +24,13 @@ public final class Protobuf {
     public static final int LENGTH_DELIMITED = 2;
     /** Wire type of 32-bit fixed fields. */
     public static final int FIXED32 = 5;
+    /** Wire types of the deprecated groups: skipped, never read. */
+    private static final int START_GROUP = 3;
+    private static final int END_GROUP = 4;
+    /** Nesting depth of groups skipped before the message is refused. */
+    private static final int MAX_GROUP_DEPTH = 8;
+    /** Largest field number protobuf allows. */
+    private static final long MAX_FIELD = 0x1FFF_FFFFL;
 
     private Protobuf() {
     }
@@ -94,8 +101,29 @@ public final class Protobuf {
          * @param what the message's name, for errors
          */
         public Reader(byte[] message, String what) {
-            this.buf = ByteBuffer.wrap(message);
+            this(ByteBuffer.wrap(message), what);
+        }
+
+        private Reader(ByteBuffer buf, String what) {
+            this.buf = buf;
             this.what = what;
+        }
+
+        /**
+         * Reads the current field as an embedded message.
+         *
+         * @param name the embedded message's name, for errors
+         * @return a reader over its bytes (no copy)
+         * @throws IllegalArgumentException if the field is not length-delimited
+         */
+        public Reader message(String name) {
+            requireWire(LENGTH_DELIMITED);
+            int length = length();
+            ByteBuffer inner = buf.slice();
+            inner.limit(length);
+            buf.position(buf.position() + length);
+            consumed = true;
+            return new Reader(inner, name);
         }
 
         /**
@@ -111,14 +139,18 @@ public final class Protobuf {
             if (!buf.hasRemaining()) {
                 return false;
             }
+            readTag();
+            consumed = false;
+            return true;
+        }
+
+        private void readTag() {
             long tag = readVarint();
-            if (tag >>> 3 == 0 || tag >>> 3 > Integer.MAX_VALUE) {
+            if (tag >>> 3 == 0 || tag >>> 3 > MAX_FIELD) {
                 throw fail("field number " + (tag >>> 3) + " is out of range");
             }
             field = (int) (tag >>> 3);
             wire = (int) (tag & 7);
-            consumed = false;
-            return true;
         }
 
         /** @return the current field's number */
@@ -183,6 +215,10 @@ public final class Protobuf {
 
         private void skip() {
             consumed = true;
+            skip(0);
+        }
+
+        private void skip(int depth) {
             int n;
             switch (wire) {
                 case VARINT:
@@ -197,13 +233,37 @@ public final class Protobuf {
                 case FIXED32:
                     n = 4;
                     break;
+                case START_GROUP:
+                    skipGroup(depth);
+                    return;
                 default:
-                    throw fail("field " + field + " has unsupported wire type " + wire);
+                    throw fail("field " + field + " has wire type " + wire
+                            + (wire == END_GROUP ? " outside a group" : ", which protobuf does not define"));
             }
             if (n > buf.remaining()) {
                 throw fail("field " + field + " is truncated");
             }
             buf.position(buf.position() + n);
+        }
+
+        private void skipGroup(int depth) {
+            if (depth == MAX_GROUP_DEPTH) {
+                throw fail("groups nested deeper than " + MAX_GROUP_DEPTH);
+            }
+            int group = field;
+            while (true) {
+                if (!buf.hasRemaining()) {
+                    throw fail("group " + group + " is not closed");
+                }
+                readTag();
+                if (wire == END_GROUP) {
+                    if (field != group) {
+                        throw fail("group " + group + " closed as " + field);
+                    }
+                    return;
+                }
+                skip(depth + 1);
+            }
         }
 
         private int length() {

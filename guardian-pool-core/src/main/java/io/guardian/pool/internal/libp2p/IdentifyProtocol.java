@@ -7,7 +7,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code /ipfs/id/1.0.0} (libp2p/specs identify/README.md): the side that opens the stream sends
@@ -34,47 +33,18 @@ final class IdentifyProtocol {
 
     /** Asks the remote who it is. */
     static CompletableFuture<IdentifyInfo> request(Libp2pConnection connection, Duration timeout) {
-        CompletableFuture<IdentifyInfo> result = new CompletableFuture<>();
-        StreamChannel stream;
-        try {
-            stream = connection.openStream(IdentifyInfo.PROTOCOL);
-        } catch (TransportException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        stream.closeWrite();
-        stream.onChange(() -> {
-            if (result.isDone()) {
-                return;
-            }
-            TransportException failure = stream.failure();
-            if (failure != null) {
-                result.completeExceptionally(failure);
-                return;
-            }
-            int available = stream.available();
-            if (available > IdentifyInfo.MAX_BYTES) {
-                stream.reset();
-                result.completeExceptionally(new TransportException(Kind.LIMIT_EXCEEDED, "identify answer of "
-                        + connection.remotePeer() + " is larger than " + IdentifyInfo.MAX_BYTES + " bytes"));
-                return;
-            }
-            if (!stream.remoteClosed()) {
-                return;
-            }
-            try {
-                result.complete(parse(stream.poll(available), connection.remotePeer()));
-            } catch (TransportException e) {
-                result.completeExceptionally(e);
-            }
-            stream.close();
-        });
-        connection.schedule(() -> {
-            if (result.completeExceptionally(new TransportException(Kind.TIMED_OUT, "identify of "
-                    + connection.remotePeer() + " not answered within " + timeout.toMillis() + " ms"))) {
-                stream.reset();
-            }
-        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
-        return result;
+        PeerId remote = connection.remotePeer();
+        return connection.<IdentifyInfo>exchange(IdentifyInfo.PROTOCOL, timeout, "identify of " + remote,
+                (stream, result) -> stream.closeWrite(), (stream, result) -> {
+                    int available = stream.available();
+                    if (available > IdentifyInfo.MAX_BYTES) {
+                        throw new TransportException(Kind.LIMIT_EXCEEDED, "identify answer of " + remote
+                                + " is larger than " + IdentifyInfo.MAX_BYTES + " bytes");
+                    }
+                    if (stream.remoteClosed()) {
+                        result.complete(parse(stream.poll(available), remote));
+                    }
+                });
     }
 
     static IdentifyInfo parse(byte[] bytes, PeerId remote) {

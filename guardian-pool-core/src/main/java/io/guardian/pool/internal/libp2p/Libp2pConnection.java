@@ -176,6 +176,53 @@ public final class Libp2pConnection {
         return closed;
     }
 
+    /**
+     * Opens a stream to {@code protocol} and runs a short exchange on it without blocking any
+     * thread (identify, ping): {@code start} sends what the opening side sends, then {@code step}
+     * runs on the event loop after each arrival until it completes the result. A failed stream, a
+     * step that throws, or the deadline ends it; the stream is closed (or reset) at the end.
+     *
+     * @param what names the exchange in the timeout's message, e.g. "ping to <peer>"
+     */
+    <T> CompletableFuture<T> exchange(String protocol, Duration timeout, String what,
+            java.util.function.BiConsumer<StreamChannel, CompletableFuture<T>> start,
+            java.util.function.BiConsumer<StreamChannel, CompletableFuture<T>> step) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        StreamChannel stream;
+        try {
+            stream = openStream(protocol);
+        } catch (TransportException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        start.accept(stream, result);
+        stream.onChange(() -> {
+            if (result.isDone()) {
+                return;
+            }
+            TransportException failure = stream.failure();
+            if (failure != null) {
+                result.completeExceptionally(failure);
+                return;
+            }
+            try {
+                step.accept(stream, result);
+            } catch (TransportException e) {
+                stream.reset();
+                result.completeExceptionally(e);
+            }
+            if (result.isDone()) {
+                stream.close();
+            }
+        });
+        schedule(() -> {
+            if (result.completeExceptionally(new TransportException(Kind.TIMED_OUT, what + " not answered within "
+                    + timeout.toMillis() + " ms"))) {
+                stream.reset();
+            }
+        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        return result;
+    }
+
     /** Runs {@code task} on this connection's event loop after {@code delay}; nothing if the loop is gone. */
     void schedule(Runnable task, long delay, TimeUnit unit) {
         try {

@@ -7,7 +7,6 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code /ipfs/ping/1.0.0} (libp2p/specs ping/ping.md): the dialer sends 32 random bytes, the
@@ -47,52 +46,29 @@ final class PingProtocol {
      * @return the round trip in nanoseconds; fails with a {@link TransportException}
      */
     static CompletableFuture<Long> ping(Libp2pConnection connection, Duration timeout) {
-        CompletableFuture<Long> result = new CompletableFuture<>();
-        StreamChannel stream;
-        try {
-            stream = connection.openStream(PROTOCOL);
-        } catch (TransportException e) {
-            return CompletableFuture.failedFuture(e);
-        }
         byte[] payload = new byte[SIZE];
         RANDOM.nextBytes(payload);
-        long started = System.nanoTime();
-        stream.writeAsync(Unpooled.wrappedBuffer(payload.clone())).whenComplete((ok, error) -> {
-            if (error != null) {
-                result.completeExceptionally(error);
-            }
-        });
-        stream.onChange(() -> {
-            if (result.isDone()) {
-                return;
-            }
-            TransportException failure = stream.failure();
-            if (failure != null) {
-                result.completeExceptionally(failure);
-                return;
-            }
+        long[] started = new long[1];
+        return connection.<Long>exchange(PROTOCOL, timeout, "ping to " + connection.remotePeer(), (stream, result) -> {
+            started[0] = System.nanoTime();
+            stream.writeAsync(Unpooled.wrappedBuffer(payload.clone())).whenComplete((ok, error) -> {
+                if (error != null) {
+                    result.completeExceptionally(error);
+                }
+            });
+        }, (stream, result) -> {
             byte[] echo = stream.poll(SIZE);
             if (echo != null) {
-                long rtt = System.nanoTime() - started;
-                if (Arrays.equals(echo, payload)) {
-                    result.complete(rtt);
-                } else {
-                    result.completeExceptionally(new TransportException(Kind.PROTOCOL_VIOLATION,
-                            connection.remotePeer() + " answered a ping with other bytes"));
+                long rtt = System.nanoTime() - started[0];
+                if (!Arrays.equals(echo, payload)) {
+                    throw new TransportException(Kind.PROTOCOL_VIOLATION, connection.remotePeer()
+                            + " answered a ping with other bytes");
                 }
-                stream.close();
+                result.complete(rtt);
             } else if (stream.remoteClosed()) {
-                result.completeExceptionally(new TransportException(Kind.CLOSED_BY_PEER,
-                        connection.remotePeer() + " closed the ping stream without answering"));
-                stream.close();
+                throw new TransportException(Kind.CLOSED_BY_PEER, connection.remotePeer()
+                        + " closed the ping stream without answering");
             }
         });
-        connection.schedule(() -> {
-            if (result.completeExceptionally(new TransportException(Kind.TIMED_OUT, "ping to "
-                    + connection.remotePeer() + " not answered within " + timeout.toMillis() + " ms"))) {
-                stream.reset();
-            }
-        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
-        return result;
     }
 }

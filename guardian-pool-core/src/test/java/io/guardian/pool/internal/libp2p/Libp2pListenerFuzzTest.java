@@ -46,7 +46,7 @@ class Libp2pListenerFuzzTest {
                 PeerListener listener = PeerListener.builder(identity)
                         .bind(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
                         .protocol(ProtocolConfig.builder().handshakeTimeout(Duration.ofSeconds(2)).build())
-                        .streamHandler("/fuzz/echo/1.0.0", Libp2pLoopbackTest::echo)
+                        .streamHandler("/fuzz/echo/1.0.0", Streams::echo)
                         .start()) {
             InetSocketAddress target = listener.listenAddress().toSocketAddress();
             Random random = new Random(SEED);

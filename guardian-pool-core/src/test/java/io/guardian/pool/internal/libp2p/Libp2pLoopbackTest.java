@@ -7,13 +7,11 @@ import static org.awaitility.Awaitility.await;
 import io.guardian.pool.internal.transport.EventLoops;
 import io.guardian.pool.internal.transport.LeakWatch;
 import io.guardian.pool.internal.transport.TransportException;
-import io.guardian.pool.net.P2pStream;
 import io.guardian.pool.net.PeerListener;
 import io.guardian.pool.net.ProtocolVersion;
 import io.guardian.pool.net.StreamException;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerIdentity;
-import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -56,7 +54,7 @@ class Libp2pLoopbackTest {
         listener = PeerListener.builder(serverId)
                 .bind(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
                 .handler((from, message) -> reverse(message))
-                .streamHandler(ECHO, Libp2pLoopbackTest::echo)
+                .streamHandler(ECHO, Streams::echo)
                 .streamHandler(RESET, stream -> {
                     stream.read(new byte[1], 0, 1, T);
                     throw new IllegalStateException("handler gives up: the stream is reset");
@@ -77,15 +75,6 @@ class Libp2pLoopbackTest {
         tail.close();
     }
 
-    static void echo(P2pStream stream) {
-        byte[] buf = new byte[64 * 1024];
-        int n;
-        while ((n = stream.read(buf, 0, buf.length, T)) >= 0) {
-            stream.write(Arrays.copyOf(buf, n));
-        }
-        stream.closeWrite();
-    }
-
     static byte[] reverse(byte[] message) {
         byte[] out = new byte[message.length];
         for (int i = 0; i < message.length; i++) {
@@ -96,16 +85,6 @@ class Libp2pLoopbackTest {
 
     private Libp2pConnection dial() throws Exception {
         return dialer.dial(serverId.peerId(), listener.listenAddress(), T).get(10, TimeUnit.SECONDS);
-    }
-
-    static byte[] readAll(P2pStream stream) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] buf = new byte[32 * 1024];
-        int n;
-        while ((n = stream.read(buf, 0, buf.length, T)) >= 0) {
-            out.write(buf, 0, n);
-        }
-        return out.toByteArray();
     }
 
     @Test
@@ -153,7 +132,7 @@ class Libp2pLoopbackTest {
             byte[] payload = new byte[size];
             random.nextBytes(payload);
             StreamChannel stream = connection.openStream(ECHO);
-            CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> readAll(stream), handlers);
+            CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> Streams.readAll(stream), handlers);
             stream.write(payload);
             stream.closeWrite();
             assertThat(echoed.get(30, TimeUnit.SECONDS)).isEqualTo(payload);
@@ -175,7 +154,7 @@ class Libp2pLoopbackTest {
                     try (StreamChannel stream = connection.openStream(ECHO)) {
                         stream.write(payload);
                         stream.closeWrite();
-                        return Arrays.equals(readAll(stream), payload);
+                        return Arrays.equals(Streams.readAll(stream), payload);
                     }
                 }, callers));
             }
@@ -231,7 +210,7 @@ class Libp2pLoopbackTest {
         byte[] payload = new byte[300 * 1024];
         new Random(3).nextBytes(payload);
         StreamChannel stream = connection.openStream(ECHO);
-        CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> readAll(stream), handlers);
+        CompletableFuture<byte[]> echoed = CompletableFuture.supplyAsync(() -> Streams.readAll(stream), handlers);
         stream.write(payload);
         stream.closeWrite();
         assertThat(echoed.get(30, TimeUnit.SECONDS)).isEqualTo(payload);
