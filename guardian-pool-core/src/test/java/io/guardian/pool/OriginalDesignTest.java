@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The two tests of the original design document (ORIGINAL-DESIGN.md, "Testing"), in Java, as
+ * The two tests of the original design document (GuardianDB's "Optimized Connection Pool" document, "Testing"), in Java, as
  * written: against a real peer on loopback through the public constructor.
  */
 @Timeout(30)

@@ -12,7 +12,7 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * Reads the conformance vectors copied from {@code shared/conformance} into
+ * Reads the conformance vectors kept in
  * {@code src/test/resources/conformance}, so the tests stand alone.
  */
 public final class ConformanceFiles {

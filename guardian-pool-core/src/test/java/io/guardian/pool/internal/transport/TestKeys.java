@@ -9,7 +9,7 @@ import java.security.spec.NamedParameterSpec;
 import java.util.Arrays;
 
 /**
- * Fixed Ed25519 keys from {@code shared/conformance/peerid.tsv}, and Ed25519 signing done directly
+ * Fixed Ed25519 keys from {@code src/test/resources/conformance/peerid.tsv}, and Ed25519 signing done directly
  * with the JDK (independent of the code under test) for building expected AUTH messages by hand.
  */
 public final class TestKeys {

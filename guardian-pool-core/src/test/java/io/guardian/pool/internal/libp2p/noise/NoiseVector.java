@@ -13,7 +13,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The cacophony-format vector copied from {@code shared/conformance}, read with a few regular
+ * The cacophony-format vector in {@code src/test/resources/conformance} (from mcginty/snow's cacophony vectors), read with a few regular
  * expressions: the file is flat (string fields and one array of payload/ciphertext pairs), and
  * core has no JSON library on its test classpath.
  */
