@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * A pool of authenticated connections to libp2p peers: the GuardianDB "Optimized Connection
@@ -62,10 +63,15 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      *
      * @param peerId the peer
      * @param address where to dial it if a new connection is needed
-     * @return the connection id
+     * @return an id naming this lease: the connection's id ({@link PeerConnection#id()}), {@code #},
+     *     and the lease's number on that connection. Once released it names nothing, so a stale id
+     *     can never act on the connection's next holder. Two ids share everything before {@code #}
+     *     exactly when they lease the same connection (that is how reuse shows).
      * @throws CircuitBreakerOpenException if the peer's breaker is open
      * @throws PoolExhaustedException if no connection came free within {@code acquire-timeout}
-     * @throws ConnectionTimeoutException if the dial timed out on its last attempt
+     * @throws DialTimeoutException if the dial timed out on its last attempt, or no connection came
+     *     within {@code acquire-deadline} (a {@link ConnectionTimeoutException})
+     * @throws PoolInterruptedException if the calling thread was interrupted while it waited
      * @throws ConnectionFailedException if the dial failed on its last attempt
      * @throws HandshakeException if the handshake failed on its last attempt
      * @throws PoolClosedException if the pool is closed
@@ -73,7 +79,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      *     dialable or names another peer
      */
     public String getConnection(PeerId peerId, Multiaddr address) {
-        return engine.acquire(peerId, address).id();
+        return engine.getConnection(peerId, address);
     }
 
     /**
@@ -81,8 +87,10 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      *
      * @param peerId the peer the connection belongs to
      * @param connectionId the id {@code getConnection} returned
-     * @throws IllegalArgumentException if the id is unknown or belongs to another peer
-     * @throws IllegalStateException if the connection is not leased (already released)
+     * @throws IllegalArgumentException if the id is unknown, belongs to another peer, or is a bare
+     *     connection id ({@link PeerConnection#id()}) rather than an id from {@code getConnection}
+     * @throws IllegalStateException if that lease has ended (released already), even when its
+     *     connection has since been leased to another caller
      */
     public void releaseConnection(PeerId peerId, String connectionId) {
         engine.release(peerId, connectionId);
@@ -92,10 +100,13 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * The lease behind a connection id from {@link #getConnection}, to send and receive on it.
      * Closing the returned lease is the same as {@link #releaseConnection}.
      *
-     * @param connectionId the id
-     * @return the current lease of that connection
+     * @param connectionId an id from {@code getConnection} (it names one lease), or a connection id
+     *     from {@link PeerConnection#id()} (it names the connection: its current lease is returned)
+     * @return the lease
      * @throws IllegalArgumentException if the id is unknown (never issued, or closed since)
-     * @throws IllegalStateException if the connection is not leased right now
+     * @throws IllegalStateException if the lease an id from {@code getConnection} named has ended
+     *     (even when its connection has since been leased to another caller), or a connection id's
+     *     connection is not leased right now
      */
     public PeerConnection connection(String connectionId) {
         return engine.connection(connectionId);
@@ -118,6 +129,14 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * Leases a connection without blocking the calling thread. The future completes with the
      * lease or fails with the exceptions {@link #getConnection} throws. Cancelling the future
      * gives up the wait; a connection that arrives anyway is returned to the pool.
+     *
+     * <p>Threads: never a network event loop, so a {@code thenApply(lease -> lease.request(...))}
+     * may block. A future already complete (an idle connection was free) runs dependent stages on
+     * the caller's thread. Otherwise it completes on the thread that settled it: after a dial, the
+     * JDK's default async pool ({@code ForkJoinPool.commonPool()}, or a new thread when its
+     * parallelism is 1); on a hand-over, the thread that closed the lease; at
+     * {@code acquire-timeout}, the pool's housekeeping thread ({@code guardian-pool-housekeeper});
+     * on shutdown, the thread that closes the pool. Use {@code thenApplyAsync} for long work.
      *
      * @param peerId the peer
      * @param address where to dial it if a new connection is needed
@@ -185,12 +204,15 @@ public final class OptimizedConnectionPool implements AutoCloseable {
     }
 
     /**
-     * Runs a health pass every {@code health-check-interval} on the pool's housekeeping thread
-     * (one daemon thread, {@code guardian-pool-housekeeper}), and leak checks more often when
-     * leak detection is on. Starting it again while it runs returns another handle to the same
+     * Adds PINGs to the housekeeping passes: every {@code health-check-interval} each idle
+     * connection is pinged, losses fail connections, and round trips feed the scores.
+     * Housekeeping itself (closing idle, expired and dead connections, leak checks, forgetting
+     * unused peers, scoring) always runs, from construction to {@link #close()}, on the pool's
+     * housekeeping thread (one daemon thread, {@code guardian-pool-housekeeper}); this only
+     * switches the PINGs on. Starting it again while it runs returns another handle to the same
      * monitor.
      *
-     * @return a handle; closing it stops the monitor
+     * @return a handle; closing it stops the PINGs (housekeeping goes on)
      * @throws PoolClosedException if the pool is closed
      */
     public AutoCloseable startHealthMonitor() {
@@ -206,6 +228,20 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      */
     public HealthReport checkHealth() {
         return engine.checkHealth();
+    }
+
+    /**
+     * Receives the report of every background housekeeping pass (with or without PINGs), in
+     * order, on the pool's event thread ({@code guardian-pool-events}), through the same bounded
+     * buffer as connection events: a slow or throwing listener never stalls housekeeping.
+     * {@link #checkHealth()} returns its report to its caller instead.
+     *
+     * @param listener called with each report
+     * @return a handle; closing it stops delivery
+     * @throws PoolClosedException if the pool is closed
+     */
+    public AutoCloseable onHealthReport(Consumer<HealthReport> listener) {
+        return engine.onHealthReport(listener);
     }
 
     /**
@@ -229,8 +265,9 @@ public final class OptimizedConnectionPool implements AutoCloseable {
     }
 
     /**
-     * Counts a success for the peer's breaker: resets the failure count when closed, counts
-     * towards closing when half-open.
+     * Counts a success for the peer's breaker: resets the failure count when closed. Ignored when
+     * half-open: then only the probe lease's own outcome, settled when it is closed, counts towards
+     * closing the breaker.
      *
      * @param peerId the peer
      */

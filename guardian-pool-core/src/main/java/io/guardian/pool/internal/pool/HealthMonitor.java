@@ -17,9 +17,19 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The health pass and the leak check. Not API.
+ * Housekeeping, the health pass and the leak check. Not API.
+ *
+ * <p>Housekeeping is always on, from the engine's construction to its close: every
+ * {@code health-check-interval} a pass advances breakers, closes idle connections that are dead,
+ * idle too long or too old, marks leased ones past {@code max-lifetime}, and forgets unused peers;
+ * leak checks run twice per {@code leak-detection-threshold}. {@link #start()} adds the PINGs
+ * (and with them the scores) to those passes; {@link #stop()} removes them. Every background
+ * pass's report goes to the engine's report listeners. A pass or check that throws is logged and
+ * the cadence goes on: the next step is always scheduled.
  *
  * <p>A pass has two halves. The first, under each slot's lock in turn, advances breakers, closes
  * idle connections that are dead, idle too long or too old, and sends a PING on every remaining
@@ -36,6 +46,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class HealthMonitor {
 
+    private static final Logger LOG = LoggerFactory.getLogger(HealthMonitor.class);
+
     private final PoolEngine e;
     private final Semaphore passPermit = new Semaphore(1);
     private final long intervalNanos;
@@ -43,7 +55,9 @@ final class HealthMonitor {
     private final long leakPeriodNanos;
     private final long retentionNanos;
 
-    private boolean running;
+    private boolean housekeeping;
+    /** Whether passes PING idle connections and score peers ({@link #start()}). */
+    private boolean pings;
     private long nextPassNanos;
     private PoolScheduler.Cancellable nextTick;
 
@@ -61,22 +75,43 @@ final class HealthMonitor {
 
     // ------------------------------------------------------------ scheduling
 
-    synchronized AutoCloseable start() {
-        if (!running) {
-            running = true;
-            long now = e.clock.nanoTime();
-            nextPassNanos = now + intervalNanos;
-            nextTick = e.scheduler.schedule(this::tick, firstDelay());
+    /** Starts the always-on housekeeping; the engine calls it once, when built. */
+    synchronized void startHousekeeping() {
+        if (!housekeeping) {
+            housekeeping = true;
+            nextPassNanos = e.clock.nanoTime() + intervalNanos;
+            nextTick = e.scheduler.scheduleHousekeeping(this::tick, firstDelay());
         }
-        return this::stop;
+    }
+
+    /** Adds PINGs to the passes; the first such pass runs one interval from now. */
+    synchronized AutoCloseable start() {
+        if (!pings) {
+            pings = true;
+            nextPassNanos = e.clock.nanoTime() + intervalNanos;
+            if (housekeeping) {
+                if (nextTick != null) {
+                    nextTick.cancel();
+                }
+                nextTick = e.scheduler.scheduleHousekeeping(this::tick, firstDelay());
+            }
+        }
+        return this::stopPings;
     }
 
     private long firstDelay() {
         return leakPeriodNanos > 0 ? Math.min(intervalNanos, leakPeriodNanos) : intervalNanos;
     }
 
+    /** Removes the PINGs; housekeeping goes on. */
+    synchronized void stopPings() {
+        pings = false;
+    }
+
+    /** Stops everything (the engine is closing). */
     synchronized void stop() {
-        running = false;
+        pings = false;
+        housekeeping = false;
         if (nextTick != null) {
             nextTick.cancel();
             nextTick = null;
@@ -85,14 +120,21 @@ final class HealthMonitor {
 
     private void tick() {
         synchronized (this) {
-            if (!running) {
+            if (!housekeeping) {
                 return;
             }
         }
-        long delay = step(e.clock.nanoTime());
-        synchronized (this) {
-            if (running && !e.isClosed()) {
-                nextTick = e.scheduler.schedule(this::tick, delay);
+        long delay = firstDelay();
+        try {
+            delay = step(e.clock.nanoTime());
+        } catch (RuntimeException | Error ex) {
+            // One bad pass must not end housekeeping: the next step keeps its cadence.
+            LOG.warn("Guardian pool housekeeping step failed; the next runs in {} ms", delay / 1_000_000L, ex);
+        } finally {
+            synchronized (this) {
+                if (housekeeping && !e.isClosed()) {
+                    nextTick = e.scheduler.scheduleHousekeeping(this::tick, Math.max(0L, delay));
+                }
             }
         }
     }
@@ -108,7 +150,9 @@ final class HealthMonitor {
         }
         long next;
         boolean pass = false;
+        boolean withPings;
         synchronized (this) {
+            withPings = pings;
             if (now - nextPassNanos >= 0) {
                 nextPassNanos = now + intervalNanos;
                 // A pass still waiting for PONGs (slow peers) is not doubled up; the next is due later.
@@ -117,7 +161,16 @@ final class HealthMonitor {
             next = nextPassNanos - now;
         }
         if (pass) {
-            startAsyncPass(now); // outside the monitor's lock: it takes slot locks and closes sockets
+            // Outside the monitor's lock: a pass takes slot locks and closes sockets.
+            if (withPings) {
+                startAsyncPass(now);
+            } else {
+                try {
+                    e.events.publishReport(finish(begin(now, false)));
+                } finally {
+                    passPermit.release();
+                }
+            }
         }
         return leakPeriodNanos > 0 ? Math.min(next, leakPeriodNanos) : next;
     }
@@ -125,7 +178,7 @@ final class HealthMonitor {
     private void startAsyncPass(long now) {
         Pass pass;
         try {
-            pass = begin(now);
+            pass = begin(now, true);
         } catch (RuntimeException | Error ex) {
             passPermit.release();
             throw ex;
@@ -134,17 +187,17 @@ final class HealthMonitor {
         Runnable finish = () -> {
             if (finished.compareAndSet(false, true)) {
                 try {
-                    finish(pass);
+                    e.events.publishReport(finish(pass));
                 } finally {
                     passPermit.release();
                 }
             }
         };
-        PoolScheduler.Cancellable guard = e.scheduler.schedule(finish, 2 * pingTimeoutNanos);
+        PoolScheduler.Cancellable guard = e.scheduler.scheduleHousekeeping(finish, 2 * pingTimeoutNanos);
         CompletableFuture.allOf(pass.pings.toArray(new CompletableFuture<?>[0]))
                 .whenComplete((v, err) -> {
                     guard.cancel();
-                    e.scheduler.execute(finish);
+                    e.scheduler.scheduleHousekeeping(finish, 0L);
                 });
     }
 
@@ -152,7 +205,7 @@ final class HealthMonitor {
     HealthReport runNow() {
         passPermit.acquireUninterruptibly();
         try {
-            Pass pass = begin(e.clock.nanoTime());
+            Pass pass = begin(e.clock.nanoTime(), true);
             try {
                 CompletableFuture.allOf(pass.pings.toArray(new CompletableFuture<?>[0]))
                         .get(2 * pingTimeoutNanos, TimeUnit.NANOSECONDS);
@@ -170,6 +223,7 @@ final class HealthMonitor {
     // ------------------------------------------------------------ the pass
 
     private static final class Pass {
+        final boolean withPings;
         final long startNanos;
         final Instant startedAt;
         final List<PooledConn> pinged = new ArrayList<>();
@@ -179,21 +233,24 @@ final class HealthMonitor {
         int evicted;
         int failed;
 
-        Pass(long startNanos, Instant startedAt) {
+        Pass(boolean withPings, long startNanos, Instant startedAt) {
+            this.withPings = withPings;
             this.startNanos = startNanos;
             this.startedAt = startedAt;
         }
     }
 
-    private Pass begin(long now) {
-        Pass pass = new Pass(now, e.clock.wallAt(now));
+    private Pass begin(long now, boolean pings) {
+        Pass pass = new Pass(pings, now, e.clock.wallAt(now));
         for (PeerSlot s : e.slots.values()) {
             List<PooledConn> dead = new ArrayList<>(0);
             List<PooledConn> evicted = new ArrayList<>(0);
             List<Acquisition> next = new ArrayList<>(0);
             synchronized (s) {
                 s.breaker.poll(now);
-                if (!s.conns.isEmpty()) {
+                if (!pings) {
+                    // Housekeeping only: no PINGs, so nothing new to score.
+                } else if (!s.conns.isEmpty()) {
                     pass.measured.add(s);
                 } else if (s.dialFailures > 0 && s.lastScore != null) {
                     pass.unreachable.add(s);
@@ -221,7 +278,7 @@ final class HealthMonitor {
                         if (w != null) {
                             next.add(w);
                         }
-                    } else {
+                    } else if (pings) {
                         pass.pinged.add(c);
                     }
                 }
@@ -267,8 +324,15 @@ final class HealthMonitor {
             } else if (!f.isDone()) {
                 f.cancel(false);
             }
-            long[] agg = perSlot.computeIfAbsent(c.slot, k -> new long[3]);
             PeerSlot s = c.slot;
+            synchronized (s) {
+                if (c.state == PooledConn.CLOSED) {
+                    // Closed since the PING went out (evicted, reclaimed, shutdown, or found dead
+                    // and counted then): its PONG cannot come, and that says nothing of the peer.
+                    continue;
+                }
+            }
+            long[] agg = perSlot.computeIfAbsent(c.slot, k -> new long[3]);
             if (rtt != null) {
                 e.recordLatency(c, rtt, now);
                 agg[0] += rtt;
@@ -334,6 +398,7 @@ final class HealthMonitor {
     /** Raises one leak event per lease held past the threshold. @return leases reported now */
     int checkLeaks(long now) {
         int reported = 0;
+        List<Lease> leaked = new ArrayList<>(0);
         for (PeerSlot s : e.slots.values()) {
             synchronized (s) {
                 for (PooledConn c : s.conns) {
@@ -341,16 +406,21 @@ final class HealthMonitor {
                     if (l == null || l.leakReported || l.site == null) {
                         continue;
                     }
-                    long held = now - l.acquiredNanos;
-                    if (held >= e.leakThresholdNanos) {
+                    if (now - l.acquiredNanos >= e.leakThresholdNanos) {
                         l.leakReported = true;
-                        reported++;
-                        e.leaks.increment();
-                        e.events.publish(new ConnectionEvent.ConnectionLeakSuspected(s.peerId, c.id,
-                                Duration.ofNanos(held), callerFrames(l.site)));
+                        leaked.add(l);
                     }
                 }
             }
+            // Outside the lock: reading the acquire stack costs microseconds per frame, and the
+            // slot's acquires and releases must not wait for it.
+            for (Lease l : leaked) {
+                reported++;
+                e.leaks.increment();
+                e.events.publish(new ConnectionEvent.ConnectionLeakSuspected(s.peerId, l.conn.id,
+                        Duration.ofNanos(now - l.acquiredNanos), callerFrames(l.site)));
+            }
+            leaked.clear();
         }
         return reported;
     }

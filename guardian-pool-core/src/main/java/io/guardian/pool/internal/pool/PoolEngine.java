@@ -3,6 +3,7 @@ package io.guardian.pool.internal.pool;
 import io.guardian.pool.CircuitBreakerOpenException;
 import io.guardian.pool.ConnectionFailedException;
 import io.guardian.pool.ConnectionTimeoutException;
+import io.guardian.pool.DialTimeoutException;
 import io.guardian.pool.GuardianPoolException;
 import io.guardian.pool.HandshakeException;
 import io.guardian.pool.HealthReport;
@@ -12,14 +13,17 @@ import io.guardian.pool.PeerSnapshot;
 import io.guardian.pool.PoolClosedException;
 import io.guardian.pool.PoolConfig;
 import io.guardian.pool.PoolExhaustedException;
+import io.guardian.pool.PoolInterruptedException;
 import io.guardian.pool.PoolObserver;
 import io.guardian.pool.PoolStats;
+import io.guardian.pool.RequestTimeoutException;
 import io.guardian.pool.breaker.CircuitState;
 import io.guardian.pool.event.ConnectionEvent;
 import io.guardian.pool.event.ConnectionEventListener;
 import io.guardian.pool.event.EventSubscription;
 import io.guardian.pool.internal.transport.Connector;
 import io.guardian.pool.internal.transport.FramedConnection;
+import io.guardian.pool.internal.transport.TransportException;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
 import io.guardian.pool.peer.PeerIdentity;
@@ -38,6 +42,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -127,6 +132,8 @@ public final class PoolEngine implements AutoCloseable {
     final long maxLifetimeNanos;
     final long leakThresholdNanos;
     private final long acquireTimeoutNanos;
+    private final long acquireDeadlineNanos;
+    private final IdHandles ids = new IdHandles(this);
 
     private volatile boolean closed;
     /** Guards the closing flag's transition and the graceful close's wait, signalled by releases. */
@@ -160,6 +167,7 @@ public final class PoolEngine implements AutoCloseable {
         this.maxLifetimeNanos = config.maxLifetime().toNanos();
         this.leakThresholdNanos = config.leakDetectionThreshold().toNanos();
         this.acquireTimeoutNanos = config.acquireTimeout().toNanos();
+        this.acquireDeadlineNanos = config.acquireDeadline().toNanos();
         this.monitor = new HealthMonitor(this);
         this.holdsTicker = new AtomicBoolean(clock == PoolClock.SYSTEM);
         if (holdsTicker.get()) {
@@ -323,10 +331,9 @@ public final class PoolEngine implements AutoCloseable {
                     PooledConn c = slot.takeIdle(loadBalancing);
                     String why = staleReason(c, now);
                     if (why == null) {
-                        lease = leaseLocked(slot, c, now, site, true);
-                        if (probe) {
-                            slot.breaker.onSuccess(true, now);
-                        }
+                        // A probe lease settles the half-open breaker when it is released, on
+                        // what it did: taking an idle connection proves nothing yet.
+                        lease = leaseLocked(slot, c, now, site, true, probe);
                         break;
                     }
                     c.state = PooledConn.IDLE;
@@ -453,7 +460,7 @@ public final class PoolEngine implements AutoCloseable {
         return null;
     }
 
-    private Lease leaseLocked(PeerSlot slot, PooledConn c, long now, Throwable site, boolean reuse) {
+    private Lease leaseLocked(PeerSlot slot, PooledConn c, long now, Throwable site, boolean reuse, boolean probe) {
         c.state = PooledConn.LEASED;
         if (reuse) {
             c.reuseCount++;
@@ -462,7 +469,8 @@ public final class PoolEngine implements AutoCloseable {
         c.lastUsedNanos = now;
         slot.lastUsedNanos = now;
         slot.leased++;
-        Lease lease = new Lease(this, c, now, site, reuse);
+        Lease lease = new Lease(this, c, now, site, reuse, ++c.leaseNumber);
+        lease.probe = probe;
         c.lease = lease;
         return lease;
     }
@@ -729,6 +737,14 @@ public final class PoolEngine implements AutoCloseable {
             abort(a, closedWhileWaiting(a));
             return;
         }
+        if (a.state.get() != Acquisition.ACTIVE) {
+            return; // expired or aborted while the retry was pending
+        }
+        long left = a.startedNanos + acquireDeadlineNanos - clock.nanoTime();
+        if (left <= 0) {
+            abort(a, deadlinePassed(a));
+            return;
+        }
         PeerSlot slot = a.slot;
         if (!a.probe) {
             // No dial goes through an open breaker: not a retry, and not a caller who queued at a
@@ -755,14 +771,61 @@ public final class PoolEngine implements AutoCloseable {
             }
         }
         a.attemptStartNanos = clock.nanoTime();
+        // The dial's own timeout never outlasts the acquire's deadline.
+        Duration timeout = left < config.connectionTimeout().toNanos() ? Duration.ofNanos(left)
+                : config.connectionTimeout();
         CompletableFuture<FramedConnection> f;
         try {
-            f = connector.connect(slot.peerId, a.address, config.connectionTimeout());
+            f = connector.connect(slot.peerId, a.address, timeout);
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }
         a.connect = f;
-        f.whenComplete((fc, error) -> onAttemptDone(a, fc, error));
+        // Handled on the JDK's async pool, never on the transport's thread that completed the
+        // dial (a Netty event loop or its offload executor): the acquisition's future completes
+        // from here, and a caller's thenApply(lease -> lease.request(...)) on an event loop would
+        // block the very loop that must deliver the reply.
+        f.whenCompleteAsync((fc, error) -> {
+            try {
+                onAttemptDone(a, fc, error);
+            } catch (RuntimeException | Error unexpected) {
+                // A bug here must not park the caller: fail the acquisition (a no-op if it already
+                // completed) and drop a connection nobody will own.
+                LOG.warn("Guardian pool: handling the dial of peer {} failed unexpectedly", slot.peerId, unexpected);
+                if (fc != null && a.state.get() != Acquisition.DONE) {
+                    fc.close("pool error");
+                }
+                abort(a, new ConnectionFailedException("acquiring a connection to peer " + slot.peerId
+                        + " failed unexpectedly: " + unexpected, unexpected));
+            }
+        });
+    }
+
+    /** The acquire's one overall bound passed: the last dial's failure, or a dial timeout naming the setting. */
+    private RuntimeException deadlinePassed(Acquisition a) {
+        if (a.lastError instanceof RuntimeException) {
+            return (RuntimeException) a.lastError;
+        }
+        return new DialTimeoutException("no connection to peer " + a.slot.peerId + " at " + a.address + " within "
+                + "acquire-deadline (" + config.acquireDeadline() + "); raise acquire-deadline, or check that the "
+                + "peer is reachable");
+    }
+
+    /**
+     * The blocking caller's wait reached the acquire deadline: whatever the acquisition is doing,
+     * it ends now (a wait as exhausted, a dial with its failure so far).
+     */
+    private void expire(Acquisition a) {
+        int s = a.state.get();
+        if (s == Acquisition.WAITING_PEER || s == Acquisition.WAITING_GLOBAL) {
+            onDeadline(a);
+        } else if (s == Acquisition.ACTIVE) {
+            CompletableFuture<FramedConnection> f = a.connect;
+            abort(a, deadlinePassed(a));
+            if (f != null) {
+                f.cancel(true);
+            }
+        }
     }
 
     private void onAttemptDone(Acquisition a, FramedConnection fc, Throwable error) {
@@ -788,8 +851,11 @@ public final class PoolEngine implements AutoCloseable {
                     }
                     slot.conns.add(c);
                     connsById.put(c.id, c);
-                    lease = leaseLocked(slot, c, now, a.site, false);
-                    slot.breaker.onSuccess(a.probe, now);
+                    // A probe's dial hands the probe on to its lease, which settles it at release.
+                    lease = leaseLocked(slot, c, now, a.site, false, a.probe);
+                    if (!a.probe) {
+                        slot.breaker.onSuccess(false, now);
+                    }
                     slot.dialFailures = 0;
                     a.probe = false;
                     events.publish(new ConnectionEvent.Connected(slot.peerId, rtt / 1_000_000.0));
@@ -832,9 +898,18 @@ public final class PoolEngine implements AutoCloseable {
             abort(a, closed ? closedWhileWaiting(a) : a.lastError);
             return;
         }
-        if (retryable(cause) && a.attempt < config.maxRetryAttempts() && !breakerOpen) {
+        if (a.state.get() != Acquisition.ACTIVE) {
+            return; // expired meanwhile: nobody waits for a retry
+        }
+        long delay = 0;
+        boolean retry = retryable(a.lastError) && a.attempt < config.maxRetryAttempts() && !breakerOpen;
+        if (retry) {
+            delay = backoffNanos(a.attempt + 1);
+            // No retry that would start after the acquire's deadline: fail now with the real cause.
+            retry = now + delay - (a.startedNanos + acquireDeadlineNanos) < 0;
+        }
+        if (retry) {
             a.attempt++;
-            long delay = backoffNanos(a.attempt);
             LOG.debug("Dial {} to peer {} at {} failed ({}); retry {} of {} in {} ms", a.attempt, slot.peerId,
                     a.address, cause.toString(), a.attempt, config.maxRetryAttempts(), delay / 1_000_000L);
             a.retry = scheduler.schedule(() -> attempt(a), delay);
@@ -859,6 +934,9 @@ public final class PoolEngine implements AutoCloseable {
     }
 
     private static boolean isTimeout(Throwable cause) {
+        if (cause instanceof TransportException) {
+            return ((TransportException) cause).kind() == TransportException.Kind.TIMED_OUT;
+        }
         return cause instanceof ConnectionTimeoutException
                 || (cause instanceof HandshakeException
                         && ((HandshakeException) cause).reason() == HandshakeException.Reason.TIMEOUT);
@@ -872,6 +950,14 @@ public final class PoolEngine implements AutoCloseable {
     }
 
     private static RuntimeException typed(Throwable cause, PeerId peer, Multiaddr address) {
+        if (cause instanceof TransportException) {
+            return DialFailures.toPublic((TransportException) cause, peer, address);
+        }
+        if (cause instanceof ConnectionTimeoutException && !(cause instanceof DialTimeoutException)
+                && !(cause instanceof RequestTimeoutException)) {
+            // A dial's timeout: nothing reached the peer on the caller's behalf, so it may be retried.
+            return new DialTimeoutException(cause.getMessage(), cause);
+        }
         if (cause instanceof RuntimeException) {
             return (RuntimeException) cause;
         }
@@ -931,12 +1017,21 @@ public final class PoolEngine implements AutoCloseable {
 
     private PeerConnection await(Acquisition a) {
         try {
-            return a.future.get();
+            try {
+                // Bounded too: the acquisition ends itself by its deadline, and this wait is the
+                // safety net, so no caller ever parks longer whatever happens on other threads.
+                return a.future.get(acquireDeadlineNanos, TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                expire(a);
+                return a.future.get();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             a.future.cancel(false);
             cancel(a);
-            throw new GuardianPoolException("interrupted while waiting for a connection to peer " + a.slot.peerId, e);
+            // The caller's decision: not retryable, and never charged to the peer.
+            throw new PoolInterruptedException("interrupted while waiting for a connection to peer "
+                    + a.slot.peerId + " (the thread's interrupt flag is set)", e);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof GuardianPoolException) {
@@ -984,7 +1079,9 @@ public final class PoolEngine implements AutoCloseable {
         long bytes = lease.touched ? c.bytesMoved() : -1L;
         // Unread DATA (a reply the holder never took, or something the peer sent unasked) would be
         // the next holder's "reply": such a connection is closed, never pooled.
-        boolean healthy = failure == null && !c.failed && !c.retireOnRelease && c.transport.reusable()
+        // The flags set by others (evict, the health pass) are read again under the lock below, so
+        // an evict racing this release is never lost.
+        boolean healthy = failure == null && c.transport.reusable()
                 && (maxLifetimeNanos == 0 || now - c.createdNanos < maxLifetimeNanos);
         Lease handed = null;
         Acquisition handedTo = null;
@@ -993,8 +1090,13 @@ public final class PoolEngine implements AutoCloseable {
         boolean closing;
         synchronized (slot) {
             if (c.state != PooledConn.LEASED || c.lease != lease) {
+                if (lease.probe) {
+                    slot.breaker.releaseProbe(); // closed by shutdown: the probe tells nothing
+                    lease.probe = false;
+                }
                 return; // closed under the holder by shutdown or a dead socket; nothing to return
             }
+            healthy &= !c.failed && !c.retireOnRelease;
             // Read under the lock: a graceful close passes this slot after setting the flag, so a
             // lease returned from then on is closed, never pooled behind the close's back.
             closing = closed;
@@ -1014,9 +1116,13 @@ public final class PoolEngine implements AutoCloseable {
             slot.lastUsedNanos = now;
             if (failure != null || c.failed) {
                 // The holder's report, a broken socket, a protocol error or an unanswered request:
-                // each is the peer failing this caller.
-                slot.breaker.onFailure(false, now);
+                // each is the peer failing this caller. A half-open breaker reopens on its probe.
+                slot.breaker.onFailure(lease.probe, now);
+            } else if (lease.probe) {
+                // The half-open probe's lease ended well: that, not the taking of it, is the success.
+                slot.breaker.onSuccess(true, now);
             }
+            lease.probe = false;
             if (!healthy) {
                 c.closedAsFailure = failure != null || c.failed || !c.transport.isOpen();
                 detachLocked(slot, c, releaseReason(c, failure, now));
@@ -1043,12 +1149,9 @@ public final class PoolEngine implements AutoCloseable {
                 }
                 if (w != null) {
                     slot.leased--;
-                    handed = leaseLocked(slot, c, now, w.site, true);
+                    handed = leaseLocked(slot, c, now, w.site, true, w.probe);
                     handedTo = w;
-                    if (w.probe) {
-                        slot.breaker.onSuccess(true, now);
-                        w.probe = false;
-                    }
+                    w.probe = false; // now the lease's, settled at its release
                 } else if (!detached) {
                     slot.leased--;
                     c.lease = null;
@@ -1325,13 +1428,43 @@ public final class PoolEngine implements AutoCloseable {
      * @return its current lease
      */
     public PeerConnection connection(String connectionId) {
-        PooledConn c = lookup(connectionId);
+        return ids.connection(connectionId);
+    }
+
+    /**
+     * Leases a connection for the id API.
+     *
+     * @param peer the peer
+     * @param address where to dial it
+     * @return an id naming this lease only (see {@link IdHandles})
+     */
+    public String getConnection(PeerId peer, Multiaddr address) {
+        return ids.getConnection(peer, address);
+    }
+
+    /** @return the connection's current lease, or {@code null} if it is idle or closed */
+    Lease currentLease(PooledConn c) {
         synchronized (c.slot) {
-            if (c.lease == null) {
-                throw new IllegalStateException("connection " + connectionId + " is not leased right now (it was "
-                        + "released already); acquire a connection again");
-            }
-            return c.lease;
+            return c.state == PooledConn.LEASED ? c.lease : null;
+        }
+    }
+
+    /** @return the open connection with this id, or {@code null} */
+    PooledConn connectionById(String connectionId) {
+        return connsById.get(connectionId);
+    }
+
+    /** @return whether this engine issued a connection with this id (it may be closed since) */
+    boolean issued(String connectionId) {
+        int sep = connectionId.lastIndexOf('_');
+        if (sep < 0 || !connectionId.startsWith("conn_")) {
+            return false;
+        }
+        try {
+            long n = Long.parseUnsignedLong(connectionId.substring(sep + 1), 16);
+            return n > 0 && n <= connectionSequence.get();
+        } catch (NumberFormatException e) {
+            return false;
         }
     }
 
@@ -1342,35 +1475,7 @@ public final class PoolEngine implements AutoCloseable {
      * @param connectionId the id
      */
     public void release(PeerId peer, String connectionId) {
-        if (peer == null) {
-            throw new IllegalArgumentException("peerId must not be null");
-        }
-        PooledConn c = lookup(connectionId);
-        if (!c.slot.peerId.equals(peer)) {
-            throw new IllegalArgumentException("connection " + connectionId + " belongs to peer " + c.slot.peerId
-                    + ", not to peer " + peer + "; release it with the peer it was acquired for");
-        }
-        Lease lease;
-        synchronized (c.slot) {
-            lease = c.lease;
-        }
-        if (lease == null) {
-            throw new IllegalStateException("connection " + connectionId + " of peer " + peer
-                    + " is not leased: it was released already");
-        }
-        lease.close();
-    }
-
-    private PooledConn lookup(String connectionId) {
-        if (connectionId == null) {
-            throw new IllegalArgumentException("connectionId must not be null");
-        }
-        PooledConn c = connsById.get(connectionId);
-        if (c == null) {
-            throw new IllegalArgumentException("unknown connection id " + connectionId + ": this pool never issued "
-                    + "it, or the connection has been closed since");
-        }
-        return c;
+        ids.release(peer, connectionId);
     }
 
     /**
@@ -1544,7 +1649,21 @@ public final class PoolEngine implements AutoCloseable {
         };
     }
 
-    /** @return a handle stopping the health monitor */
+    /**
+     * Receives every background pass's report on the event thread.
+     *
+     * @param listener the listener
+     * @return a handle removing it
+     */
+    public AutoCloseable onHealthReport(java.util.function.Consumer<HealthReport> listener) {
+        if (listener == null) {
+            throw new IllegalArgumentException("listener must not be null");
+        }
+        ensureOpen("subscribe to health reports");
+        return events.subscribeReports(listener);
+    }
+
+    /** @return a handle stopping the health monitor's PINGs (housekeeping is always on) */
     public AutoCloseable startHealthMonitor() {
         ensureOpen("start the health monitor");
         return monitor.start();
@@ -1836,7 +1955,10 @@ public final class PoolEngine implements AutoCloseable {
             Objects.requireNonNull(localPeer, "localPeer must be set");
             Objects.requireNonNull(connector, "connector must be set");
             Objects.requireNonNull(clock, "clock must not be null");
-            return new PoolEngine(this);
+            PoolEngine engine = new PoolEngine(this);
+            // Always on, started once the engine is whole (the first step may run at once).
+            engine.monitor.startHousekeeping();
+            return engine;
         }
     }
 }
