@@ -552,7 +552,21 @@ public final class PoolEngine implements AutoCloseable {
         }
         startAll(granted);
         if (a.state.get() == Acquisition.WAITING_GLOBAL) {
-            reclaimIdle(a.slot);
+            long defer = reclaimDeferral(a.slot);
+            if (defer == 0) {
+                reclaimIdle(a.slot);
+            } else {
+                // Cost-aware: a lease of its own peer is expected back sooner than a dial would
+                // take, so wait for it (a release hands it over) rather than close another peer's
+                // connection and dial; if none came back within the dial's cost, reclaim then.
+                a.reclaimNotBefore = clock.nanoTime() + defer;
+                a.reclaimDeferred = true;
+                a.reclaimTimer = scheduler.schedule(() -> {
+                    if (a.state.get() == Acquisition.WAITING_GLOBAL) {
+                        reclaimIdle(a.slot);
+                    }
+                }, defer);
+            }
         }
         if (a.state.get() == Acquisition.WAITING_GLOBAL) {
             if (acquireTimeoutNanos == 0) {
@@ -560,6 +574,28 @@ public final class PoolEngine implements AutoCloseable {
             } else {
                 armDeadline(a);
             }
+        }
+    }
+
+    /**
+     * How long a caller at the global limit should wait for a lease of its own peer before a
+     * connection of another peer is closed to make room for its dial: the measured average dial
+     * (connect plus handshake) when the peer has leases out and one is expected back sooner than
+     * that (its average lease hold divided by the leases out), else zero (reclaim now: a dial is
+     * needed anyway, or waiting would cost more than dialing).
+     */
+    private long reclaimDeferral(PeerSlot slot) {
+        long dials = created.sum();
+        long dialNanos = dials == 0 ? 0L : connectNanos.sum() / dials;
+        if (dialNanos <= 0) {
+            return 0L;
+        }
+        synchronized (slot) {
+            if (slot.leased == 0) {
+                return 0L;
+            }
+            long hold = slot.holdsEnded == 0 ? dialNanos : slot.holdNanos / slot.holdsEnded;
+            return hold / slot.leased < dialNanos ? dialNanos : 0L;
         }
     }
 
@@ -1111,6 +1147,8 @@ public final class PoolEngine implements AutoCloseable {
             }
             c.leaseBytes += moved;
             c.leaseNanos += held;
+            slot.holdNanos += held;
+            slot.holdsEnded++;
             slot.leaseBytes += moved;
             slot.leaseNanos += held;
             slot.lastUsedNanos = now;
@@ -1138,7 +1176,9 @@ public final class PoolEngine implements AutoCloseable {
                 Acquisition w = pollWaiterLocked(slot);
                 if (w == null && globalWaiterCount.get() > 0) {
                     Object claim = claimGlobalHeadLocked(slot);
-                    if (claim == RECLAIM) {
+                    if (claim == KEEP) {
+                        claim = null; // the head waits for its own peer's lease: pool this one
+                    } else if (claim == RECLAIM) {
                         detachLocked(slot, c, "closed to make room for another peer at max-total-connections ("
                                 + maxTotal + ")");
                         next = passRoomLocked(slot);
@@ -1205,6 +1245,8 @@ public final class PoolEngine implements AutoCloseable {
 
     /** Marker from {@link #claimGlobalHeadLocked}: close the connection to free a permit. */
     private static final Object RECLAIM = new Object();
+    /** Marker from {@link #claimGlobalHeadLocked}: the head waits for its own peer; keep the connection. */
+    private static final Object KEEP = new Object();
 
     /**
      * At the global limit with waiters: if the first global waiter wants this slot's peer, takes
@@ -1214,31 +1256,39 @@ public final class PoolEngine implements AutoCloseable {
      */
     private Object claimGlobalHeadLocked(PeerSlot slot) {
         synchronized (globalLock) {
-            Acquisition head;
-            while ((head = globalWaiters.peekFirst()) != null) {
-                if (head.state.get() != Acquisition.WAITING_GLOBAL) {
-                    globalWaiters.pollFirst();
+            Acquisition head = null;
+            for (java.util.Iterator<Acquisition> it = globalWaiters.iterator(); it.hasNext();) {
+                Acquisition w = it.next();
+                if (w.state.get() != Acquisition.WAITING_GLOBAL) {
+                    it.remove();
                     globalWaiterCount.decrementAndGet();
                     continue;
                 }
-                if (head.slot != slot) {
-                    return RECLAIM;
+                if (w.slot != slot) {
+                    if (head == null) {
+                        head = w;
+                    }
+                    continue;
                 }
-                globalWaiters.pollFirst();
+                // A waiter for this very peer takes the connection: no permit changes hands, so
+                // the waiters ahead of it (for other peers) lose nothing, and nobody dials.
+                it.remove();
                 globalWaiterCount.decrementAndGet();
-                if (head.state.compareAndSet(Acquisition.WAITING_GLOBAL, Acquisition.ACTIVE)) {
+                if (w.state.compareAndSet(Acquisition.WAITING_GLOBAL, Acquisition.ACTIVE)) {
                     slot.open--;
                     slot.reserved--;
-                    head.reserved = false;
-                    PoolScheduler.Cancellable t = head.timer;
-                    if (t != null) {
-                        t.cancel();
-                    }
-                    return head;
+                    w.reserved = false;
+                    w.cancelTimers();
+                    return w;
                 }
             }
-            // Every queued waiter had given up: nobody needs the room after all.
-            return null;
+            if (head == null) {
+                // Every queued waiter had given up: nobody needs the room after all.
+                return null;
+            }
+            // The head needs a dial to another peer. Closing this connection for it costs a dial;
+            // while the head still expects a lease of its own peer back sooner, keep this one.
+            return head.reclaimDeferred && clock.nanoTime() - head.reclaimNotBefore < 0 ? KEEP : RECLAIM;
         }
     }
 
