@@ -295,6 +295,27 @@ public final class OptimizedConnectionPool implements AutoCloseable {
     }
 
     /**
+     * Every peer the pool tracks, like {@link #peers()} but without the per-connection list
+     * ({@link PeerSnapshot#connections()} is empty): one lock and no per-connection work per peer,
+     * cheap enough for every metrics scrape.
+     *
+     * @return summaries, in no particular order
+     */
+    public List<PeerSnapshot> peerSummaries() {
+        return engine.peerSummaries();
+    }
+
+    /**
+     * One peer, like {@link #peer(PeerId)} but without the per-connection list.
+     *
+     * @param peerId the peer
+     * @return its summary, or empty
+     */
+    public Optional<PeerSnapshot> peerSummary(PeerId peerId) {
+        return engine.peerSummary(peerId);
+    }
+
+    /**
      * Closes the peer's idle connections now and marks its leased ones to close when returned.
      * Never creates a peer.
      *

@@ -328,6 +328,29 @@ class EdgeDefectsTest {
     }
 
     @Test
+    void aScrapeReadsPerPeerSumsThatMatchTheConnections() {
+        FakePool p = fake(PoolConfig.builder());
+        for (int i = 0; i < 3; i++) {
+            try (PeerConnection a = p.acquire(28); PeerConnection b = p.acquire(28)) {
+                p.clock.advance(Duration.ofMillis(10)); // leases held for a measured time
+                a.request(new byte[100 * (i + 1)], Duration.ofSeconds(1));
+                b.request(new byte[7], Duration.ofSeconds(1));
+            }
+        }
+        PeerSnapshot full = p.pool.peer(FakePool.peer(28)).orElseThrow();
+        long sum = full.connections().stream().mapToLong(c -> c.info().bandwidthBps()).sum();
+        assertThat(sum).isPositive();
+        assertThat(p.pool.getStats().totalBandwidthBps()).isEqualTo(sum);
+
+        PeerSnapshot summary = p.pool.peerSummary(FakePool.peer(28)).orElseThrow();
+        assertThat(summary.connections()).isEmpty();
+        assertThat(summary.idle()).isEqualTo(full.idle()).isEqualTo(2);
+        assertThat(p.pool.peerSummaries()).extracting(PeerSnapshot::peerId).containsExactly(FakePool.peer(28));
+        p.pool.evict(FakePool.peer(28));
+        assertThat(p.pool.getStats().totalBandwidthBps()).isZero();
+    }
+
+    @Test
     void aForeverDurationFailsBuildNamingTheSetting() {
         assertThatThrownBy(() -> PoolConfig.builder().idleTimeout(Duration.ofSeconds(Long.MAX_VALUE)).build())
                 .isInstanceOf(InvalidSettingException.class).hasMessageStartingWith("idle-timeout")

@@ -493,6 +493,7 @@ public final class PoolEngine implements AutoCloseable {
             c.closeReason = reason;
         }
         c.state = PooledConn.CLOSED;
+        slot.bandwidthBps -= c.bandwidthBps();
         slot.conns.remove(c);
         slot.open--;
         slot.closedOperations += c.operations;
@@ -1145,8 +1146,10 @@ public final class PoolEngine implements AutoCloseable {
                 moved = bytes - c.bytesAtRelease;
                 c.bytesAtRelease = bytes;
             }
+            slot.bandwidthBps -= c.bandwidthBps();
             c.leaseBytes += moved;
             c.leaseNanos += held;
+            slot.bandwidthBps += c.bandwidthBps();
             slot.holdNanos += held;
             slot.holdsEnded++;
             slot.leaseBytes += moved;
@@ -1633,9 +1636,28 @@ public final class PoolEngine implements AutoCloseable {
     public List<PeerSnapshot> peers() {
         List<PeerSnapshot> out = new ArrayList<>(slots.size());
         for (PeerSlot s : slots.values()) {
-            out.add(PoolViews.snapshot(this, s));
+            out.add(PoolViews.snapshot(this, s, true));
         }
         return out;
+    }
+
+    /** @return every tracked peer, without connection lists */
+    public List<PeerSnapshot> peerSummaries() {
+        List<PeerSnapshot> out = new ArrayList<>(slots.size());
+        for (PeerSlot s : slots.values()) {
+            out.add(PoolViews.snapshot(this, s, false));
+        }
+        return out;
+    }
+
+    /**
+     * @param peer the peer
+     * @return its summary, without connection list, if tracked
+     */
+    public Optional<PeerSnapshot> peerSummary(PeerId peer) {
+        requirePeer(peer);
+        PeerSlot s = slots.get(peer);
+        return s == null ? Optional.empty() : Optional.of(PoolViews.snapshot(this, s, false));
     }
 
     /**
@@ -1645,7 +1667,7 @@ public final class PoolEngine implements AutoCloseable {
     public Optional<PeerSnapshot> peer(PeerId peer) {
         requirePeer(peer);
         PeerSlot s = slots.get(peer);
-        return s == null ? Optional.empty() : Optional.of(PoolViews.snapshot(this, s));
+        return s == null ? Optional.empty() : Optional.of(PoolViews.snapshot(this, s, true));
     }
 
     int globalWaiting() {

@@ -57,9 +57,7 @@ final class PoolViews {
                     if (s.breaker.state != CircuitState.CLOSED) {
                         openCircuits++;
                     }
-                    for (PooledConn c : s.conns) {
-                        bandwidth += c.bandwidthBps();
-                    }
+                    bandwidth += s.bandwidthBps; // kept per slot: a scrape reads no connection
                 }
             }
         } while (e.retiredReuses.get() != retiredBefore && ++attempts < 3);
@@ -71,14 +69,16 @@ final class PoolViews {
                 peers, openCircuits, e.events.dropped(), e.maxTotal);
     }
 
-    static PeerSnapshot snapshot(PoolEngine e, PeerSlot s) {
+    static PeerSnapshot snapshot(PoolEngine e, PeerSlot s, boolean withConnections) {
         long now = e.clock.nanoTime();
         int globalWaiting = e.globalWaitingFor(s);
         synchronized (s) {
             CircuitBreakerView breaker = s.breaker.view(e.clock);
-            List<PooledConnection> conns = new ArrayList<>(s.conns.size());
-            for (PooledConn c : s.conns) {
-                conns.add(pooled(e, s, c, now));
+            List<PooledConnection> conns = new ArrayList<>(withConnections ? s.conns.size() : 0);
+            if (withConnections) {
+                for (PooledConn c : s.conns) {
+                    conns.add(pooled(e, s, c, now));
+                }
             }
             PeerHealthMetrics health = s.metrics;
             return new PeerSnapshot(s.peerId, s.lastAddress, breaker, health, s.degraded, s.leased, s.idleCount,
