@@ -351,6 +351,38 @@ class EdgeDefectsTest {
     }
 
     @Test
+    void aPeerThatNeverReadsCannotGrowOurHeapWithoutBound() {
+        System.setProperty("guardian.transport.writeStallMillis", "1000");
+        try {
+            LoopbackPool p = peers.closeFirst(new LoopbackPool(PoolConfig.defaults()));
+            TestPeers.Peer peer = peers.startBehindProxy();
+            PeerConnection lease = p.acquire(peer);
+            peer.proxy().stallRequests(true);
+            byte[] chunk = new byte[64 * 1024];
+            long sent = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            Throwable failure = null;
+            while (failure == null && System.nanoTime() < deadline) {
+                try {
+                    lease.send(chunk);
+                    sent += chunk.length;
+                } catch (ConnectionClosedException e) {
+                    failure = e;
+                }
+            }
+            assertThat(failure).as("a send must stop once the peer stops reading").isNotNull()
+                    .hasMessageContaining("stopped reading");
+            // What the kernel's buffers took, plus one Netty high-water mark: far below unbounded.
+            assertThat(sent).isLessThan(256L << 20);
+            lease.close();
+            assertThat(p.pool.getStats().openConnections()).isZero();
+            peer.proxy().stallRequests(false);
+        } finally {
+            System.clearProperty("guardian.transport.writeStallMillis");
+        }
+    }
+
+    @Test
     void aForeverDurationFailsBuildNamingTheSetting() {
         assertThatThrownBy(() -> PoolConfig.builder().idleTimeout(Duration.ofSeconds(Long.MAX_VALUE)).build())
                 .isInstanceOf(InvalidSettingException.class).hasMessageStartingWith("idle-timeout")

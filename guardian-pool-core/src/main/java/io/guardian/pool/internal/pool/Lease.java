@@ -98,6 +98,11 @@ final class Lease implements PeerConnection {
         try {
             conn.transport.send(message);
         } catch (ConnectionClosedException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                conn.retire("its holder was interrupted in the middle of a send");
+                throw new PoolInterruptedException("interrupted while sending on connection " + conn.id + " to peer "
+                        + conn.slot.peerId + " (the thread's interrupt flag is set)", e);
+            }
             conn.failed = true;
             throw e;
         } catch (TransportException e) {
