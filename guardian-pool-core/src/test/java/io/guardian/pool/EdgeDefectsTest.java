@@ -301,8 +301,10 @@ class EdgeDefectsTest {
     void anEvictRacingAReleaseIsNotLost() {
         FakePool p = fake(PoolConfig.builder());
         PeerConnection lease = p.acquire(26);
+        lease.request(new byte[] {1}, Duration.ofSeconds(1)); // touched: release reads its byte counts
         FakeConnection c = p.connector.connections().get(0);
-        c.onNextReusable(() -> p.pool.evict(FakePool.peer(26))); // lands inside the release
+        // Lands inside the release, after the lease is closed and before the peer's lock is taken.
+        c.onNextBytesSent(() -> p.pool.evict(FakePool.peer(26)));
 
         lease.close();
 

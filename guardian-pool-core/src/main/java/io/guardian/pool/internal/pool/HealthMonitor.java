@@ -49,6 +49,7 @@ final class HealthMonitor {
     private static final Logger LOG = LoggerFactory.getLogger(HealthMonitor.class);
 
     private final PoolEngine e;
+    private final ReuseRule rule;
     private final Semaphore passPermit = new Semaphore(1);
     private final long intervalNanos;
     private final long pingTimeoutNanos;
@@ -63,14 +64,15 @@ final class HealthMonitor {
 
     HealthMonitor(PoolEngine engine) {
         this.e = engine;
-        this.intervalNanos = engine.config.healthCheckInterval().toNanos();
-        this.pingTimeoutNanos = engine.config.pingTimeout().toNanos();
+        this.rule = engine.rule();
+        this.intervalNanos = engine.config().healthCheckInterval().toNanos();
+        this.pingTimeoutNanos = engine.config().pingTimeout().toNanos();
         // Leases are checked twice per threshold, so a leak is reported at most 1.5 thresholds late.
-        this.leakPeriodNanos = engine.leakThresholdNanos > 0 ? Math.max(1_000_000L, engine.leakThresholdNanos / 2) : 0;
+        this.leakPeriodNanos = engine.leakThresholdNanos() > 0 ? Math.max(1_000_000L, engine.leakThresholdNanos() / 2) : 0;
         // A peer with no connection is forgotten once it has been unused, and free of failures, for
         // as long as either an idle connection or an open breaker would have lasted.
-        this.retentionNanos = Math.max(engine.idleTimeoutNanos,
-                engine.config.circuitBreakerMaxOpenTimeout().toNanos());
+        this.retentionNanos = Math.max(engine.config().idleTimeout().toNanos(),
+                engine.config().circuitBreakerMaxOpenTimeout().toNanos());
     }
 
     // ------------------------------------------------------------ scheduling
@@ -79,8 +81,8 @@ final class HealthMonitor {
     synchronized void startHousekeeping() {
         if (!housekeeping) {
             housekeeping = true;
-            nextPassNanos = e.clock.nanoTime() + intervalNanos;
-            nextTick = e.scheduler.scheduleHousekeeping(this::tick, firstDelay());
+            nextPassNanos = e.clock().nanoTime() + intervalNanos;
+            nextTick = e.scheduler().scheduleHousekeeping(this::tick, firstDelay());
         }
     }
 
@@ -88,12 +90,12 @@ final class HealthMonitor {
     synchronized AutoCloseable start() {
         if (!pings) {
             pings = true;
-            nextPassNanos = e.clock.nanoTime() + intervalNanos;
+            nextPassNanos = e.clock().nanoTime() + intervalNanos;
             if (housekeeping) {
                 if (nextTick != null) {
                     nextTick.cancel();
                 }
-                nextTick = e.scheduler.scheduleHousekeeping(this::tick, firstDelay());
+                nextTick = e.scheduler().scheduleHousekeeping(this::tick, firstDelay());
             }
         }
         return this::stopPings;
@@ -126,14 +128,14 @@ final class HealthMonitor {
         }
         long delay = firstDelay();
         try {
-            delay = step(e.clock.nanoTime());
+            delay = step(e.clock().nanoTime());
         } catch (RuntimeException | Error ex) {
             // One bad pass must not end housekeeping: the next step keeps its cadence.
             LOG.warn("Guardian pool housekeeping step failed; the next runs in {} ms", delay / 1_000_000L, ex);
         } finally {
             synchronized (this) {
                 if (housekeeping && !e.isClosed()) {
-                    nextTick = e.scheduler.scheduleHousekeeping(this::tick, Math.max(0L, delay));
+                    nextTick = e.scheduler().scheduleHousekeeping(this::tick, Math.max(0L, delay));
                 }
             }
         }
@@ -166,7 +168,7 @@ final class HealthMonitor {
                 startAsyncPass(now);
             } else {
                 try {
-                    e.events.publishReport(finish(begin(now, false)));
+                    e.events().publishReport(finish(begin(now, false)));
                 } finally {
                     passPermit.release();
                 }
@@ -187,17 +189,17 @@ final class HealthMonitor {
         Runnable finish = () -> {
             if (finished.compareAndSet(false, true)) {
                 try {
-                    e.events.publishReport(finish(pass));
+                    e.events().publishReport(finish(pass));
                 } finally {
                     passPermit.release();
                 }
             }
         };
-        PoolScheduler.Cancellable guard = e.scheduler.scheduleHousekeeping(finish, 2 * pingTimeoutNanos);
+        PoolScheduler.Cancellable guard = e.scheduler().scheduleHousekeeping(finish, 2 * pingTimeoutNanos);
         CompletableFuture.allOf(pass.pings.toArray(new CompletableFuture<?>[0]))
                 .whenComplete((v, err) -> {
                     guard.cancel();
-                    e.scheduler.scheduleHousekeeping(finish, 0L);
+                    e.scheduler().scheduleHousekeeping(finish, 0L);
                 });
     }
 
@@ -205,7 +207,7 @@ final class HealthMonitor {
     HealthReport runNow() {
         passPermit.acquireUninterruptibly();
         try {
-            Pass pass = begin(e.clock.nanoTime(), true);
+            Pass pass = begin(e.clock().nanoTime(), true);
             try {
                 CompletableFuture.allOf(pass.pings.toArray(new CompletableFuture<?>[0]))
                         .get(2 * pingTimeoutNanos, TimeUnit.NANOSECONDS);
@@ -241,11 +243,9 @@ final class HealthMonitor {
     }
 
     private Pass begin(long now, boolean pings) {
-        Pass pass = new Pass(pings, now, e.clock.wallAt(now));
-        for (PeerSlot s : e.slots.values()) {
-            List<PooledConn> dead = new ArrayList<>(0);
-            List<PooledConn> evicted = new ArrayList<>(0);
-            List<Acquisition> next = new ArrayList<>(0);
+        Pass pass = new Pass(pings, now, e.clock().wallAt(now));
+        for (PeerSlot s : e.slotsView()) {
+            Closings closings = new Closings(e);
             synchronized (s) {
                 s.breaker.poll(now);
                 if (!pings) {
@@ -256,49 +256,28 @@ final class HealthMonitor {
                     pass.unreachable.add(s);
                 }
                 for (PooledConn c : Arrays.copyOf(s.idle, s.idleCount)) {
-                    String deadReason = null;
-                    String evictReason = null;
-                    long idleFor = now - c.lastUsedNanos;
-                    if (!c.transport.isOpen()) {
-                        String r = c.transport.closeReason();
-                        deadReason = "socket closed" + (r != null ? " (" + r + ")" : "");
-                    } else if (c.failed) {
-                        deadReason = "failed earlier";
-                    } else if (idleFor >= e.idleTimeoutNanos) {
-                        evictReason = "idle for " + idleFor / 1_000_000L + " ms (idle-timeout " + e.config.idleTimeout()
-                                + ")";
-                    } else if (e.maxLifetimeNanos > 0 && now - c.createdNanos >= e.maxLifetimeNanos) {
-                        evictReason = "open for " + (now - c.createdNanos) / 1_000_000L + " ms (max-lifetime "
-                                + e.config.maxLifetime() + ")";
-                    }
-                    if (deadReason != null || evictReason != null) {
-                        Acquisition w = e.detachForHealthLocked(s, c, deadReason != null ? deadReason : evictReason,
-                                deadReason != null);
-                        (deadReason != null ? dead : evicted).add(c);
-                        if (w != null) {
-                            next.add(w);
-                        }
+                    ReuseRule.Verdict verdict = rule.idle(c, now);
+                    if (verdict == ReuseRule.Verdict.DEAD) {
+                        closings.detachLocked(s, c, c.closeReason, PoolEngine.CloseKind.DEAD);
+                        pass.failed++;
+                    } else if (verdict == ReuseRule.Verdict.EXPIRED) {
+                        closings.detachLocked(s, c, c.closeReason, PoolEngine.CloseKind.EVICTED);
+                        pass.evicted++;
                     } else if (pings) {
                         pass.pinged.add(c);
                     }
                 }
-                if (e.maxLifetimeNanos > 0) {
+                if (rule.hasLifetime()) {
                     for (PooledConn c : s.conns) {
-                        if (c.state == PooledConn.LEASED && now - c.createdNanos >= e.maxLifetimeNanos
-                                && !c.retireOnRelease) {
-                            c.closeReason = "open for " + (now - c.createdNanos) / 1_000_000L + " ms (max-lifetime "
-                                    + e.config.maxLifetime() + ")";
-                            c.retireOnRelease = true;
+                        if (c.state == PooledConn.LEASED && rule.tooOld(c, now) && !c.retireOnRelease) {
+                            c.retire(rule.lifetimeReason(c, now));
                         }
                     }
                 }
             }
-            pass.failed += dead.size();
-            pass.evicted += evicted.size();
-            e.closeDetached(dead, List.of(), PoolEngine.CloseKind.DEAD);
-            e.closeDetached(evicted, next, PoolEngine.CloseKind.EVICTED);
+            closings.finish();
         }
-        Duration timeout = e.config.pingTimeout();
+        Duration timeout = e.config().pingTimeout();
         for (PooledConn c : pass.pinged) {
             CompletableFuture<Long> f;
             try {
@@ -312,7 +291,7 @@ final class HealthMonitor {
     }
 
     private HealthReport finish(Pass pass) {
-        long now = e.clock.nanoTime();
+        long now = e.clock().nanoTime();
         Map<PeerSlot, long[]> perSlot = new IdentityHashMap<>(); // {rtt sum, answered, lost}
         int lost = 0;
         for (int i = 0; i < pass.pinged.size(); i++) {
@@ -351,8 +330,7 @@ final class HealthMonitor {
                 // stops answering looks slow to the score and to acquireAny, not just lossy.
                 e.recordLatency(c, pingTimeoutNanos, now);
             }
-            Acquisition next = null;
-            boolean dead = false;
+            Closings dead = new Closings(e);
             synchronized (s) {
                 c.pingsSent++;
                 c.pingsLost++;
@@ -361,11 +339,11 @@ final class HealthMonitor {
                 if (c.consecutiveLosses >= 2 || !c.transport.isOpen()) {
                     String reason = c.transport.isOpen()
                             ? c.consecutiveLosses + " PINGs in a row got no PONG within ping-timeout ("
-                                    + e.config.pingTimeout() + ")"
+                                    + e.config().pingTimeout() + ")"
                             : "socket closed";
                     if (c.state == PooledConn.IDLE) {
-                        next = e.detachForHealthLocked(s, c, reason, true);
-                        dead = true;
+                        c.closedAsFailure = true;
+                        dead.detachLocked(s, c, reason, PoolEngine.CloseKind.DEAD);
                     } else if (c.state == PooledConn.LEASED && !c.failed) {
                         c.closeReason = reason;
                         c.failed = true; // closed when its holder returns it
@@ -373,13 +351,13 @@ final class HealthMonitor {
                     }
                 }
             }
-            if (dead) {
+            if (dead.size() > 0) {
                 pass.failed++;
-                e.closeDetached(List.of(c), next == null ? List.of() : List.of(next), PoolEngine.CloseKind.DEAD);
+                dead.finish();
             }
         }
-        int leaks = e.leakThresholdNanos > 0 ? checkLeaks(now) : 0;
-        Instant wallNow = e.clock.wallAt(now);
+        int leaks = e.leakThresholdNanos() > 0 ? checkLeaks(now) : 0;
+        Instant wallNow = e.clock().wallAt(now);
         Map<io.guardian.pool.peer.PeerId, PeerHealthMetrics> scores = new HashMap<>();
         for (PeerSlot s : pass.measured) {
             scores.put(s.peerId, PeerScoring.score(e, s, perSlot.get(s), now, wallNow));
@@ -399,14 +377,14 @@ final class HealthMonitor {
     int checkLeaks(long now) {
         int reported = 0;
         List<Lease> leaked = new ArrayList<>(0);
-        for (PeerSlot s : e.slots.values()) {
+        for (PeerSlot s : e.slotsView()) {
             synchronized (s) {
                 for (PooledConn c : s.conns) {
                     Lease l = c.lease;
                     if (l == null || l.leakReported || l.site == null) {
                         continue;
                     }
-                    if (now - l.acquiredNanos >= e.leakThresholdNanos) {
+                    if (now - l.acquiredNanos >= e.leakThresholdNanos()) {
                         l.leakReported = true;
                         leaked.add(l);
                     }
@@ -416,8 +394,8 @@ final class HealthMonitor {
             // slot's acquires and releases must not wait for it.
             for (Lease l : leaked) {
                 reported++;
-                e.leaks.increment();
-                e.events.publish(new ConnectionEvent.ConnectionLeakSuspected(s.peerId, l.conn.id,
+                e.counters().leakSuspected();
+                e.events().publish(new ConnectionEvent.ConnectionLeakSuspected(s.peerId, l.conn.id,
                         Duration.ofNanos(now - l.acquiredNanos), callerFrames(l.site)));
             }
             leaked.clear();
@@ -442,15 +420,11 @@ final class HealthMonitor {
 
     /** Forgets peers with nothing open, nothing waiting, and no recent use or failure. */
     private void retire(long now) {
-        for (PeerSlot s : e.slots.values()) {
+        for (PeerSlot s : e.slotsView()) {
             synchronized (s) {
                 if (s.conns.isEmpty() && s.reserved == 0 && s.dialing == 0 && s.waiterCount() == 0
                         && now - s.lastUsedNanos > retentionNanos && s.breaker.retirable(now, retentionNanos)) {
-                    s.retired = true;
-                    // Before the removal: a stats reading that no longer finds the slot must find
-                    // its reuses here (see PoolViews.stats).
-                    e.retiredReuses.addAndGet(s.reuses);
-                    e.slots.remove(s.peerId, s);
+                    e.forget(s);
                 }
             }
         }

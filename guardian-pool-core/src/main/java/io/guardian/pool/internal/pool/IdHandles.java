@@ -39,7 +39,7 @@ final class IdHandles {
     PeerConnection connection(String id) {
         Parsed p = parse(id);
         PooledConn c = find(p, id);
-        Lease lease = engine.currentLease(c);
+        Lease lease = currentLease(c);
         if (lease == null || (p.number > 0 && lease.number != p.number)) {
             throw ended(id, c);
         }
@@ -61,7 +61,7 @@ final class IdHandles {
             throw new IllegalArgumentException("connection " + id + " belongs to peer " + c.slot.peerId
                     + ", not to peer " + peer + "; release it with the peer it was acquired for");
         }
-        Lease lease = engine.currentLease(c);
+        Lease lease = currentLease(c);
         if (lease == null || lease.number != p.number) {
             throw ended(id, c);
         }
@@ -73,12 +73,33 @@ final class IdHandles {
         if (c != null) {
             return c;
         }
-        if (p.number > 0 && engine.issued(p.connectionId)) {
+        if (p.number > 0 && issued(p.connectionId)) {
             throw new IllegalStateException("connection " + id + " is not leased any more: it was released already "
                     + "and its connection has been closed since; acquire a connection again");
         }
         throw new IllegalArgumentException("unknown connection id " + id + ": this pool never issued it, or the "
                 + "connection has been closed since");
+    }
+
+    /** @return the connection's current lease, or {@code null} if it is idle or closed */
+    private static Lease currentLease(PooledConn c) {
+        synchronized (c.slot) {
+            return c.state == PooledConn.LEASED ? c.lease : null;
+        }
+    }
+
+    /** @return whether the engine issued a connection with this id (it may be closed since) */
+    private boolean issued(String connectionId) {
+        int sep = connectionId.lastIndexOf('_');
+        if (sep < 0 || !connectionId.startsWith("conn_")) {
+            return false;
+        }
+        try {
+            long n = Long.parseUnsignedLong(connectionId.substring(sep + 1), 16);
+            return n > 0 && n <= engine.connectionsIssued();
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 
     private static IllegalStateException ended(String id, PooledConn c) {

@@ -167,11 +167,11 @@ final class Lease implements PeerConnection {
     public byte[] request(byte[] message, Duration timeout) {
         ensureOpen("request");
         requirePositive(timeout);
-        long start = engine.clock.nanoTime();
+        long start = engine.clock().nanoTime();
         send(message);
         // A timeout here leaves the reply owed: receive retires the connection and charges the peer.
         byte[] reply = receive(timeout);
-        engine.recordLatency(conn, engine.clock.nanoTime() - start);
+        engine.recordLatency(conn, engine.clock().nanoTime() - start);
         return reply;
     }
 

@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +26,34 @@ final class Observers {
 
     /** Shared empty array: the state with no observer, checked by length. */
     static final PoolObserver[] NONE = new PoolObserver[0];
+
+    /** Registered observers, copy-on-write; {@link #NONE} when there are none (the usual case). */
+    private volatile PoolObserver[] current = NONE;
+    private final Object lock = new Object();
+
+    /** @return the observers registered now; the acquire path reads this once per call */
+    PoolObserver[] current() {
+        return current;
+    }
+
+    /**
+     * Registers an observer.
+     *
+     * @return a handle that removes it; idempotent
+     */
+    AutoCloseable register(PoolObserver observer) {
+        synchronized (lock) {
+            current = plus(current, observer);
+        }
+        AtomicBoolean removed = new AtomicBoolean();
+        return () -> {
+            if (removed.compareAndSet(false, true)) {
+                synchronized (lock) {
+                    current = minus(current, observer);
+                }
+            }
+        };
+    }
 
     /** Observers that threw once already; touched only when one throws. */
     private final Set<PoolObserver> failedBefore = Collections.synchronizedSet(

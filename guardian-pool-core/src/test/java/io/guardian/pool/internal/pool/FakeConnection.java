@@ -34,6 +34,7 @@ public final class FakeConnection implements FramedConnection {
     private volatile RuntimeException nextIsOpenFailure;
     private volatile RuntimeException handshakeRttFailure;
     private volatile Runnable onReusable;
+    private volatile Runnable onBytesSent;
 
     public FakeConnection(PeerId peer, Multiaddr address, long handshakeRttNanos) {
         this.peer = peer;
@@ -177,8 +178,18 @@ public final class FakeConnection implements FramedConnection {
         return closeReason;
     }
 
+    /** Runs once inside the next bytesSent() call: release reads it before taking the peer's lock. */
+    public void onNextBytesSent(Runnable r) {
+        onBytesSent = r;
+    }
+
     @Override
     public long bytesSent() {
+        Runnable r = onBytesSent;
+        if (r != null) {
+            onBytesSent = null;
+            r.run();
+        }
         return sent.get();
     }
 

@@ -1,0 +1,85 @@
+package io.guardian.pool.internal.pool;
+
+import io.guardian.pool.peer.PeerId;
+
+/**
+ * What callers and operators do to a peer directly: query and feed its breaker, reset it, evict
+ * its connections. Not API. Never creates a peer, except {@link #recordFailure}, which must
+ * remember the failure.
+ */
+final class PeerAdmin {
+
+    private final PoolEngine engine;
+
+    PeerAdmin(PoolEngine engine) {
+        this.engine = engine;
+    }
+
+    boolean checkCircuitBreaker(PeerId peer) {
+        PeerSlot s = engine.slotOf(peer);
+        if (s == null) {
+            return true;
+        }
+        synchronized (s) {
+            return s.breaker.allowsCalls(engine.clock().nanoTime());
+        }
+    }
+
+    void recordFailure(PeerId peer) {
+        while (true) {
+            PeerSlot s = engine.slotFor(peer);
+            synchronized (s) {
+                if (s.retired) {
+                    continue;
+                }
+                s.breaker.onFailure(false, engine.clock().nanoTime());
+                return;
+            }
+        }
+    }
+
+    /** A caller's success: resets a closed breaker's count; ignored while half-open (only the probe counts). */
+    void recordSuccess(PeerId peer) {
+        PeerSlot s = engine.slotOf(peer);
+        if (s != null) {
+            synchronized (s) {
+                s.breaker.onSuccess(false, engine.clock().nanoTime());
+            }
+        }
+    }
+
+    boolean resetCircuitBreaker(PeerId peer) {
+        PeerSlot s = engine.slotOf(peer);
+        if (s == null) {
+            return false;
+        }
+        synchronized (s) {
+            s.breaker.reset();
+        }
+        return true;
+    }
+
+    /**
+     * Closes the peer's idle connections now and its leased ones when their leases end. The flag
+     * is set under the slot lock, and release reads it under the same lock, so an evict racing a
+     * release is never lost.
+     */
+    boolean evict(PeerId peer) {
+        PeerSlot s = engine.slotOf(peer);
+        if (s == null) {
+            return false;
+        }
+        Closings gone = new Closings(engine);
+        synchronized (s) {
+            while (s.idleCount > 0) {
+                gone.detachLocked(s, s.idle[s.idleCount - 1], "evicted on request", PoolEngine.CloseKind.EVICTED);
+            }
+            for (PooledConn c : s.conns) {
+                c.closeReason = "evicted on request";
+                c.retireOnRelease = true;
+            }
+        }
+        gone.finish();
+        return true;
+    }
+}
