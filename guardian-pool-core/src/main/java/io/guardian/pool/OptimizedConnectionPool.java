@@ -3,6 +3,7 @@ package io.guardian.pool;
 import io.guardian.pool.event.ConnectionEventListener;
 import io.guardian.pool.event.EventSubscription;
 import io.guardian.pool.internal.pool.PoolEngine;
+import io.guardian.pool.internal.pool.PoolViews;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
 import io.guardian.pool.peer.PeerIdentity;
@@ -79,7 +80,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      *     dialable or names another peer
      */
     public String getConnection(PeerId peerId, Multiaddr address) {
-        return engine.getConnection(peerId, address);
+        return engine.ids().getConnection(peerId, address);
     }
 
     /**
@@ -93,7 +94,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      *     connection has since been leased to another caller
      */
     public void releaseConnection(PeerId peerId, String connectionId) {
-        engine.release(peerId, connectionId);
+        engine.ids().release(peerId, connectionId);
     }
 
     /**
@@ -109,7 +110,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      *     connection is not leased right now
      */
     public PeerConnection connection(String connectionId) {
-        return engine.connection(connectionId);
+        return engine.ids().connection(connectionId);
     }
 
     /**
@@ -159,7 +160,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @throws IllegalArgumentException if the list is empty or holds {@code null}
      */
     public PeerConnection acquireAny(List<PeerAddress> candidates) {
-        return engine.acquireAny(candidates);
+        return engine.chooser().acquireAny(candidates);
     }
 
     /**
@@ -175,7 +176,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @return a snapshot
      */
     public PoolStats getStats() {
-        return engine.stats();
+        return PoolViews.stats(engine);
     }
 
     /**
@@ -252,7 +253,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @return {@code true} if a call may go through
      */
     public boolean checkCircuitBreaker(PeerId peerId) {
-        return engine.checkCircuitBreaker(peerId);
+        return engine.admin().checkCircuitBreaker(peerId);
     }
 
     /**
@@ -261,7 +262,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @param peerId the peer
      */
     public void recordFailure(PeerId peerId) {
-        engine.recordFailure(peerId);
+        engine.admin().recordFailure(peerId);
     }
 
     /**
@@ -272,7 +273,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @param peerId the peer
      */
     public void recordSuccess(PeerId peerId) {
-        engine.recordSuccess(peerId);
+        engine.admin().recordSuccess(peerId);
     }
 
     /**
@@ -281,7 +282,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @return snapshots, in no particular order
      */
     public List<PeerSnapshot> peers() {
-        return engine.peers();
+        return PoolViews.peers(engine, true);
     }
 
     /**
@@ -291,7 +292,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @return its snapshot, or empty
      */
     public Optional<PeerSnapshot> peer(PeerId peerId) {
-        return engine.peer(peerId);
+        return PoolViews.peer(engine, peerId, true);
     }
 
     /**
@@ -302,7 +303,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @return summaries, in no particular order
      */
     public List<PeerSnapshot> peerSummaries() {
-        return engine.peerSummaries();
+        return PoolViews.peers(engine, false);
     }
 
     /**
@@ -312,7 +313,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @return its summary, or empty
      */
     public Optional<PeerSnapshot> peerSummary(PeerId peerId) {
-        return engine.peerSummary(peerId);
+        return PoolViews.peer(engine, peerId, false);
     }
 
     /**
@@ -323,7 +324,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @return {@code false} if the pool does not track the peer
      */
     public boolean evict(PeerId peerId) {
-        return engine.evict(peerId);
+        return engine.admin().evict(peerId);
     }
 
     /**
@@ -334,7 +335,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @return {@code false} if the pool does not track the peer
      */
     public boolean resetCircuitBreaker(PeerId peerId) {
-        return engine.resetCircuitBreaker(peerId);
+        return engine.admin().resetCircuitBreaker(peerId);
     }
 
     /**

@@ -2,6 +2,9 @@ package io.guardian.pool.internal.pool;
 
 import java.util.ArrayList;
 import java.util.List;
+import io.guardian.pool.event.ConnectionEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The detach, pass room, close, admit sequence, written once. Not API.
@@ -16,9 +19,11 @@ import java.util.List;
  */
 final class Closings {
 
+    private static final Logger LOG = LoggerFactory.getLogger(Closings.class);
+
     private final PoolEngine engine;
     private List<PooledConn> conns;
-    private List<PoolEngine.CloseKind> kinds;
+    private List<CloseKind> kinds;
     private List<Acquisition> admitted;
 
     Closings(PoolEngine engine) {
@@ -34,7 +39,7 @@ final class Closings {
      * @param kind how the close is counted
      * @return whether it was detached now (false if it was closed already)
      */
-    boolean detachLocked(PeerSlot slot, PooledConn c, String reason, PoolEngine.CloseKind kind) {
+    boolean detachLocked(PeerSlot slot, PooledConn c, String reason, CloseKind kind) {
         if (!engine.detachLocked(slot, c, reason)) {
             return false;
         }
@@ -64,7 +69,7 @@ final class Closings {
         if (conns != null) {
             for (int i = 0; i < conns.size(); i++) {
                 PooledConn c = conns.get(i);
-                engine.finishClose(c, c.closeReason, kinds.get(i));
+                close(c, kinds.get(i));
             }
             conns = null;
             kinds = null;
@@ -76,5 +81,19 @@ final class Closings {
                 engine.proceedGlobal(a);
             }
         }
+    }
+
+    /** Closes a detached connection's socket, frees its permit, counts it, reports it. */
+    private void close(PooledConn c, CloseKind kind) {
+        engine.unregister(c);
+        String reason = c.closeReason;
+        try {
+            c.transport.close(reason);
+        } catch (RuntimeException e) {
+            LOG.debug("Closing connection {} failed", c.id, e);
+        }
+        engine.admission().release();
+        engine.counters().closed(kind);
+        engine.events().publish(new ConnectionEvent.Disconnected(c.slot.peerId, c.id + ": " + reason));
     }
 }

@@ -38,7 +38,7 @@ final class Counters {
     }
 
     /** How a connection ended. */
-    void closed(PoolEngine.CloseKind kind) {
+    void closed(CloseKind kind) {
         switch (kind) {
             case EVICTED:
                 evictions.increment();

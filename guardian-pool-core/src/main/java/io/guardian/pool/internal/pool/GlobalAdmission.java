@@ -187,7 +187,7 @@ final class GlobalAdmission {
             synchronized (best) {
                 if (best.idleCount > 0) {
                     closings.detachLocked(best, best.idle[0], "closed to make room for another peer at "
-                            + "max-total-connections (" + maxTotal + ")", PoolEngine.CloseKind.EVICTED);
+                            + "max-total-connections (" + maxTotal + ")", CloseKind.EVICTED);
                 }
             }
             if (closings.size() > 0) {

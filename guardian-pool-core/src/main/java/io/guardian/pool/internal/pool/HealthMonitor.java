@@ -1,7 +1,6 @@
 package io.guardian.pool.internal.pool;
 
 import io.guardian.pool.HealthReport;
-import io.guardian.pool.event.ConnectionEvent;
 import io.guardian.pool.health.PeerHealthMetrics;
 import java.time.Duration;
 import java.time.Instant;
@@ -50,6 +49,7 @@ final class HealthMonitor {
 
     private final PoolEngine e;
     private final ReuseRule rule;
+    private final LeakCheck leakCheck;
     private final Semaphore passPermit = new Semaphore(1);
     private final long intervalNanos;
     private final long pingTimeoutNanos;
@@ -65,6 +65,7 @@ final class HealthMonitor {
     HealthMonitor(PoolEngine engine) {
         this.e = engine;
         this.rule = engine.rule();
+        this.leakCheck = new LeakCheck(engine);
         this.intervalNanos = engine.config().healthCheckInterval().toNanos();
         this.pingTimeoutNanos = engine.config().pingTimeout().toNanos();
         // Leases are checked twice per threshold, so a leak is reported at most 1.5 thresholds late.
@@ -148,7 +149,7 @@ final class HealthMonitor {
      */
     long step(long now) {
         if (leakPeriodNanos > 0) {
-            checkLeaks(now);
+            leakCheck.run(now);
         }
         long next;
         boolean pass = false;
@@ -258,10 +259,10 @@ final class HealthMonitor {
                 for (PooledConn c : Arrays.copyOf(s.idle, s.idleCount)) {
                     ReuseRule.Verdict verdict = rule.idle(c, now);
                     if (verdict == ReuseRule.Verdict.DEAD) {
-                        closings.detachLocked(s, c, c.closeReason, PoolEngine.CloseKind.DEAD);
+                        closings.detachLocked(s, c, c.closeReason, CloseKind.DEAD);
                         pass.failed++;
                     } else if (verdict == ReuseRule.Verdict.EXPIRED) {
-                        closings.detachLocked(s, c, c.closeReason, PoolEngine.CloseKind.EVICTED);
+                        closings.detachLocked(s, c, c.closeReason, CloseKind.EVICTED);
                         pass.evicted++;
                     } else if (pings) {
                         pass.pinged.add(c);
@@ -343,7 +344,7 @@ final class HealthMonitor {
                             : "socket closed";
                     if (c.state == PooledConn.IDLE) {
                         c.closedAsFailure = true;
-                        dead.detachLocked(s, c, reason, PoolEngine.CloseKind.DEAD);
+                        dead.detachLocked(s, c, reason, CloseKind.DEAD);
                     } else if (c.state == PooledConn.LEASED && !c.failed) {
                         c.closeReason = reason;
                         c.failed = true; // closed when its holder returns it
@@ -356,7 +357,7 @@ final class HealthMonitor {
                 dead.finish();
             }
         }
-        int leaks = e.leakThresholdNanos() > 0 ? checkLeaks(now) : 0;
+        int leaks = e.leakThresholdNanos() > 0 ? leakCheck.run(now) : 0;
         Instant wallNow = e.clock().wallAt(now);
         Map<io.guardian.pool.peer.PeerId, PeerHealthMetrics> scores = new HashMap<>();
         for (PeerSlot s : pass.measured) {
@@ -371,51 +372,6 @@ final class HealthMonitor {
         retire(now);
         return new HealthReport(pass.startedAt, Duration.ofNanos(Math.max(0L, now - pass.startNanos)),
                 pass.pinged.size(), lost, pass.failed, pass.evicted, leaks, scores);
-    }
-
-    /** Raises one leak event per lease held past the threshold. @return leases reported now */
-    int checkLeaks(long now) {
-        int reported = 0;
-        List<Lease> leaked = new ArrayList<>(0);
-        for (PeerSlot s : e.slotsView()) {
-            synchronized (s) {
-                for (PooledConn c : s.conns) {
-                    Lease l = c.lease;
-                    if (l == null || l.leakReported || l.site == null) {
-                        continue;
-                    }
-                    if (now - l.acquiredNanos >= e.leakThresholdNanos()) {
-                        l.leakReported = true;
-                        leaked.add(l);
-                    }
-                }
-            }
-            // Outside the lock: reading the acquire stack costs microseconds per frame, and the
-            // slot's acquires and releases must not wait for it.
-            for (Lease l : leaked) {
-                reported++;
-                e.counters().leakSuspected();
-                e.events().publish(new ConnectionEvent.ConnectionLeakSuspected(s.peerId, l.conn.id,
-                        Duration.ofNanos(now - l.acquiredNanos), callerFrames(l.site)));
-            }
-            leaked.clear();
-        }
-        return reported;
-    }
-
-    /** The acquire stack without the pool's own frames, so it starts at the caller. */
-    private static List<StackTraceElement> callerFrames(Throwable site) {
-        StackTraceElement[] frames = site.getStackTrace();
-        int from = 0;
-        while (from < frames.length && isPoolFrame(frames[from].getClassName())) {
-            from++;
-        }
-        return Arrays.asList(frames).subList(from == frames.length ? 0 : from, frames.length);
-    }
-
-    private static boolean isPoolFrame(String className) {
-        return className.startsWith("io.guardian.pool.internal.pool.")
-                || className.equals("io.guardian.pool.OptimizedConnectionPool");
     }
 
     /** Forgets peers with nothing open, nothing waiting, and no recent use or failure. */

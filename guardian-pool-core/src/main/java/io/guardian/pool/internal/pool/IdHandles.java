@@ -16,7 +16,7 @@ import io.guardian.pool.peer.PeerId;
  * {@link PeerConnection#id()} returns) still finds the connection's current lease in
  * {@link #connection}, since its holder already has that lease in hand.
  */
-final class IdHandles {
+public final class IdHandles {
 
     /** Between the connection id and the lease number; never part of a connection id. */
     static final char SEPARATOR = '#';
@@ -27,16 +27,25 @@ final class IdHandles {
         this.engine = engine;
     }
 
-    /** Leases a connection and returns the handle of that lease. */
-    String getConnection(PeerId peer, Multiaddr address) {
+    /**
+     * Leases a connection and returns the handle of that lease.
+     *
+     * @param peer the peer
+     * @param address where to dial it
+     * @return an id naming this lease only
+     */
+    public String getConnection(PeerId peer, Multiaddr address) {
         return ((Lease) engine.acquire(peer, address)).handle();
     }
 
     /**
      * The lease an id names: a lease handle's own lease while it lasts, or a connection id's
      * current lease.
+     *
+     * @param id an id from {@link #getConnection}, or a connection id
+     * @return the lease
      */
-    PeerConnection connection(String id) {
+    public PeerConnection connection(String id) {
         Parsed p = parse(id);
         PooledConn c = find(p, id);
         Lease lease = currentLease(c);
@@ -46,8 +55,13 @@ final class IdHandles {
         return lease;
     }
 
-    /** Ends the lease a handle names. */
-    void release(PeerId peer, String id) {
+    /**
+     * Ends the lease a handle names.
+     *
+     * @param peer the peer it belongs to
+     * @param id an id from {@link #getConnection}
+     */
+    public void release(PeerId peer, String id) {
         if (peer == null) {
             throw new IllegalArgumentException("peerId must not be null");
         }

@@ -8,6 +8,7 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -81,6 +82,34 @@ final class Observers {
             }
         }
         return observers;
+    }
+
+    /** Runs a blocking acquire and reports its outcome and duration to the observers. */
+    Lease timed(PoolObserver[] observers, PeerId peer, PoolClock clock, Supplier<Lease> acquire) {
+        long start = clock.nanoTime();
+        Lease lease;
+        try {
+            lease = acquire.get();
+        } catch (GuardianPoolException e) {
+            acquireFailed(observers, peer, clock.nanoTime() - start, e);
+            throw e;
+        }
+        acquired(observers, peer, clock.nanoTime() - start, lease.reused);
+        return lease;
+    }
+
+    /** Reports an acquire that started at {@code start} and got {@code lease}; nothing without observers. */
+    void acquiredAt(PoolObserver[] observers, PeerId peer, PoolClock clock, long start, Lease lease) {
+        if (observers.length != 0) {
+            acquired(observers, peer, clock.nanoTime() - start, lease.reused);
+        }
+    }
+
+    /** Reports an acquire that started at {@code start} and failed; only the pool's own failures are reported. */
+    void failedAt(PoolObserver[] observers, PeerId peer, PoolClock clock, long start, Throwable failure) {
+        if (observers.length != 0 && failure instanceof GuardianPoolException) {
+            acquireFailed(observers, peer, clock.nanoTime() - start, (GuardianPoolException) failure);
+        }
     }
 
     void acquired(PoolObserver[] observers, PeerId peer, long waitedNanos, boolean reused) {

@@ -5,9 +5,10 @@ import io.guardian.pool.peer.PeerId;
 /**
  * What callers and operators do to a peer directly: query and feed its breaker, reset it, evict
  * its connections. Not API. Never creates a peer, except {@link #recordFailure}, which must
- * remember the failure.
+ * remember the failure. Every method refuses a {@code null} peer with
+ * {@link IllegalArgumentException}.
  */
-final class PeerAdmin {
+public final class PeerAdmin {
 
     private final PoolEngine engine;
 
@@ -15,8 +16,12 @@ final class PeerAdmin {
         this.engine = engine;
     }
 
-    boolean checkCircuitBreaker(PeerId peer) {
-        PeerSlot s = engine.slotOf(peer);
+    /**
+     * @param peer the peer
+     * @return whether its breaker allows a call now
+     */
+    public boolean checkCircuitBreaker(PeerId peer) {
+        PeerSlot s = engine.slotOf(requirePeer(peer));
         if (s == null) {
             return true;
         }
@@ -25,7 +30,9 @@ final class PeerAdmin {
         }
     }
 
-    void recordFailure(PeerId peer) {
+    /** @param peer the peer whose breaker counts a failure */
+    public void recordFailure(PeerId peer) {
+        requirePeer(peer);
         while (true) {
             PeerSlot s = engine.slotFor(peer);
             synchronized (s) {
@@ -38,9 +45,14 @@ final class PeerAdmin {
         }
     }
 
-    /** A caller's success: resets a closed breaker's count; ignored while half-open (only the probe counts). */
-    void recordSuccess(PeerId peer) {
-        PeerSlot s = engine.slotOf(peer);
+    /**
+     * A caller's success: resets a closed breaker's count; ignored while half-open (only the probe
+     * counts) and for unknown peers.
+     *
+     * @param peer the peer
+     */
+    public void recordSuccess(PeerId peer) {
+        PeerSlot s = engine.slotOf(requirePeer(peer));
         if (s != null) {
             synchronized (s) {
                 s.breaker.onSuccess(false, engine.clock().nanoTime());
@@ -48,8 +60,12 @@ final class PeerAdmin {
         }
     }
 
-    boolean resetCircuitBreaker(PeerId peer) {
-        PeerSlot s = engine.slotOf(peer);
+    /**
+     * @param peer the peer
+     * @return false if unknown
+     */
+    public boolean resetCircuitBreaker(PeerId peer) {
+        PeerSlot s = engine.slotOf(requirePeer(peer));
         if (s == null) {
             return false;
         }
@@ -63,16 +79,19 @@ final class PeerAdmin {
      * Closes the peer's idle connections now and its leased ones when their leases end. The flag
      * is set under the slot lock, and release reads it under the same lock, so an evict racing a
      * release is never lost.
+     *
+     * @param peer the peer
+     * @return false if unknown
      */
-    boolean evict(PeerId peer) {
-        PeerSlot s = engine.slotOf(peer);
+    public boolean evict(PeerId peer) {
+        PeerSlot s = engine.slotOf(requirePeer(peer));
         if (s == null) {
             return false;
         }
         Closings gone = new Closings(engine);
         synchronized (s) {
             while (s.idleCount > 0) {
-                gone.detachLocked(s, s.idle[s.idleCount - 1], "evicted on request", PoolEngine.CloseKind.EVICTED);
+                gone.detachLocked(s, s.idle[s.idleCount - 1], "evicted on request", CloseKind.EVICTED);
             }
             for (PooledConn c : s.conns) {
                 c.closeReason = "evicted on request";
@@ -81,5 +100,12 @@ final class PeerAdmin {
         }
         gone.finish();
         return true;
+    }
+
+    static PeerId requirePeer(PeerId peer) {
+        if (peer == null) {
+            throw new IllegalArgumentException("peerId must not be null");
+        }
+        return peer;
     }
 }

@@ -14,7 +14,7 @@ import java.util.function.DoubleSupplier;
  * (leases in use + 1), skipping open breakers and degraded peers while a healthy candidate is left
  * (ARCHITECTURE, "Across peers"). Not API.
  */
-final class PeerChooser {
+public final class PeerChooser {
 
     private final PoolEngine engine;
     private final DoubleSupplier random;
@@ -24,8 +24,14 @@ final class PeerChooser {
         this.random = random;
     }
 
-    /** Tries candidates in chosen order until one yields a lease; throws the last failure otherwise. */
-    PeerConnection acquireAny(List<PeerAddress> candidates) {
+    /**
+     * Tries candidates in chosen order until one yields a lease.
+     *
+     * @param candidates peers and addresses, at least one
+     * @return a lease on one of them
+     * @throws GuardianPoolException the last candidate's failure, earlier ones suppressed in it
+     */
+    public PeerConnection acquireAny(List<PeerAddress> candidates) {
         if (candidates == null || candidates.isEmpty()) {
             throw new IllegalArgumentException("candidates must hold at least one PeerAddress");
         }

@@ -1,17 +1,10 @@
 package io.guardian.pool.internal.pool;
 
-import io.guardian.pool.ConnectionFailedException;
-import io.guardian.pool.GuardianPoolException;
 import io.guardian.pool.HealthReport;
-import io.guardian.pool.PeerAddress;
 import io.guardian.pool.PeerConnection;
-import io.guardian.pool.PeerSnapshot;
 import io.guardian.pool.PoolClosedException;
 import io.guardian.pool.PoolConfig;
-import io.guardian.pool.PoolExhaustedException;
-import io.guardian.pool.PoolInterruptedException;
 import io.guardian.pool.PoolObserver;
-import io.guardian.pool.PoolStats;
 import io.guardian.pool.breaker.CircuitState;
 import io.guardian.pool.event.ConnectionEvent;
 import io.guardian.pool.event.ConnectionEventListener;
@@ -22,18 +15,12 @@ import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
 import io.guardian.pool.peer.PeerIdentity;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -70,18 +57,6 @@ import org.slf4j.LoggerFactory;
 public final class PoolEngine implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PoolEngine.class);
-
-    /** Why a connection is being closed, for counting and for the Disconnected reason. */
-    enum CloseKind {
-        /** Closed by the pool while healthy: idle, expired, reclaimed, evicted on request. */
-        EVICTED,
-        /** Found dead by the pool: closed socket, lost PONGs. */
-        DEAD,
-        /** Failed under its holder: I/O or protocol error, {@code markFailed}. */
-        FAILED,
-        /** Pool shutdown. */
-        SHUTDOWN
-    }
 
     private final PoolConfig config;
     private final PeerId localPeer;
@@ -180,31 +155,15 @@ public final class PoolEngine implements AutoCloseable {
     public PeerConnection acquire(PeerId peer, Multiaddr address) {
         PoolObserver[] obs = observerCalls.current();
         if (obs.length != 0) {
-            return acquireObserved(peer, address, obs);
+            // Timed for observers: only then is the precise clock read (bookkeeping reads the coarse one).
+            return observerCalls.timed(obs, peer, clock, () -> acquireUntimed(peer, address));
         }
-        Object started = begin(peer, address);
-        if (started instanceof Lease) {
-            return (Lease) started;
-        }
-        return acquisitions.await((Acquisition) started);
+        return acquireUntimed(peer, address);
     }
 
-    /**
-     * {@link #acquire} timed for observers: only this path reads the precise clock for them (the
-     * engine's own bookkeeping reads the cheaper {@link PoolClock#coarseNanoTime()}).
-     */
-    private PeerConnection acquireObserved(PeerId peer, Multiaddr address, PoolObserver[] obs) {
-        long start = clock.nanoTime();
-        Lease lease;
-        try {
-            Object started = begin(peer, address);
-            lease = started instanceof Lease ? (Lease) started : (Lease) acquisitions.await((Acquisition) started);
-        } catch (GuardianPoolException e) {
-            observerCalls.acquireFailed(obs, peer, clock.nanoTime() - start, e);
-            throw e;
-        }
-        observerCalls.acquired(obs, peer, clock.nanoTime() - start, lease.reused);
-        return lease;
+    private Lease acquireUntimed(PeerId peer, Multiaddr address) {
+        Object started = begin(peer, address);
+        return started instanceof Lease ? (Lease) started : (Lease) acquisitions.await((Acquisition) started);
     }
 
     /**
@@ -222,28 +181,21 @@ public final class PoolEngine implements AutoCloseable {
         try {
             started = begin(peer, address);
         } catch (RuntimeException e) {
-            if (obs.length != 0 && e instanceof GuardianPoolException) {
-                observerCalls.acquireFailed(obs, peer, clock.nanoTime() - start, (GuardianPoolException) e);
-            }
+            observerCalls.failedAt(obs, peer, clock, start, e);
             return CompletableFuture.failedFuture(e);
         }
         if (started instanceof Lease) {
-            if (obs.length != 0) {
-                observerCalls.acquired(obs, peer, clock.nanoTime() - start, true);
-            }
+            observerCalls.acquiredAt(obs, peer, clock, start, (Lease) started);
             return CompletableFuture.completedFuture((Lease) started);
         }
         Acquisition a = (Acquisition) started;
         a.future.whenComplete((lease, error) -> {
             if (error instanceof CancellationException) {
                 acquisitions.cancel(a);
-            } else if (obs.length != 0) {
-                if (error == null) {
-                    observerCalls.acquired(obs, peer, clock.nanoTime() - start, ((Lease) lease).reused);
-                } else if (Dialer.unwrap(error) instanceof GuardianPoolException) {
-                    observerCalls.acquireFailed(obs, peer, clock.nanoTime() - start,
-                            (GuardianPoolException) Dialer.unwrap(error));
-                }
+            } else if (error == null) {
+                observerCalls.acquiredAt(obs, peer, clock, start, (Lease) lease);
+            } else {
+                observerCalls.failedAt(obs, peer, clock, start, Dialer.unwrap(error));
             }
         });
         return a.future;
@@ -653,17 +605,9 @@ public final class PoolEngine implements AutoCloseable {
         dead.finish();
     }
 
-    /** Closes a detached connection's socket, frees its permit, counts it, reports it ({@link Closings} only). */
-    void finishClose(PooledConn c, String reason, CloseKind kind) {
+    /** The connection is closed: its id names nothing any more ({@link Closings} only). */
+    void unregister(PooledConn c) {
         connsById.remove(c.id, c);
-        try {
-            c.transport.close(reason);
-        } catch (RuntimeException e) {
-            LOG.debug("Closing connection {} failed", c.id, e);
-        }
-        admission.release();
-        counters.closed(kind);
-        events.publish(new ConnectionEvent.Disconnected(c.slot.peerId, c.id + ": " + reason));
     }
 
     void recordLatency(PooledConn c, long rttNanos) {
@@ -676,47 +620,21 @@ public final class PoolEngine implements AutoCloseable {
         counters.latency(rttNanos);
     }
 
-    // ---------------------------------------------------------------- across peers, ids, admin
+    // ---------------------------------------------------------------- parts with a public face
 
-    /**
-     * Power of two choices across candidates; see {@link PeerChooser}.
-     *
-     * @param candidates peers and addresses
-     * @return a lease on one of them
-     */
-    public PeerConnection acquireAny(List<PeerAddress> candidates) {
-        return chooser.acquireAny(candidates);
+    /** @return the id API over leases (getConnection, releaseConnection, connection(id)) */
+    public IdHandles ids() {
+        return ids;
     }
 
-    /**
-     * The lease behind an id; see {@link IdHandles}.
-     *
-     * @param connectionId an id from {@link #getConnection}, or a connection id
-     * @return the lease
-     */
-    public PeerConnection connection(String connectionId) {
-        return ids.connection(connectionId);
+    /** @return breaker and evict requests for one peer */
+    public PeerAdmin admin() {
+        return admin;
     }
 
-    /**
-     * Leases a connection for the id API.
-     *
-     * @param peer the peer
-     * @param address where to dial it
-     * @return an id naming this lease only (see {@link IdHandles})
-     */
-    public String getConnection(PeerId peer, Multiaddr address) {
-        return ids.getConnection(peer, address);
-    }
-
-    /**
-     * Releases the lease an id from {@link #getConnection} names.
-     *
-     * @param peer the peer it belongs to
-     * @param connectionId the id
-     */
-    public void release(PeerId peer, String connectionId) {
-        ids.release(peer, connectionId);
+    /** @return selection across peers for acquireAny */
+    public PeerChooser chooser() {
+        return chooser;
     }
 
     /** @return the open connection with this id, or {@code null} */
@@ -729,79 +647,7 @@ public final class PoolEngine implements AutoCloseable {
         return connectionSequence.get();
     }
 
-    /**
-     * @param peer the peer
-     * @return whether its breaker allows a call now
-     */
-    public boolean checkCircuitBreaker(PeerId peer) {
-        return admin.checkCircuitBreaker(requirePeer(peer));
-    }
-
-    /** @param peer the peer whose breaker counts a failure */
-    public void recordFailure(PeerId peer) {
-        admin.recordFailure(requirePeer(peer));
-    }
-
-    /** @param peer the peer whose breaker counts a success; unknown peers are ignored */
-    public void recordSuccess(PeerId peer) {
-        admin.recordSuccess(requirePeer(peer));
-    }
-
-    /**
-     * @param peer the peer
-     * @return false if unknown
-     */
-    public boolean resetCircuitBreaker(PeerId peer) {
-        return admin.resetCircuitBreaker(requirePeer(peer));
-    }
-
-    /**
-     * @param peer the peer
-     * @return false if unknown
-     */
-    public boolean evict(PeerId peer) {
-        return admin.evict(requirePeer(peer));
-    }
-
-    private static PeerId requirePeer(PeerId peer) {
-        if (peer == null) {
-            throw new IllegalArgumentException("peerId must not be null");
-        }
-        return peer;
-    }
-
-    // ---------------------------------------------------------------- views
-
-    /** @return the pool's statistics now */
-    public PoolStats stats() {
-        return PoolViews.stats(this);
-    }
-
-    /** @return every tracked peer */
-    public List<PeerSnapshot> peers() {
-        return PoolViews.snapshots(this, true);
-    }
-
-    /** @return every tracked peer, without connection lists */
-    public List<PeerSnapshot> peerSummaries() {
-        return PoolViews.snapshots(this, false);
-    }
-
-    /**
-     * @param peer the peer
-     * @return its summary, without connection list, if tracked
-     */
-    public Optional<PeerSnapshot> peerSummary(PeerId peer) {
-        return PoolViews.snapshot(this, slots.get(requirePeer(peer)), false);
-    }
-
-    /**
-     * @param peer the peer
-     * @return its snapshot if tracked
-     */
-    public Optional<PeerSnapshot> peer(PeerId peer) {
-        return PoolViews.snapshot(this, slots.get(requirePeer(peer)), true);
-    }
+    // ---------------------------------------------------------------- listeners and monitor
 
     /**
      * @param listener the listener

@@ -13,14 +13,21 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import io.guardian.pool.peer.PeerId;
 
 /** Builds the public snapshots ({@link PoolStats}, {@link PeerSnapshot}) from engine state. Not API. */
-final class PoolViews {
+public final class PoolViews {
 
     private PoolViews() {
     }
 
-    static PoolStats stats(PoolEngine e) {
+    /**
+     * The pool's statistics now; weakly consistent (peers are summed one lock at a time).
+     *
+     * @param e the engine
+     * @return the statistics
+     */
+    public static PoolStats stats(PoolEngine e) {
         int active;
         int pooled;
         int pending;
@@ -70,7 +77,14 @@ final class PoolViews {
                 peers, openCircuits, e.events().dropped(), e.config().maxTotalConnections());
     }
 
-    static List<PeerSnapshot> snapshots(PoolEngine e, boolean withConnections) {
+    /**
+     * Every tracked peer.
+     *
+     * @param e the engine
+     * @param withConnections whether to list each peer's connections (a scrape does not need them)
+     * @return snapshots, in no particular order
+     */
+    public static List<PeerSnapshot> peers(PoolEngine e, boolean withConnections) {
         List<PeerSnapshot> out = new ArrayList<>();
         for (PeerSlot s : e.slotsView()) {
             out.add(build(e, s, withConnections));
@@ -78,7 +92,16 @@ final class PoolViews {
         return out;
     }
 
-    static Optional<PeerSnapshot> snapshot(PoolEngine e, PeerSlot s, boolean withConnections) {
+    /**
+     * One peer, if tracked.
+     *
+     * @param e the engine
+     * @param peer the peer, not {@code null}
+     * @param withConnections whether to list its connections
+     * @return its snapshot, or empty
+     */
+    public static Optional<PeerSnapshot> peer(PoolEngine e, PeerId peer, boolean withConnections) {
+        PeerSlot s = e.slotOf(PeerAdmin.requirePeer(peer));
         return s == null ? Optional.empty() : Optional.of(build(e, s, withConnections));
     }
 

@@ -112,7 +112,7 @@ final class Shutdown {
                     }
                 }
                 while (s.idleCount > 0) {
-                    idle.detachLocked(s, s.idle[s.idleCount - 1], "pool closed", PoolEngine.CloseKind.SHUTDOWN);
+                    idle.detachLocked(s, s.idle[s.idleCount - 1], "pool closed", CloseKind.SHUTDOWN);
                 }
             }
             for (Acquisition w : waiting) {
@@ -170,7 +170,7 @@ final class Shutdown {
             Closings all = new Closings(engine);
             synchronized (s) {
                 for (PooledConn c : new ArrayList<>(s.conns)) {
-                    all.detachLocked(s, c, "pool closed", PoolEngine.CloseKind.SHUTDOWN);
+                    all.detachLocked(s, c, "pool closed", CloseKind.SHUTDOWN);
                 }
             }
             all.finish();

@@ -84,7 +84,7 @@ class ConcurrencyTest {
                             if (kind < 10) {
                                 List<PeerAddress> three = List.of(target, peers.get(random.nextInt(PEERS)),
                                         peers.get(random.nextInt(PEERS)));
-                                try (PeerConnection c = engine.acquireAny(three)) {
+                                try (PeerConnection c = engine.chooser().acquireAny(three)) {
                                     c.request(new byte[] {(byte) op}, Duration.ofSeconds(5));
                                 }
                             } else if (kind < 15) {
@@ -114,7 +114,7 @@ class ConcurrencyTest {
             }
             assertThat(ManagementFactory.getThreadMXBean().findDeadlockedThreads()).isNull();
 
-            PoolStats stats = engine.stats();
+            PoolStats stats = PoolViews.stats(engine);
             org.slf4j.LoggerFactory.getLogger(ConcurrencyTest.class).info("{} exhausted={} rejected={}", stats,
                     exhausted.get(), rejected.get());
             assertThat(samples.get()).isEqualTo((long) THREADS * opsPerThread);
