@@ -406,6 +406,109 @@ public final class PoolConfig {
         return Math.max(1, (int) Math.floor(10.0 * circuitBreakerThreshold + 1e-9));
     }
 
+    // ------------------------------------------------------------ the settings by group
+
+    /**
+     * The limits: how many connections, and how long an acquire may take.
+     *
+     * @param maxConnectionsPerPeer {@code max-connections-per-peer}
+     * @param maxTotalConnections {@code max-total-connections}
+     * @param acquireTimeout {@code acquire-timeout}: the longest wait at a limit
+     * @param acquireDeadline {@code acquire-deadline}: the bound on a whole acquire
+     * @param enableIntelligentLoadBalancing {@code enable-intelligent-load-balancing}
+     */
+    public record Limits(int maxConnectionsPerPeer, int maxTotalConnections, Duration acquireTimeout,
+            Duration acquireDeadline, boolean enableIntelligentLoadBalancing) {
+    }
+
+    /**
+     * Dialing and its retries.
+     *
+     * @param connectionTimeout {@code connection-timeout}: one attempt, connect plus handshake
+     * @param maxRetryAttempts {@code max-retry-attempts}
+     * @param initialRetryBackoff {@code initial-retry-backoff}
+     * @param backoffMultiplier {@code backoff-multiplier}
+     * @param maxRetryBackoff {@code max-retry-backoff}
+     */
+    public record Retry(Duration connectionTimeout, int maxRetryAttempts, Duration initialRetryBackoff,
+            double backoffMultiplier, Duration maxRetryBackoff) {
+    }
+
+    /**
+     * The per-peer circuit breaker.
+     *
+     * @param threshold {@code circuit-breaker-threshold}, the original ratio
+     * @param failureThreshold {@link #effectiveFailureThreshold()}: consecutive failures that open it
+     * @param openTimeout {@code circuit-breaker.open-timeout}
+     * @param maxOpenTimeout {@code circuit-breaker.max-open-timeout}
+     */
+    public record Breaker(double threshold, int failureThreshold, Duration openTimeout, Duration maxOpenTimeout) {
+    }
+
+    /**
+     * Housekeeping and health: eviction, retirement, leak checks, PINGs and scores.
+     *
+     * @param healthCheckInterval {@code health-check-interval}
+     * @param idleTimeout {@code idle-timeout}
+     * @param maxLifetime {@code max-lifetime}, zero for none
+     * @param leakDetectionThreshold {@code leak-detection-threshold}, zero for off
+     * @param pingTimeout {@code ping-timeout}
+     * @param latencyBudget {@code latency-budget}
+     * @param eventBufferSize {@code event-buffer-size}
+     */
+    public record Health(Duration healthCheckInterval, Duration idleTimeout, Duration maxLifetime,
+            Duration leakDetectionThreshold, Duration pingTimeout, Duration latencyBudget, int eventBufferSize) {
+    }
+
+    /**
+     * The limits group; the same values as the flat accessors.
+     *
+     * @return limits and acquire bounds
+     */
+    public Limits limits() {
+        return new Limits(maxConnectionsPerPeer, maxTotalConnections, acquireTimeout, acquireDeadline,
+                enableIntelligentLoadBalancing);
+    }
+
+    /**
+     * The retry group; the same values as the flat accessors.
+     *
+     * @return dial and retry settings
+     */
+    public Retry retry() {
+        return new Retry(connectionTimeout, maxRetryAttempts, initialRetryBackoff, backoffMultiplier,
+                maxRetryBackoff);
+    }
+
+    /**
+     * The breaker group, derived defaults resolved.
+     *
+     * @return circuit breaker settings
+     */
+    public Breaker breaker() {
+        return new Breaker(circuitBreakerThreshold, effectiveFailureThreshold(), circuitBreakerOpenTimeout,
+                circuitBreakerMaxOpenTimeout);
+    }
+
+    /**
+     * The health group; the same values as the flat accessors.
+     *
+     * @return housekeeping and health settings
+     */
+    public Health health() {
+        return new Health(healthCheckInterval, idleTimeout, maxLifetime, leakDetectionThreshold, pingTimeout,
+                latencyBudget, eventBufferSize);
+    }
+
+    /**
+     * The handshake group: the same object as {@link #protocol()}.
+     *
+     * @return handshake and framing settings
+     */
+    public ProtocolConfig handshake() {
+        return protocol;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (this == o) {
@@ -709,6 +812,69 @@ public final class PoolConfig {
         public Builder protocol(ProtocolConfig value) {
             this.protocol = value;
             return this;
+        }
+
+        /**
+         * Sets the limits group at once; the flat setters set the same values.
+         *
+         * @param value the limits
+         * @return this builder
+         */
+        public Builder limits(Limits value) {
+            Objects.requireNonNull(value, "limits must not be null");
+            return maxConnectionsPerPeer(value.maxConnectionsPerPeer()).maxTotalConnections(value.maxTotalConnections())
+                    .acquireTimeout(value.acquireTimeout()).acquireDeadline(value.acquireDeadline())
+                    .enableIntelligentLoadBalancing(value.enableIntelligentLoadBalancing());
+        }
+
+        /**
+         * Sets the retry group at once; the flat setters set the same values.
+         *
+         * @param value the dial and retry settings
+         * @return this builder
+         */
+        public Builder retry(Retry value) {
+            Objects.requireNonNull(value, "retry must not be null");
+            return connectionTimeout(value.connectionTimeout()).maxRetryAttempts(value.maxRetryAttempts())
+                    .initialRetryBackoff(value.initialRetryBackoff()).backoffMultiplier(value.backoffMultiplier())
+                    .maxRetryBackoff(value.maxRetryBackoff());
+        }
+
+        /**
+         * Sets the breaker group at once; its {@code failureThreshold} becomes
+         * {@code circuit-breaker.failure-threshold}.
+         *
+         * @param value the circuit breaker settings
+         * @return this builder
+         */
+        public Builder breaker(Breaker value) {
+            Objects.requireNonNull(value, "breaker must not be null");
+            return circuitBreakerThreshold(value.threshold()).circuitBreakerFailureThreshold(value.failureThreshold())
+                    .circuitBreakerOpenTimeout(value.openTimeout()).circuitBreakerMaxOpenTimeout(value.maxOpenTimeout());
+        }
+
+        /**
+         * Sets the health group at once; the flat setters set the same values.
+         *
+         * @param value the housekeeping and health settings
+         * @return this builder
+         */
+        public Builder health(Health value) {
+            Objects.requireNonNull(value, "health must not be null");
+            return healthCheckInterval(value.healthCheckInterval()).idleTimeout(value.idleTimeout())
+                    .maxLifetime(value.maxLifetime()).leakDetectionThreshold(value.leakDetectionThreshold())
+                    .pingTimeout(value.pingTimeout()).latencyBudget(value.latencyBudget())
+                    .eventBufferSize(value.eventBufferSize());
+        }
+
+        /**
+         * Sets the handshake group: the same as {@link #protocol(ProtocolConfig)}.
+         *
+         * @param value handshake and framing settings
+         * @return this builder
+         */
+        public Builder handshake(ProtocolConfig value) {
+            return protocol(value);
         }
 
         /**

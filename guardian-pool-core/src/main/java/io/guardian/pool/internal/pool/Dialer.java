@@ -46,6 +46,7 @@ final class Dialer {
     private final PoolEngine engine;
     private final Connector connector;
     private final PoolConfig config;
+    private final PoolConfig.Retry retry;
     private final DoubleSupplier random;
     private final long acquireDeadlineNanos;
     private final Set<Acquisition> inflight = ConcurrentHashMap.newKeySet();
@@ -54,6 +55,7 @@ final class Dialer {
         this.engine = engine;
         this.connector = connector;
         this.config = engine.config();
+        this.retry = config.retry();
         this.random = random;
         this.acquireDeadlineNanos = config.acquireDeadline().toNanos();
     }
@@ -142,8 +144,8 @@ final class Dialer {
         }
         a.attemptStartNanos = engine.clock().nanoTime();
         // The dial's own timeout never outlasts the acquire's deadline.
-        Duration timeout = left < config.connectionTimeout().toNanos() ? Duration.ofNanos(left)
-                : config.connectionTimeout();
+        Duration timeout = left < retry.connectionTimeout().toNanos() ? Duration.ofNanos(left)
+                : retry.connectionTimeout();
         PeerId peer = a.slot.peerId;
         CompletableFuture<FramedConnection> f;
         try {
@@ -212,16 +214,16 @@ final class Dialer {
             return; // expired meanwhile: nobody waits for a retry
         }
         long delay = 0;
-        boolean retry = retryable(a.lastError) && a.attempt < config.maxRetryAttempts() && !breakerOpen;
-        if (retry) {
+        boolean again = retryable(a.lastError) && a.attempt < retry.maxRetryAttempts() && !breakerOpen;
+        if (again) {
             delay = backoffNanos(a.attempt + 1);
             // No retry that would start after the acquire's deadline: fail now with the real cause.
-            retry = now + delay - (a.startedNanos + acquireDeadlineNanos) < 0;
+            again = now + delay - (a.startedNanos + acquireDeadlineNanos) < 0;
         }
-        if (retry) {
+        if (again) {
             a.attempt++;
             LOG.debug("Dial {} to peer {} at {} failed ({}); retry {} of {} in {} ms", a.attempt, peer,
-                    a.address, cause.toString(), a.attempt, config.maxRetryAttempts(), delay / 1_000_000L);
+                    a.address, cause.toString(), a.attempt, retry.maxRetryAttempts(), delay / 1_000_000L);
             a.retry = engine.scheduler().schedule(() -> attempt(a), delay);
             return;
         }
@@ -253,8 +255,8 @@ final class Dialer {
      * failed together spread out but none retries almost at once.
      */
     long backoffNanos(int n) {
-        double base = config.initialRetryBackoff().toNanos() * Math.pow(config.backoffMultiplier(), n - 1);
-        double capped = Math.min(base, config.maxRetryBackoff().toNanos());
+        double base = retry.initialRetryBackoff().toNanos() * Math.pow(retry.backoffMultiplier(), n - 1);
+        double capped = Math.min(base, retry.maxRetryBackoff().toNanos());
         return (long) (capped / 2 + random.getAsDouble() * capped / 2);
     }
 
