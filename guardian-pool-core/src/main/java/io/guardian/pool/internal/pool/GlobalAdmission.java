@@ -167,6 +167,9 @@ final class GlobalAdmission {
      */
     boolean reclaimIdle(PeerSlot exclude) {
         for (int tries = 0; tries < 3; tries++) {
+            if (waiterCount.get() == 0) {
+                return false; // served meanwhile (a deferred reclaim): nobody needs the room any more
+            }
             PeerSlot best = null;
             long bestUsed = Long.MAX_VALUE;
             for (PeerSlot s : engine.slotsView()) {
