@@ -183,7 +183,7 @@ final class Dialer {
     private void onAttemptDone(Acquisition a, FramedConnection fc, Throwable error) {
         long now = engine.clock().nanoTime();
         PeerId peer = a.slot.peerId;
-        PoolObserver[] obs = engine.observers();
+        PoolObserver[] obs = engine.observerCalls().current();
         if (error == null) {
             if (obs.length != 0) {
                 engine.observerCalls().dialed(obs, peer, now - a.attemptStartNanos);

@@ -697,17 +697,6 @@ public final class PoolEngine implements AutoCloseable {
         return monitor.runNow();
     }
 
-    /**
-     * One housekeeping step for the monitor and for tests: runs a pass if it is due and a leak
-     * check, and returns the delay until the next step.
-     *
-     * @param now the pool clock's reading
-     * @return nanoseconds until the next step
-     */
-    long housekeep(long now) {
-        return monitor.step(now);
-    }
-
     /** @return the settings */
     public PoolConfig config() {
         return config;
@@ -759,10 +748,6 @@ public final class PoolEngine implements AutoCloseable {
 
     HealthMonitor monitor() {
         return monitor;
-    }
-
-    PoolObserver[] observers() {
-        return observerCalls.current();
     }
 
     Observers observerCalls() {
