@@ -3,6 +3,7 @@ package io.guardian.pool;
 import io.guardian.pool.event.ConnectionEventListener;
 import io.guardian.pool.event.EventSubscription;
 import io.guardian.pool.internal.pool.PoolEngine;
+import io.guardian.pool.internal.pool.PoolViews;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
 import io.guardian.pool.peer.PeerIdentity;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * A pool of authenticated connections to libp2p peers: the GuardianDB "Optimized Connection
@@ -62,10 +64,15 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      *
      * @param peerId the peer
      * @param address where to dial it if a new connection is needed
-     * @return the connection id
+     * @return an id naming this lease: the connection's id ({@link PeerConnection#id()}), {@code #},
+     *     and the lease's number on that connection. Once released it names nothing, so a stale id
+     *     can never act on the connection's next holder. Two ids share everything before {@code #}
+     *     exactly when they lease the same connection (that is how reuse shows).
      * @throws CircuitBreakerOpenException if the peer's breaker is open
      * @throws PoolExhaustedException if no connection came free within {@code acquire-timeout}
-     * @throws ConnectionTimeoutException if the dial timed out on its last attempt
+     * @throws DialTimeoutException if the dial timed out on its last attempt, or no connection came
+     *     within {@code acquire-deadline} (a {@link ConnectionTimeoutException})
+     * @throws PoolInterruptedException if the calling thread was interrupted while it waited
      * @throws ConnectionFailedException if the dial failed on its last attempt
      * @throws HandshakeException if the handshake failed on its last attempt
      * @throws PoolClosedException if the pool is closed
@@ -73,7 +80,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      *     dialable or names another peer
      */
     public String getConnection(PeerId peerId, Multiaddr address) {
-        return engine.acquire(peerId, address).id();
+        return engine.ids().getConnection(peerId, address);
     }
 
     /**
@@ -81,24 +88,29 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      *
      * @param peerId the peer the connection belongs to
      * @param connectionId the id {@code getConnection} returned
-     * @throws IllegalArgumentException if the id is unknown or belongs to another peer
-     * @throws IllegalStateException if the connection is not leased (already released)
+     * @throws IllegalArgumentException if the id is unknown, belongs to another peer, or is a bare
+     *     connection id ({@link PeerConnection#id()}) rather than an id from {@code getConnection}
+     * @throws IllegalStateException if that lease has ended (released already), even when its
+     *     connection has since been leased to another caller
      */
     public void releaseConnection(PeerId peerId, String connectionId) {
-        engine.release(peerId, connectionId);
+        engine.ids().release(peerId, connectionId);
     }
 
     /**
      * The lease behind a connection id from {@link #getConnection}, to send and receive on it.
      * Closing the returned lease is the same as {@link #releaseConnection}.
      *
-     * @param connectionId the id
-     * @return the current lease of that connection
+     * @param connectionId an id from {@code getConnection} (it names one lease), or a connection id
+     *     from {@link PeerConnection#id()} (it names the connection: its current lease is returned)
+     * @return the lease
      * @throws IllegalArgumentException if the id is unknown (never issued, or closed since)
-     * @throws IllegalStateException if the connection is not leased right now
+     * @throws IllegalStateException if the lease an id from {@code getConnection} named has ended
+     *     (even when its connection has since been leased to another caller), or a connection id's
+     *     connection is not leased right now
      */
     public PeerConnection connection(String connectionId) {
-        return engine.connection(connectionId);
+        return engine.ids().connection(connectionId);
     }
 
     /**
@@ -118,6 +130,14 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * Leases a connection without blocking the calling thread. The future completes with the
      * lease or fails with the exceptions {@link #getConnection} throws. Cancelling the future
      * gives up the wait; a connection that arrives anyway is returned to the pool.
+     *
+     * <p>Threads: never a network event loop, so a {@code thenApply(lease -> lease.request(...))}
+     * may block. A future already complete (an idle connection was free) runs dependent stages on
+     * the caller's thread. Otherwise it completes on the thread that settled it: after a dial, the
+     * JDK's default async pool ({@code ForkJoinPool.commonPool()}, or a new thread when its
+     * parallelism is 1); on a hand-over, the thread that closed the lease; at
+     * {@code acquire-timeout}, the pool's housekeeping thread ({@code guardian-pool-housekeeper});
+     * on shutdown, the thread that closes the pool. Use {@code thenApplyAsync} for long work.
      *
      * @param peerId the peer
      * @param address where to dial it if a new connection is needed
@@ -140,7 +160,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @throws IllegalArgumentException if the list is empty or holds {@code null}
      */
     public PeerConnection acquireAny(List<PeerAddress> candidates) {
-        return engine.acquireAny(candidates);
+        return engine.chooser().acquireAny(candidates);
     }
 
     /**
@@ -156,7 +176,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @return a snapshot
      */
     public PoolStats getStats() {
-        return engine.stats();
+        return PoolViews.stats(engine);
     }
 
     /**
@@ -185,12 +205,15 @@ public final class OptimizedConnectionPool implements AutoCloseable {
     }
 
     /**
-     * Runs a health pass every {@code health-check-interval} on the pool's housekeeping thread
-     * (one daemon thread, {@code guardian-pool-housekeeper}), and leak checks more often when
-     * leak detection is on. Starting it again while it runs returns another handle to the same
+     * Adds PINGs to the housekeeping passes: every {@code health-check-interval} each idle
+     * connection is pinged, losses fail connections, and round trips feed the scores.
+     * Housekeeping itself (closing idle, expired and dead connections, leak checks, forgetting
+     * unused peers, scoring) always runs, from construction to {@link #close()}, on the pool's
+     * housekeeping thread (one daemon thread, {@code guardian-pool-housekeeper}); this only
+     * switches the PINGs on. Starting it again while it runs returns another handle to the same
      * monitor.
      *
-     * @return a handle; closing it stops the monitor
+     * @return a handle; closing it stops the PINGs (housekeeping goes on)
      * @throws PoolClosedException if the pool is closed
      */
     public AutoCloseable startHealthMonitor() {
@@ -209,6 +232,20 @@ public final class OptimizedConnectionPool implements AutoCloseable {
     }
 
     /**
+     * Receives the report of every background housekeeping pass (with or without PINGs), in
+     * order, on the pool's event thread ({@code guardian-pool-events}), through the same bounded
+     * buffer as connection events: a slow or throwing listener never stalls housekeeping.
+     * {@link #checkHealth()} returns its report to its caller instead.
+     *
+     * @param listener called with each report
+     * @return a handle; closing it stops delivery
+     * @throws PoolClosedException if the pool is closed
+     */
+    public AutoCloseable onHealthReport(Consumer<HealthReport> listener) {
+        return engine.onHealthReport(listener);
+    }
+
+    /**
      * Whether calls to the peer are allowed by its breaker now (the original API): {@code true}
      * when closed, when half-open with no probe under way, or when open past its timeout.
      *
@@ -216,7 +253,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @return {@code true} if a call may go through
      */
     public boolean checkCircuitBreaker(PeerId peerId) {
-        return engine.checkCircuitBreaker(peerId);
+        return engine.admin().checkCircuitBreaker(peerId);
     }
 
     /**
@@ -225,17 +262,18 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @param peerId the peer
      */
     public void recordFailure(PeerId peerId) {
-        engine.recordFailure(peerId);
+        engine.admin().recordFailure(peerId);
     }
 
     /**
-     * Counts a success for the peer's breaker: resets the failure count when closed, counts
-     * towards closing when half-open.
+     * Counts a success for the peer's breaker: resets the failure count when closed. Ignored when
+     * half-open: then only the probe lease's own outcome, settled when it is closed, counts towards
+     * closing the breaker.
      *
      * @param peerId the peer
      */
     public void recordSuccess(PeerId peerId) {
-        engine.recordSuccess(peerId);
+        engine.admin().recordSuccess(peerId);
     }
 
     /**
@@ -244,7 +282,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @return snapshots, in no particular order
      */
     public List<PeerSnapshot> peers() {
-        return engine.peers();
+        return PoolViews.peers(engine, true);
     }
 
     /**
@@ -254,7 +292,28 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @return its snapshot, or empty
      */
     public Optional<PeerSnapshot> peer(PeerId peerId) {
-        return engine.peer(peerId);
+        return PoolViews.peer(engine, peerId, true);
+    }
+
+    /**
+     * Every peer the pool tracks, like {@link #peers()} but without the per-connection list
+     * ({@link PeerSnapshot#connections()} is empty): one lock and no per-connection work per peer,
+     * cheap enough for every metrics scrape.
+     *
+     * @return summaries, in no particular order
+     */
+    public List<PeerSnapshot> peerSummaries() {
+        return PoolViews.peers(engine, false);
+    }
+
+    /**
+     * One peer, like {@link #peer(PeerId)} but without the per-connection list.
+     *
+     * @param peerId the peer
+     * @return its summary, or empty
+     */
+    public Optional<PeerSnapshot> peerSummary(PeerId peerId) {
+        return PoolViews.peer(engine, peerId, false);
     }
 
     /**
@@ -265,7 +324,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @return {@code false} if the pool does not track the peer
      */
     public boolean evict(PeerId peerId) {
-        return engine.evict(peerId);
+        return engine.admin().evict(peerId);
     }
 
     /**
@@ -276,7 +335,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @return {@code false} if the pool does not track the peer
      */
     public boolean resetCircuitBreaker(PeerId peerId) {
-        return engine.resetCircuitBreaker(peerId);
+        return engine.admin().resetCircuitBreaker(peerId);
     }
 
     /**

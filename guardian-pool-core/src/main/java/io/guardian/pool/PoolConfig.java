@@ -53,6 +53,17 @@ public final class PoolConfig {
     public static final int DEFAULT_EVENT_BUFFER_SIZE = 1024;
     /** Lower bound of the default {@code max-retry-backoff}: 30 s. */
     public static final Duration DEFAULT_MAX_RETRY_BACKOFF = Duration.ofSeconds(30);
+    /**
+     * Default floor of {@code acquire-deadline} when it is not set: 30 s, or {@code acquire-timeout}
+     * if that is longer. With the other defaults a dial with every retry could otherwise take about
+     * 57 s (4 × 10 s connects plus backoffs).
+     */
+    public static final Duration DEFAULT_ACQUIRE_DEADLINE = Duration.ofSeconds(30);
+    /**
+     * Longest duration any setting accepts (365 days); the engine adds settings to nanosecond clock
+     * readings, and "forever" would overflow there.
+     */
+    public static final Duration LONGEST_DURATION = Duration.ofDays(365);
 
     private final int maxConnectionsPerPeer;
     private final int maxTotalConnections;
@@ -65,6 +76,7 @@ public final class PoolConfig {
     private final double circuitBreakerThreshold;
     private final boolean enableIntelligentLoadBalancing;
     private final Duration acquireTimeout;
+    private final Duration acquireDeadline;
     private final Duration maxLifetime;
     private final Duration leakDetectionThreshold;
     private final Duration circuitBreakerOpenTimeout;
@@ -88,6 +100,8 @@ public final class PoolConfig {
         this.circuitBreakerThreshold = b.circuitBreakerThreshold;
         this.enableIntelligentLoadBalancing = b.enableIntelligentLoadBalancing;
         this.acquireTimeout = b.acquireTimeout;
+        this.acquireDeadline = b.acquireDeadline != null ? b.acquireDeadline
+                : max(DEFAULT_ACQUIRE_DEADLINE, b.acquireTimeout);
         this.maxLifetime = b.maxLifetime;
         this.leakDetectionThreshold = b.leakDetectionThreshold;
         this.circuitBreakerOpenTimeout = b.circuitBreakerOpenTimeout != null
@@ -149,6 +163,7 @@ public final class PoolConfig {
                 .circuitBreakerThreshold(circuitBreakerThreshold)
                 .enableIntelligentLoadBalancing(enableIntelligentLoadBalancing)
                 .acquireTimeout(acquireTimeout)
+                .acquireDeadline(acquireDeadline)
                 .maxLifetime(maxLifetime)
                 .leakDetectionThreshold(leakDetectionThreshold)
                 .circuitBreakerOpenTimeout(circuitBreakerOpenTimeout)
@@ -258,12 +273,26 @@ public final class PoolConfig {
 
     /**
      * How long a caller waits for a free connection at a limit before
-     * {@link PoolExhaustedException}; zero fails at once. Dialing time is bounded separately.
+     * {@link PoolExhaustedException}; zero fails at once. The whole acquire, dials included, is bounded by
+     * {@link #acquireDeadline()}.
      *
      * @return {@code acquire-timeout}
      */
     public Duration acquireTimeout() {
         return acquireTimeout;
+    }
+
+    /**
+     * The one bound on a whole acquire: waiting at limits, every dial and handshake attempt, and
+     * the backoffs between them. Past it the acquire fails: with {@link PoolExhaustedException}
+     * while it waits at a limit, with the last dial's failure when one failed, else with
+     * {@link DialTimeoutException}. No retry starts that could not finish before it. When not set:
+     * {@link #DEFAULT_ACQUIRE_DEADLINE} or {@code acquire-timeout}, whichever is longer.
+     *
+     * @return {@code acquire-deadline}
+     */
+    public Duration acquireDeadline() {
+        return acquireDeadline;
     }
 
     /**
@@ -377,6 +406,109 @@ public final class PoolConfig {
         return Math.max(1, (int) Math.floor(10.0 * circuitBreakerThreshold + 1e-9));
     }
 
+    // ------------------------------------------------------------ the settings by group
+
+    /**
+     * The limits: how many connections, and how long an acquire may take.
+     *
+     * @param maxConnectionsPerPeer {@code max-connections-per-peer}
+     * @param maxTotalConnections {@code max-total-connections}
+     * @param acquireTimeout {@code acquire-timeout}: the longest wait at a limit
+     * @param acquireDeadline {@code acquire-deadline}: the bound on a whole acquire
+     * @param enableIntelligentLoadBalancing {@code enable-intelligent-load-balancing}
+     */
+    public record Limits(int maxConnectionsPerPeer, int maxTotalConnections, Duration acquireTimeout,
+            Duration acquireDeadline, boolean enableIntelligentLoadBalancing) {
+    }
+
+    /**
+     * Dialing and its retries.
+     *
+     * @param connectionTimeout {@code connection-timeout}: one attempt, connect plus handshake
+     * @param maxRetryAttempts {@code max-retry-attempts}
+     * @param initialRetryBackoff {@code initial-retry-backoff}
+     * @param backoffMultiplier {@code backoff-multiplier}
+     * @param maxRetryBackoff {@code max-retry-backoff}
+     */
+    public record Retry(Duration connectionTimeout, int maxRetryAttempts, Duration initialRetryBackoff,
+            double backoffMultiplier, Duration maxRetryBackoff) {
+    }
+
+    /**
+     * The per-peer circuit breaker.
+     *
+     * @param threshold {@code circuit-breaker-threshold}, the original ratio
+     * @param failureThreshold {@link #effectiveFailureThreshold()}: consecutive failures that open it
+     * @param openTimeout {@code circuit-breaker.open-timeout}
+     * @param maxOpenTimeout {@code circuit-breaker.max-open-timeout}
+     */
+    public record Breaker(double threshold, int failureThreshold, Duration openTimeout, Duration maxOpenTimeout) {
+    }
+
+    /**
+     * Housekeeping and health: eviction, retirement, leak checks, PINGs and scores.
+     *
+     * @param healthCheckInterval {@code health-check-interval}
+     * @param idleTimeout {@code idle-timeout}
+     * @param maxLifetime {@code max-lifetime}, zero for none
+     * @param leakDetectionThreshold {@code leak-detection-threshold}, zero for off
+     * @param pingTimeout {@code ping-timeout}
+     * @param latencyBudget {@code latency-budget}
+     * @param eventBufferSize {@code event-buffer-size}
+     */
+    public record Health(Duration healthCheckInterval, Duration idleTimeout, Duration maxLifetime,
+            Duration leakDetectionThreshold, Duration pingTimeout, Duration latencyBudget, int eventBufferSize) {
+    }
+
+    /**
+     * The limits group; the same values as the flat accessors.
+     *
+     * @return limits and acquire bounds
+     */
+    public Limits limits() {
+        return new Limits(maxConnectionsPerPeer, maxTotalConnections, acquireTimeout, acquireDeadline,
+                enableIntelligentLoadBalancing);
+    }
+
+    /**
+     * The retry group; the same values as the flat accessors.
+     *
+     * @return dial and retry settings
+     */
+    public Retry retry() {
+        return new Retry(connectionTimeout, maxRetryAttempts, initialRetryBackoff, backoffMultiplier,
+                maxRetryBackoff);
+    }
+
+    /**
+     * The breaker group, derived defaults resolved.
+     *
+     * @return circuit breaker settings
+     */
+    public Breaker breaker() {
+        return new Breaker(circuitBreakerThreshold, effectiveFailureThreshold(), circuitBreakerOpenTimeout,
+                circuitBreakerMaxOpenTimeout);
+    }
+
+    /**
+     * The health group; the same values as the flat accessors.
+     *
+     * @return housekeeping and health settings
+     */
+    public Health health() {
+        return new Health(healthCheckInterval, idleTimeout, maxLifetime, leakDetectionThreshold, pingTimeout,
+                latencyBudget, eventBufferSize);
+    }
+
+    /**
+     * The handshake group: the same object as {@link #protocol()}.
+     *
+     * @return handshake and framing settings
+     */
+    public ProtocolConfig handshake() {
+        return protocol;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (this == o) {
@@ -399,6 +531,7 @@ public final class PoolConfig {
                 && healthCheckInterval.equals(c.healthCheckInterval)
                 && initialRetryBackoff.equals(c.initialRetryBackoff)
                 && acquireTimeout.equals(c.acquireTimeout)
+                && acquireDeadline.equals(c.acquireDeadline)
                 && maxLifetime.equals(c.maxLifetime)
                 && leakDetectionThreshold.equals(c.leakDetectionThreshold)
                 && circuitBreakerOpenTimeout.equals(c.circuitBreakerOpenTimeout)
@@ -413,7 +546,7 @@ public final class PoolConfig {
     public int hashCode() {
         return Objects.hash(maxConnectionsPerPeer, maxTotalConnections, connectionTimeout, idleTimeout,
                 healthCheckInterval, maxRetryAttempts, initialRetryBackoff, backoffMultiplier,
-                circuitBreakerThreshold, enableIntelligentLoadBalancing, acquireTimeout, maxLifetime,
+                circuitBreakerThreshold, enableIntelligentLoadBalancing, acquireTimeout, acquireDeadline, maxLifetime,
                 leakDetectionThreshold, circuitBreakerOpenTimeout, circuitBreakerFailureThreshold,
                 circuitBreakerMaxOpenTimeout, pingTimeout, latencyBudget, eventBufferSize, maxRetryBackoff,
                 protocol);
@@ -432,6 +565,7 @@ public final class PoolConfig {
                 + ", circuit-breaker-threshold=" + circuitBreakerThreshold
                 + ", enable-intelligent-load-balancing=" + enableIntelligentLoadBalancing
                 + ", acquire-timeout=" + acquireTimeout
+                + ", acquire-deadline=" + acquireDeadline
                 + ", max-lifetime=" + maxLifetime
                 + ", leak-detection-threshold=" + leakDetectionThreshold
                 + ", circuit-breaker.open-timeout=" + circuitBreakerOpenTimeout
@@ -460,6 +594,7 @@ public final class PoolConfig {
         private double circuitBreakerThreshold = DEFAULT_CIRCUIT_BREAKER_THRESHOLD;
         private boolean enableIntelligentLoadBalancing = DEFAULT_ENABLE_INTELLIGENT_LOAD_BALANCING;
         private Duration acquireTimeout = DEFAULT_ACQUIRE_TIMEOUT;
+        private Duration acquireDeadline;
         private Duration maxLifetime = DEFAULT_MAX_LIFETIME;
         private Duration leakDetectionThreshold = DEFAULT_LEAK_DETECTION_THRESHOLD;
         private Duration circuitBreakerOpenTimeout;
@@ -574,6 +709,17 @@ public final class PoolConfig {
         }
 
         /**
+         * @param value the longest a whole acquire may take, waits, dials and retries together,
+         *     at least {@code acquire-timeout} (default: 30 s or {@code acquire-timeout}, whichever
+         *     is longer); {@code null} restores the default
+         * @return this builder
+         */
+        public Builder acquireDeadline(Duration value) {
+            this.acquireDeadline = value;
+            return this;
+        }
+
+        /**
          * @param value age at which connections are retired, zero for none (default zero)
          * @return this builder
          */
@@ -669,11 +815,74 @@ public final class PoolConfig {
         }
 
         /**
+         * Sets the limits group at once; the flat setters set the same values.
+         *
+         * @param value the limits
+         * @return this builder
+         */
+        public Builder limits(Limits value) {
+            Objects.requireNonNull(value, "limits must not be null");
+            return maxConnectionsPerPeer(value.maxConnectionsPerPeer()).maxTotalConnections(value.maxTotalConnections())
+                    .acquireTimeout(value.acquireTimeout()).acquireDeadline(value.acquireDeadline())
+                    .enableIntelligentLoadBalancing(value.enableIntelligentLoadBalancing());
+        }
+
+        /**
+         * Sets the retry group at once; the flat setters set the same values.
+         *
+         * @param value the dial and retry settings
+         * @return this builder
+         */
+        public Builder retry(Retry value) {
+            Objects.requireNonNull(value, "retry must not be null");
+            return connectionTimeout(value.connectionTimeout()).maxRetryAttempts(value.maxRetryAttempts())
+                    .initialRetryBackoff(value.initialRetryBackoff()).backoffMultiplier(value.backoffMultiplier())
+                    .maxRetryBackoff(value.maxRetryBackoff());
+        }
+
+        /**
+         * Sets the breaker group at once; its {@code failureThreshold} becomes
+         * {@code circuit-breaker.failure-threshold}.
+         *
+         * @param value the circuit breaker settings
+         * @return this builder
+         */
+        public Builder breaker(Breaker value) {
+            Objects.requireNonNull(value, "breaker must not be null");
+            return circuitBreakerThreshold(value.threshold()).circuitBreakerFailureThreshold(value.failureThreshold())
+                    .circuitBreakerOpenTimeout(value.openTimeout()).circuitBreakerMaxOpenTimeout(value.maxOpenTimeout());
+        }
+
+        /**
+         * Sets the health group at once; the flat setters set the same values.
+         *
+         * @param value the housekeeping and health settings
+         * @return this builder
+         */
+        public Builder health(Health value) {
+            Objects.requireNonNull(value, "health must not be null");
+            return healthCheckInterval(value.healthCheckInterval()).idleTimeout(value.idleTimeout())
+                    .maxLifetime(value.maxLifetime()).leakDetectionThreshold(value.leakDetectionThreshold())
+                    .pingTimeout(value.pingTimeout()).latencyBudget(value.latencyBudget())
+                    .eventBufferSize(value.eventBufferSize());
+        }
+
+        /**
+         * Sets the handshake group: the same as {@link #protocol(ProtocolConfig)}.
+         *
+         * @param value handshake and framing settings
+         * @return this builder
+         */
+        public Builder handshake(ProtocolConfig value) {
+            return protocol(value);
+        }
+
+        /**
          * Validates every setting and builds the configuration.
          *
          * @return the configuration
-         * @throws IllegalArgumentException naming the first setting out of range, its bound and
-         *     the value given
+         * @throws InvalidSettingException naming the first setting out of range ({@link
+         *     InvalidSettingException#setting()}), its bound and the value given
          * @throws NullPointerException naming a required setting that was set to {@code null}
          */
         public PoolConfig build() {
@@ -685,15 +894,22 @@ public final class PoolConfig {
             atLeast("max-retry-attempts", maxRetryAttempts, 0);
             positive("initial-retry-backoff", initialRetryBackoff);
             if (!Double.isFinite(backoffMultiplier) || backoffMultiplier < 1.0) {
-                throw new IllegalArgumentException(
+                throw new InvalidSettingException("backoff-multiplier",
                         "backoff-multiplier must be a finite number >= 1.0, was " + backoffMultiplier);
             }
             if (!(circuitBreakerThreshold > 0.0 && circuitBreakerThreshold <= 1.0)) {
-                throw new IllegalArgumentException("circuit-breaker-threshold must be > 0 and <= 1 (0.5 means 5 "
+                throw new InvalidSettingException("circuit-breaker-threshold", "circuit-breaker-threshold must be > 0 and <= 1 (0.5 means 5 "
                         + "consecutive failures; set circuit-breaker.failure-threshold for a larger count), was "
                         + circuitBreakerThreshold);
             }
             notNegative("acquire-timeout", acquireTimeout);
+            if (acquireDeadline != null) {
+                positive("acquire-deadline", acquireDeadline);
+                if (acquireDeadline.compareTo(acquireTimeout) < 0) {
+                    throw new InvalidSettingException("acquire-deadline", "acquire-deadline must be >= "
+                            + "acquire-timeout (" + acquireTimeout + "), was " + acquireDeadline);
+                }
+            }
             notNegative("max-lifetime", maxLifetime);
             notNegative("leak-detection-threshold", leakDetectionThreshold);
             if (circuitBreakerOpenTimeout != null) {
@@ -706,7 +922,7 @@ public final class PoolConfig {
             if (maxRetryBackoff != null) {
                 positive("max-retry-backoff", maxRetryBackoff);
                 if (maxRetryBackoff.compareTo(initialRetryBackoff) < 0) {
-                    throw new IllegalArgumentException("max-retry-backoff must be >= initial-retry-backoff ("
+                    throw new InvalidSettingException("max-retry-backoff", "max-retry-backoff must be >= initial-retry-backoff ("
                             + initialRetryBackoff + "), was " + maxRetryBackoff);
                 }
             }
@@ -715,7 +931,7 @@ public final class PoolConfig {
             if (circuitBreakerMaxOpenTimeout != null) {
                 positive("circuit-breaker.max-open-timeout", circuitBreakerMaxOpenTimeout);
                 if (circuitBreakerMaxOpenTimeout.compareTo(config.circuitBreakerOpenTimeout) < 0) {
-                    throw new IllegalArgumentException("circuit-breaker.max-open-timeout must be >= "
+                    throw new InvalidSettingException("circuit-breaker.max-open-timeout", "circuit-breaker.max-open-timeout must be >= "
                             + "circuit-breaker.open-timeout (" + config.circuitBreakerOpenTimeout + "), was "
                             + circuitBreakerMaxOpenTimeout);
                 }
@@ -725,22 +941,35 @@ public final class PoolConfig {
 
         private static void atLeast(String setting, int value, int min) {
             if (value < min) {
-                throw new IllegalArgumentException(setting + " must be >= " + min + ", was " + value);
+                throw new InvalidSettingException(setting, setting + " must be >= " + min + ", was " + value);
             }
         }
 
         private static void positive(String setting, Duration value) {
             Objects.requireNonNull(value, setting + " must not be null");
             if (value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(setting + " must be positive, was " + value);
+                throw new InvalidSettingException(setting, setting + " must be positive, was " + value);
+            }
+            atMostLongest(setting, value);
+        }
+
+        /**
+         * Refuses "forever": the engine adds durations to clock readings in nanoseconds, where a
+         * value beyond {@link #LONGEST_DURATION} could overflow and fail long after start-up.
+         */
+        private static void atMostLongest(String setting, Duration value) {
+            if (value.compareTo(LONGEST_DURATION) > 0) {
+                throw new InvalidSettingException(setting, setting + " must be at most " + LONGEST_DURATION.toDays()
+                        + " days (use a long but finite value rather than \"forever\"), was " + value);
             }
         }
 
         private static void notNegative(String setting, Duration value) {
             Objects.requireNonNull(value, setting + " must not be null (use Duration.ZERO)");
             if (value.isNegative()) {
-                throw new IllegalArgumentException(setting + " must be >= 0, was " + value);
+                throw new InvalidSettingException(setting, setting + " must be >= 0, was " + value);
             }
+            atMostLongest(setting, value);
         }
     }
 }

@@ -39,6 +39,8 @@ final class LoopbackProxy implements AutoCloseable {
     private volatile boolean dropReplies;
     private volatile boolean refuse;
     private volatile boolean closed;
+    private final Object stallLock = new Object();
+    private boolean stallRequests;
 
     LoopbackProxy(Multiaddr listenerAddress) throws IOException {
         this.target = listenerAddress.toSocketAddress();
@@ -65,6 +67,17 @@ final class LoopbackProxy implements AutoCloseable {
     /** Delays every byte from the listener to the dialer by {@code d} (zero: none). */
     void delayReplies(Duration d) {
         this.delayNanos = d.toNanos();
+    }
+
+    /**
+     * Stops reading what the dialer sends while {@code stall} is set, as a peer that never reads:
+     * the kernel's buffers fill and the dialer's writes back up.
+     */
+    void stallRequests(boolean stall) {
+        synchronized (stallLock) {
+            this.stallRequests = stall;
+            stallLock.notifyAll();
+        }
     }
 
     /** Swallows every byte from the listener to the dialer while {@code drop} is set. */
@@ -126,7 +139,17 @@ final class LoopbackProxy implements AutoCloseable {
             InputStream in = from.getInputStream();
             OutputStream out = to.getOutputStream();
             int n;
-            while ((n = in.read(buf)) >= 0) {
+            while (true) {
+                if (!replies) {
+                    synchronized (stallLock) {
+                        while (stallRequests && !closed) {
+                            stallLock.wait(1_000);
+                        }
+                    }
+                }
+                if ((n = in.read(buf)) < 0) {
+                    break;
+                }
                 if (replies && dropReplies) {
                     continue;
                 }
@@ -152,6 +175,8 @@ final class LoopbackProxy implements AutoCloseable {
                     }
                 }, due - System.nanoTime(), TimeUnit.NANOSECONDS);
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (IOException | java.util.concurrent.RejectedExecutionException e) {
             // one side closed, or the proxy is shutting down; close the other below
         }

@@ -58,14 +58,15 @@ class ShutdownTest {
     }
 
     @Test
-    void aPoolThatNeverRetriedMonitoredOrPublishedStartsOnlyItsClockThreadAndCloseStopsIt() {
+    void aPoolThatNeverRetriedMonitoredOrPublishedStartsOnlyItsClockAndHousekeepingThreadsAndCloseStopsThem() {
         try (TestPeers peers = new TestPeers()) {
             TestPeers.Peer peer = peers.start();
             OptimizedConnectionPool pool = new OptimizedConnectionPool(PoolConfig.defaults());
             pool.acquire(peer.id(), peer.address()).close();
-            // The cached clock of the acquire path (CoarseTicker) is the one thread a pool needs.
+            // The cached clock of the acquire path (CoarseTicker) and the always-on housekeeping
+            // (idle eviction, retirement, leak checks) are the threads every pool needs.
             assertThat(guardianThreads()).filteredOn(n -> n.startsWith("guardian-pool-"))
-                    .containsOnly("guardian-pool-clock");
+                    .containsOnly("guardian-pool-clock", "guardian-pool-housekeeper");
             pool.close();
             assertThat(guardianThreads()).noneMatch(n -> n.startsWith("guardian-pool-"));
         }

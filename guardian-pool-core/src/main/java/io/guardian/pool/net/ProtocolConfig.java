@@ -1,5 +1,7 @@
 package io.guardian.pool.net;
 
+import io.guardian.pool.InvalidSettingException;
+import io.guardian.pool.PoolConfig;
 import io.guardian.pool.peer.PeerId;
 import java.time.Duration;
 import java.util.Objects;
@@ -41,7 +43,7 @@ public record ProtocolConfig(
         requirePositive(handshakeTimeout, "handshake-timeout");
         allowedPeers = Set.copyOf(Objects.requireNonNull(allowedPeers, "allowed-peers must not be null"));
         if (maxFrameSize < 1 || maxFrameSize > MAX_FRAME_SIZE_LIMIT) {
-            throw new IllegalArgumentException("max-frame-size must be between 1 and " + MAX_FRAME_SIZE_LIMIT
+            throw new InvalidSettingException("max-frame-size", "max-frame-size must be between 1 and " + MAX_FRAME_SIZE_LIMIT
                     + " bytes, was " + maxFrameSize);
         }
     }
@@ -49,7 +51,12 @@ public record ProtocolConfig(
     private static void requirePositive(Duration value, String setting) {
         Objects.requireNonNull(value, setting + " must not be null");
         if (value.isZero() || value.isNegative()) {
-            throw new IllegalArgumentException(setting + " must be positive, was " + value);
+            throw new InvalidSettingException(setting, setting + " must be positive, was " + value);
+        }
+        if (value.compareTo(PoolConfig.LONGEST_DURATION) > 0) {
+            throw new InvalidSettingException(setting, setting + " must be at most "
+                    + PoolConfig.LONGEST_DURATION.toDays() + " days (use a long but finite value rather than "
+                    + "\"forever\"), was " + value);
         }
     }
 

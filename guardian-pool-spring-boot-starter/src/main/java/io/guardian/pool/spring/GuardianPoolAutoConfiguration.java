@@ -142,8 +142,8 @@ public final class GuardianPoolAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(name = "guardianPoolRetryTemplate")
-        RetryTemplate guardianPoolRetryTemplate(PoolConfig config) {
-            return GuardianPoolRetry.template(config);
+        RetryTemplate guardianPoolRetryTemplate(PoolConfig config, GuardianPoolProperties properties) {
+            return GuardianPoolRetry.template(config, properties.retry().retryRequestTimeouts());
         }
     }
 

@@ -24,8 +24,9 @@ import org.springframework.util.unit.DataSize;
  * @param connectionTimeout Bound on one dial attempt: TCP connect plus the whole handshake.
  * @param idleTimeout How long a connection may sit idle before it is no longer reused and is
  *     closed.
- * @param healthCheckInterval Period of the health monitor: ping idle connections, evict stale
- *     ones, score peers.
+ * @param healthCheckInterval Period of the pool's housekeeping pass (evict idle, expired and
+ *     dead connections, forget unused peers; always on) and, with health.enabled, of its PINGs
+ *     of idle connections and peer scores.
  * @param maxRetryAttempts How many times a failed dial is retried inside one acquire; the
  *     guardianPoolRetryTemplate bean uses the same count for application calls. Zero or more.
  * @param initialRetryBackoff Wait before the first retry; later retries wait this times
@@ -40,6 +41,9 @@ import org.springframework.util.unit.DataSize;
  *     of reusing the most recently used connection.
  * @param acquireTimeout How long a caller waits for a free connection at a limit before
  *     PoolExhaustedException; zero fails at once.
+ * @param acquireDeadline The one bound on a whole acquire: waiting at limits, every dial and
+ *     handshake, and the retry backoffs between them; no retry starts that could not finish
+ *     before it. At least acquire-timeout; by default the larger of 30s and acquire-timeout.
  * @param maxLifetime Age after which a connection is closed instead of being reused; zero means
  *     no limit.
  * @param leakDetectionThreshold A lease held longer than this raises one ConnectionLeakSuspected
@@ -59,6 +63,7 @@ import org.springframework.util.unit.DataSize;
  * @param metrics Micrometer meters.
  * @param shutdown Closing the pool with the application context.
  * @param endpoint The connectionpool Actuator endpoint.
+ * @param retry The guardianPoolRetryTemplate bean.
  */
 @ConfigurationProperties("guardian.pool")
 public record GuardianPoolProperties(
@@ -73,6 +78,7 @@ public record GuardianPoolProperties(
         Double circuitBreakerThreshold,
         Boolean enableIntelligentLoadBalancing,
         Duration acquireTimeout,
+        Duration acquireDeadline,
         Duration maxLifetime,
         Duration leakDetectionThreshold,
         Duration pingTimeout,
@@ -85,7 +91,8 @@ public record GuardianPoolProperties(
         @DefaultValue Health health,
         @DefaultValue Metrics metrics,
         @DefaultValue Shutdown shutdown,
-        @DefaultValue Endpoint endpoint) {
+        @DefaultValue Endpoint endpoint,
+        @DefaultValue Retry retry) {
 
     /**
      * {@code guardian.pool.circuit-breaker.*}: when an open breaker lets a probe through, and how
@@ -134,8 +141,11 @@ public record GuardianPoolProperties(
     /**
      * {@code guardian.pool.health.*}: the scheduled health monitor and the health indicator.
      *
-     * @param enabled Whether to run a health pass every health-check-interval on a scheduler the
-     *     starter owns (the application needs no @EnableScheduling).
+     * @param enabled Whether the pool's health monitor PINGs idle connections and scores peers
+     *     every health-check-interval, with each pass's report published as an application event.
+     *     It runs on the pool's own housekeeping thread (the application needs no
+     *     @EnableScheduling). Housekeeping without PINGs (idle eviction, retirement, leak checks)
+     *     runs in core whatever this says.
      * @param downOnOpenCircuit Whether an open circuit breaker on any peer makes the
      *     connectionPool health indicator DOWN; by default open breakers are listed in its
      *     details and it stays UP while the pool works.
@@ -168,6 +178,18 @@ public record GuardianPoolProperties(
                         "guardian.pool.shutdown.grace-period must be >= 0 (0 closes at once), was " + gracePeriod);
             }
         }
+    }
+
+    /**
+     * {@code guardian.pool.retry.*}: the {@code guardianPoolRetryTemplate} bean (its attempts and
+     * backoffs come from the pool's retry settings).
+     *
+     * @param retryRequestTimeouts Whether the template retries a request that timed out
+     *     (RequestTimeoutException). Off by default: the peer may already have acted on the
+     *     request, so only applications whose requests are idempotent should turn it on. Dial
+     *     timeouts are always retried; interrupts never are.
+     */
+    public record Retry(@DefaultValue("false") boolean retryRequestTimeouts) {
     }
 
     /**

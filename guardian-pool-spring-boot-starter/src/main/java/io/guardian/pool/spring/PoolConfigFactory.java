@@ -1,5 +1,6 @@
 package io.guardian.pool.spring;
 
+import io.guardian.pool.InvalidSettingException;
 import io.guardian.pool.PoolConfig;
 import io.guardian.pool.net.ProtocolConfig;
 import io.guardian.pool.net.ProtocolVersion;
@@ -66,6 +67,7 @@ final class PoolConfigFactory {
         set("enable-intelligent-load-balancing", p.enableIntelligentLoadBalancing(),
                 b::enableIntelligentLoadBalancing);
         set("acquire-timeout", p.acquireTimeout(), b::acquireTimeout);
+        set("acquire-deadline", p.acquireDeadline(), b::acquireDeadline);
         set("max-lifetime", p.maxLifetime(), b::maxLifetime);
         set("leak-detection-threshold", p.leakDetectionThreshold(), b::leakDetectionThreshold);
         set("ping-timeout", p.pingTimeout(), b::pingTimeout);
@@ -145,16 +147,23 @@ final class PoolConfigFactory {
     }
 
     /**
-     * Core names the setting first in its messages ("max-connections-per-peer must be >= 1, was
-     * -1"); put the property name in its place and say where the value came from.
+     * Core names the setting in its {@link InvalidSettingException} ({@code setting()}, also the
+     * first word of its message: "max-connections-per-peer must be >= 1, was -1"); put the
+     * property name in its place and say where the value came from. A {@code null} setter
+     * argument (a {@link NullPointerException}) names the setting first in its message only.
      */
     private GuardianPoolPropertyException translate(RuntimeException e) {
         if (e instanceof GuardianPoolPropertyException gpe) {
             return gpe;
         }
         String message = String.valueOf(e.getMessage());
-        int space = message.indexOf(' ');
-        String setting = space < 0 ? message : message.substring(0, space);
+        String setting;
+        if (e instanceof InvalidSettingException invalid) {
+            setting = invalid.setting();
+        } else {
+            int space = message.indexOf(' ');
+            setting = space < 0 ? message : message.substring(0, space);
+        }
         String name = SETTINGS.get(setting);
         if (name == null) {
             return new GuardianPoolPropertyException("guardian.pool", "Invalid Guardian Pool configuration: " + message, e);
@@ -162,14 +171,16 @@ final class PoolConfigFactory {
         String property = PREFIX + name;
         String source = bound.contains(name) ? ""
                 : " (" + property + " is not set: a GuardianPoolCustomizer bean set this value)";
-        return new GuardianPoolPropertyException(property, property + message.substring(setting.length()) + source, e);
+        String rest = message.startsWith(setting) ? message.substring(setting.length()) : ": " + message;
+        return new GuardianPoolPropertyException(property, property + rest + source, e);
     }
 
     private static Map<String, String> settings() {
         Map<String, String> byName = new HashMap<>();
         Stream.of("max-connections-per-peer", "max-total-connections", "connection-timeout", "idle-timeout",
                 "health-check-interval", "max-retry-attempts", "initial-retry-backoff", "backoff-multiplier",
-                "circuit-breaker-threshold", "enable-intelligent-load-balancing", "acquire-timeout", "max-lifetime",
+                "circuit-breaker-threshold", "enable-intelligent-load-balancing", "acquire-timeout",
+                "acquire-deadline", "max-lifetime",
                 "leak-detection-threshold", "circuit-breaker.open-timeout", "circuit-breaker.failure-threshold",
                 "circuit-breaker.max-open-timeout", "ping-timeout", "latency-budget", "event-buffer-size",
                 "max-retry-backoff").forEach(name -> byName.put(name, name));

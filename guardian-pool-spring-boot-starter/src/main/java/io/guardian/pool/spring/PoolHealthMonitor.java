@@ -3,7 +3,6 @@ package io.guardian.pool.spring;
 import io.guardian.pool.HealthReport;
 import io.guardian.pool.OptimizedConnectionPool;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -11,19 +10,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
-import org.springframework.scheduling.concurrent.ThreadPoolTaskScheduler;
 
 /**
- * Runs {@link OptimizedConnectionPool#checkHealth()} every {@code health-check-interval}, with a
- * fixed delay between passes (a pass may wait up to about {@code ping-timeout} for PONGs), on a
- * Spring {@link ThreadPoolTaskScheduler} that this bean owns: one daemon thread named
- * {@code guardian-pool-health-1}. The scheduler is not a bean, so the application needs no
- * {@code @EnableScheduling}, and one that has it keeps its own {@code taskScheduler} (Spring Boot
- * creates that only when no other scheduler bean exists).
- *
- * <p>After each pass the {@link HealthReport} is published as an application event
- * ({@code @EventListener void on(HealthReport report)}). Switched off by
- * {@code guardian.pool.health.enabled=false}.
+ * Switches on the pool's own health monitor ({@link OptimizedConnectionPool#startHealthMonitor()}:
+ * PINGs and scores every {@code health-check-interval}, on the pool's housekeeping thread
+ * {@code guardian-pool-housekeeper}) and republishes the report of every background pass as an
+ * application event ({@code @EventListener void on(HealthReport report)}), delivered on the pool's
+ * event thread {@code guardian-pool-events}. The starter schedules nothing of its own: core's
+ * housekeeping (idle eviction, retirement, leak checks) is always on and keeps its cadence, so leak
+ * reports come as soon as core raises them. The application needs no {@code @EnableScheduling}.
+ * Switched off by {@code guardian.pool.health.enabled=false} (housekeeping still runs in core).
  */
 public final class PoolHealthMonitor implements SmartLifecycle {
 
@@ -37,10 +33,11 @@ public final class PoolHealthMonitor implements SmartLifecycle {
     private final Duration interval;
     private final AtomicLong passes = new AtomicLong();
     private volatile HealthReport lastReport;
-    private ThreadPoolTaskScheduler scheduler;
+    private AutoCloseable reports;
+    private AutoCloseable pings;
 
     /**
-     * @param pool the pool to check; its {@code health-check-interval} sets the period
+     * @param pool the pool to monitor; its {@code health-check-interval} sets the period
      * @param publisher where each pass's report is published
      */
     public PoolHealthMonitor(OptimizedConnectionPool pool, ApplicationEventPublisher publisher) {
@@ -51,52 +48,43 @@ public final class PoolHealthMonitor implements SmartLifecycle {
 
     @Override
     public synchronized void start() {
-        if (scheduler != null) {
+        if (pings != null || pool.isClosed()) {
             return;
         }
-        ThreadPoolTaskScheduler s = new ThreadPoolTaskScheduler();
-        s.setPoolSize(1);
-        s.setDaemon(true);
-        s.setThreadNamePrefix("guardian-pool-health-");
-        // On stop: cancel the schedule without interrupting a pass under way (it would count
-        // its outstanding PINGs as lost) and without waiting for it; the pool's close ends it.
-        s.setWaitForTasksToCompleteOnShutdown(true);
-        s.setAwaitTerminationMillis(0);
-        s.initialize();
-        s.scheduleWithFixedDelay(this::runPass, Instant.now().plus(interval), interval);
-        scheduler = s;
+        reports = pool.onHealthReport(this::republish);
+        pings = pool.startHealthMonitor();
         log.debug("Guardian Pool health monitor started, every {}", interval);
     }
 
-    private void runPass() {
-        if (pool.isClosed()) {
-            return;
-        }
-        try {
-            HealthReport report = pool.checkHealth();
-            lastReport = report;
-            passes.incrementAndGet();
-            publisher.publishEvent(report);
-        } catch (RuntimeException e) {
-            // A pass racing the pool's close fails by design; anything else is worth a warning.
-            if (!pool.isClosed()) {
-                log.warn("Guardian Pool health pass failed; the next one runs in {}", interval, e);
-            }
-        }
+    /** On the pool's event thread; a throwing application listener is logged there and delivery goes on. */
+    private void republish(HealthReport report) {
+        lastReport = report;
+        passes.incrementAndGet();
+        publisher.publishEvent(report);
     }
 
     @Override
     public synchronized void stop() {
-        ThreadPoolTaskScheduler s = scheduler;
-        scheduler = null;
-        if (s != null) {
-            s.shutdown();
+        closeQuietly(pings);
+        closeQuietly(reports);
+        pings = null;
+        reports = null;
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception e) {
+            log.debug("Stopping the Guardian Pool health monitor: {}", e.toString());
         }
     }
 
     @Override
     public synchronized boolean isRunning() {
-        return scheduler != null;
+        return pings != null;
     }
 
     @Override
@@ -114,7 +102,7 @@ public final class PoolHealthMonitor implements SmartLifecycle {
     }
 
     /**
-     * How many passes completed since the context started.
+     * How many background passes reported since the context started.
      *
      * @return the count
      */
@@ -123,7 +111,7 @@ public final class PoolHealthMonitor implements SmartLifecycle {
     }
 
     /**
-     * The period between the end of one pass and the start of the next.
+     * The period between passes.
      *
      * @return {@code health-check-interval} of the pool
      */

@@ -34,7 +34,7 @@ class ConfigurationMetadataTest {
     /** Settings whose default core derives from others; the metadata describes them in words. */
     private static final Set<String> DERIVED = Set.of("guardian.pool.circuit-breaker.open-timeout",
             "guardian.pool.circuit-breaker.max-open-timeout", "guardian.pool.circuit-breaker.failure-threshold",
-            "guardian.pool.max-retry-backoff", "guardian.pool.handshake.allowed-peers",
+            "guardian.pool.max-retry-backoff", "guardian.pool.handshake.allowed-peers", "guardian.pool.acquire-deadline",
             "guardian.pool.identity.key-file");
 
     /** {@link ProtocolConfig}'s components and the handshake properties that carry them. */

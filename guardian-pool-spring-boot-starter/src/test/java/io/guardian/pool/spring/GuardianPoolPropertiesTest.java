@@ -56,6 +56,7 @@ class GuardianPoolPropertiesTest {
                 "guardian.pool.circuit-breaker-threshold=0.3",
                 "guardian.pool.enable-intelligent-load-balancing=false",
                 "guardian.pool.acquire-timeout=750ms",
+                "guardian.pool.acquire-deadline=20s",
                 "guardian.pool.max-lifetime=1h",
                 "guardian.pool.leak-detection-threshold=20s",
                 "guardian.pool.ping-timeout=1500ms",
@@ -84,6 +85,7 @@ class GuardianPoolPropertiesTest {
                     assertThat(c.circuitBreakerThreshold()).isEqualTo(0.3);
                     assertThat(c.enableIntelligentLoadBalancing()).isFalse();
                     assertThat(c.acquireTimeout()).isEqualTo(Duration.ofMillis(750));
+                    assertThat(c.acquireDeadline()).isEqualTo(Duration.ofSeconds(20));
                     assertThat(c.maxLifetime()).isEqualTo(Duration.ofHours(1));
                     assertThat(c.leakDetectionThreshold()).isEqualTo(Duration.ofSeconds(20));
                     assertThat(c.pingTimeout()).isEqualTo(Duration.ofMillis(1500));
@@ -128,6 +130,9 @@ class GuardianPoolPropertiesTest {
         "circuit-breaker-threshold | 1.5 | must be > 0 and <= 1",
         "circuit-breaker-threshold | 0 | must be > 0 and <= 1",
         "acquire-timeout | -1s | must be >= 0",
+        "acquire-deadline | 5s | must be >= acquire-timeout",
+        "idle-timeout | 3650d | must be at most 365 days",
+        "handshake.timeout | 36500d | must be at most",
         "event-buffer-size | 0 | must be >= 1",
         "circuit-breaker.failure-threshold | -3 | must be >= 0",
         "circuit-breaker.open-timeout | -1s | must be positive",

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.guardian.pool.ConnectionClosedException;
 import io.guardian.pool.ConnectionTimeoutException;
+import io.guardian.pool.DialTimeoutException;
+import io.guardian.pool.PoolInterruptedException;
+import io.guardian.pool.RequestTimeoutException;
 import io.guardian.pool.GuardianPoolException;
 import io.guardian.pool.HandshakeException;
 import io.guardian.pool.PoolClosedException;
@@ -35,6 +38,38 @@ class GuardianPoolRetryTest {
             throw new ConnectionTimeoutException("peer did not answer");
         })).isInstanceOf(ConnectionTimeoutException.class);
         assertThat(attempts).hasValue(4);
+    }
+
+    @Test
+    void aRequestTimeoutOrAnInterruptIsNotRetriedByDefaultButADialTimeoutIs() {
+        for (RuntimeException failure : new RuntimeException[] {
+            new RequestTimeoutException("no reply within PT1S"),
+            new PoolInterruptedException("interrupted", new InterruptedException()),
+        }) {
+            AtomicInteger attempts = new AtomicInteger();
+            assertThatThrownBy(() -> GuardianPoolRetry.template(FAST).execute(ctx -> {
+                attempts.incrementAndGet();
+                throw failure;
+            })).isSameAs(failure);
+            assertThat(attempts).as("%s", failure).hasValue(1);
+        }
+        AtomicInteger dials = new AtomicInteger();
+        assertThatThrownBy(() -> GuardianPoolRetry.template(FAST).execute(ctx -> {
+            dials.incrementAndGet();
+            throw new DialTimeoutException("connect timed out");
+        })).isInstanceOf(DialTimeoutException.class);
+        assertThat(dials).hasValue(4);
+    }
+
+    @Test
+    void anApplicationWithIdempotentRequestsMayRetryRequestTimeouts() {
+        AtomicInteger attempts = new AtomicInteger();
+        assertThatThrownBy(() -> GuardianPoolRetry.template(FAST, true).execute(ctx -> {
+            attempts.incrementAndGet();
+            throw new RequestTimeoutException("no reply within PT1S");
+        })).isInstanceOf(RequestTimeoutException.class);
+        assertThat(attempts).hasValue(4);
+        assertThat(GuardianPoolRetry.isRetryable(new PoolInterruptedException("stop", null), true)).isFalse();
     }
 
     @Test

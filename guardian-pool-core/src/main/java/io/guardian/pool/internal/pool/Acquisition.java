@@ -44,6 +44,15 @@ final class Acquisition {
     volatile CompletableFuture<FramedConnection> connect;
     volatile PoolScheduler.Cancellable timer;
     volatile PoolScheduler.Cancellable retry;
+    /** Deferred reclaim at the global limit (see the engine's reclaimDeferral). */
+    volatile PoolScheduler.Cancellable reclaimTimer;
+    /**
+     * Until when (precise clock) this waiter at the global limit prefers a lease of its own peer
+     * to a reclaimed connection; releases of other peers' connections keep them meanwhile.
+     */
+    volatile long reclaimNotBefore;
+    /** Whether {@link #reclaimNotBefore} is set. */
+    volatile boolean reclaimDeferred;
     private boolean timerArmed;
 
     Acquisition(PeerSlot slot, Multiaddr address, Throwable site, boolean probe, long startedNanos) {
@@ -71,6 +80,10 @@ final class Acquisition {
         PoolScheduler.Cancellable r = retry;
         if (r != null) {
             r.cancel();
+        }
+        PoolScheduler.Cancellable c = reclaimTimer;
+        if (c != null) {
+            c.cancel();
         }
     }
 }

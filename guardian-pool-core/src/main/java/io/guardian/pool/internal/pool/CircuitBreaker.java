@@ -14,7 +14,8 @@ import java.util.function.DoubleSupplier;
  * acquire fast path can see "closed" without deciding anything.
  *
  * <p>Closed counts consecutive failures and opens at F. Open rejects until its wait passes, then
- * turns half-open, which admits one probe at a time; three consecutive successes close it, a
+ * turns half-open, which admits one probe at a time (a probe lease is settled by its outcome when
+ * it is released, not when it is taken); three consecutive probe successes close it, a
  * failure reopens it with the wait multiplied by the backoff multiplier, capped and jittered
  * down by up to 20 % (so that peers that failed together do not all probe together).
  */
@@ -115,9 +116,12 @@ final class CircuitBreaker {
                 successCount++;
                 break;
             case HALF_OPEN:
-                if (probe) {
-                    probeInFlight = false;
+                if (!probe) {
+                    // Only the probe speaks for the peer now: a lease taken before the breaker
+                    // opened, or a caller's own report, must not close it.
+                    break;
                 }
+                probeInFlight = false;
                 successCount++;
                 if (successCount >= SUCCESSES_TO_CLOSE) {
                     close();

@@ -1,5 +1,6 @@
 package io.guardian.pool.internal.pool;
 
+import io.guardian.pool.HealthReport;
 import io.guardian.pool.PoolClosedException;
 import io.guardian.pool.event.ConnectionEvent;
 import io.guardian.pool.event.ConnectionEventListener;
@@ -9,6 +10,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,6 +22,10 @@ import org.slf4j.LoggerFactory;
  * and counted. Publishing with no listener costs nothing and drops nothing. The thread starts
  * with the first subscription and stops on {@link #close()}, after delivering what was already
  * buffered (bounded by a grace period, so a stuck listener cannot hold up shutdown).
+ *
+ * <p>Health reports of background passes travel the same way, to their own listeners. The
+ * thread survives any listener: a throw is logged, and an interrupt a listener leaves behind (or
+ * sends) is cleared, since only {@link #close()} stops delivery.
  */
 final class EventDispatcher implements AutoCloseable {
 
@@ -30,6 +36,7 @@ final class EventDispatcher implements AutoCloseable {
 
     private final ArrayBlockingQueue<Object> queue;
     private final CopyOnWriteArrayList<ConnectionEventListener> listeners = new CopyOnWriteArrayList<>();
+    private final CopyOnWriteArrayList<Consumer<HealthReport>> reportListeners = new CopyOnWriteArrayList<>();
     private final LongAdder dropped = new LongAdder();
     private Thread thread;
     private volatile boolean closed;
@@ -50,6 +57,36 @@ final class EventDispatcher implements AutoCloseable {
         if (!queue.offer(event)) {
             dropped.increment();
         }
+    }
+
+    /**
+     * Queues a background pass's report for every report listener.
+     *
+     * @param report the report
+     */
+    void publishReport(HealthReport report) {
+        if (reportListeners.isEmpty() || closed) {
+            return;
+        }
+        if (!queue.offer(report)) {
+            dropped.increment();
+        }
+    }
+
+    /**
+     * Adds a report listener and starts the delivery thread if needed.
+     *
+     * @param listener the listener
+     * @return a handle that removes it; idempotent
+     */
+    AutoCloseable subscribeReports(Consumer<HealthReport> listener) {
+        Objects.requireNonNull(listener, "listener must not be null");
+        if (closed) {
+            throw new PoolClosedException("the pool is closed; cannot subscribe to its health reports");
+        }
+        reportListeners.add(listener);
+        startThread();
+        return () -> reportListeners.remove(listener);
     }
 
     /**
@@ -104,10 +141,17 @@ final class EventDispatcher implements AutoCloseable {
             try {
                 next = queue.take();
             } catch (InterruptedException e) {
-                return;
+                if (closed) {
+                    return; // close() interrupts only a listener stuck past its grace
+                }
+                continue; // someone else's interrupt: delivery goes on until close()
             }
             if (next == STOP) {
                 return;
+            }
+            if (next instanceof HealthReport) {
+                deliverReport((HealthReport) next);
+                continue;
             }
             ConnectionEvent event = (ConnectionEvent) next;
             for (ConnectionEventListener listener : listeners) {
@@ -116,7 +160,26 @@ final class EventDispatcher implements AutoCloseable {
                 } catch (RuntimeException | Error e) {
                     LOG.warn("Connection event listener {} failed on {}; it stays subscribed", listener, event, e);
                 }
+                clearInterrupt(listener);
             }
+        }
+    }
+
+    private void deliverReport(HealthReport report) {
+        for (Consumer<HealthReport> listener : reportListeners) {
+            try {
+                listener.accept(report);
+            } catch (RuntimeException | Error e) {
+                LOG.warn("Health report listener {} failed; it stays subscribed", listener, e);
+            }
+            clearInterrupt(listener);
+        }
+    }
+
+    /** A listener that restored an interrupt flag would otherwise end delivery at the next take. */
+    private void clearInterrupt(Object listener) {
+        if (!closed && Thread.interrupted()) {
+            LOG.debug("Listener {} left the event thread interrupted; cleared, delivery goes on", listener);
         }
     }
 

@@ -1,7 +1,6 @@
 package io.guardian.pool.internal.pool;
 
 import io.guardian.pool.HealthReport;
-import io.guardian.pool.event.ConnectionEvent;
 import io.guardian.pool.health.PeerHealthMetrics;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,9 +16,19 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The health pass and the leak check. Not API.
+ * Housekeeping, the health pass and the leak check. Not API.
+ *
+ * <p>Housekeeping is always on, from the engine's construction to its close: every
+ * {@code health-check-interval} a pass advances breakers, closes idle connections that are dead,
+ * idle too long or too old, marks leased ones past {@code max-lifetime}, and forgets unused peers;
+ * leak checks run twice per {@code leak-detection-threshold}. {@link #start()} adds the PINGs
+ * (and with them the scores) to those passes; {@link #stop()} removes them. Every background
+ * pass's report goes to the engine's report listeners. A pass or check that throws is logged and
+ * the cadence goes on: the next step is always scheduled.
  *
  * <p>A pass has two halves. The first, under each slot's lock in turn, advances breakers, closes
  * idle connections that are dead, idle too long or too old, and sends a PING on every remaining
@@ -36,47 +45,76 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class HealthMonitor {
 
+    private static final Logger LOG = LoggerFactory.getLogger(HealthMonitor.class);
+
     private final PoolEngine e;
+    private final ReuseRule rule;
+    private final LeakCheck leakCheck;
     private final Semaphore passPermit = new Semaphore(1);
     private final long intervalNanos;
     private final long pingTimeoutNanos;
     private final long leakPeriodNanos;
     private final long retentionNanos;
 
-    private boolean running;
+    private boolean housekeeping;
+    /** Whether passes PING idle connections and score peers ({@link #start()}). */
+    private boolean pings;
     private long nextPassNanos;
     private PoolScheduler.Cancellable nextTick;
 
     HealthMonitor(PoolEngine engine) {
         this.e = engine;
-        this.intervalNanos = engine.config.healthCheckInterval().toNanos();
-        this.pingTimeoutNanos = engine.config.pingTimeout().toNanos();
+        this.rule = engine.rule();
+        this.leakCheck = new LeakCheck(engine);
+        this.intervalNanos = engine.config().healthCheckInterval().toNanos();
+        this.pingTimeoutNanos = engine.config().pingTimeout().toNanos();
         // Leases are checked twice per threshold, so a leak is reported at most 1.5 thresholds late.
-        this.leakPeriodNanos = engine.leakThresholdNanos > 0 ? Math.max(1_000_000L, engine.leakThresholdNanos / 2) : 0;
+        this.leakPeriodNanos = engine.leakThresholdNanos() > 0 ? Math.max(1_000_000L, engine.leakThresholdNanos() / 2) : 0;
         // A peer with no connection is forgotten once it has been unused, and free of failures, for
         // as long as either an idle connection or an open breaker would have lasted.
-        this.retentionNanos = Math.max(engine.idleTimeoutNanos,
-                engine.config.circuitBreakerMaxOpenTimeout().toNanos());
+        this.retentionNanos = Math.max(engine.config().idleTimeout().toNanos(),
+                engine.config().circuitBreakerMaxOpenTimeout().toNanos());
     }
 
     // ------------------------------------------------------------ scheduling
 
-    synchronized AutoCloseable start() {
-        if (!running) {
-            running = true;
-            long now = e.clock.nanoTime();
-            nextPassNanos = now + intervalNanos;
-            nextTick = e.scheduler.schedule(this::tick, firstDelay());
+    /** Starts the always-on housekeeping; the engine calls it once, when built. */
+    synchronized void startHousekeeping() {
+        if (!housekeeping) {
+            housekeeping = true;
+            nextPassNanos = e.clock().nanoTime() + intervalNanos;
+            nextTick = e.scheduler().scheduleHousekeeping(this::tick, firstDelay());
         }
-        return this::stop;
+    }
+
+    /** Adds PINGs to the passes; the first such pass runs one interval from now. */
+    synchronized AutoCloseable start() {
+        if (!pings) {
+            pings = true;
+            nextPassNanos = e.clock().nanoTime() + intervalNanos;
+            if (housekeeping) {
+                if (nextTick != null) {
+                    nextTick.cancel();
+                }
+                nextTick = e.scheduler().scheduleHousekeeping(this::tick, firstDelay());
+            }
+        }
+        return this::stopPings;
     }
 
     private long firstDelay() {
         return leakPeriodNanos > 0 ? Math.min(intervalNanos, leakPeriodNanos) : intervalNanos;
     }
 
+    /** Removes the PINGs; housekeeping goes on. */
+    synchronized void stopPings() {
+        pings = false;
+    }
+
+    /** Stops everything (the engine is closing). */
     synchronized void stop() {
-        running = false;
+        pings = false;
+        housekeeping = false;
         if (nextTick != null) {
             nextTick.cancel();
             nextTick = null;
@@ -85,14 +123,21 @@ final class HealthMonitor {
 
     private void tick() {
         synchronized (this) {
-            if (!running) {
+            if (!housekeeping) {
                 return;
             }
         }
-        long delay = step(e.clock.nanoTime());
-        synchronized (this) {
-            if (running && !e.isClosed()) {
-                nextTick = e.scheduler.schedule(this::tick, delay);
+        long delay = firstDelay();
+        try {
+            delay = step(e.clock().nanoTime());
+        } catch (RuntimeException | Error ex) {
+            // One bad pass must not end housekeeping: the next step keeps its cadence.
+            LOG.warn("Guardian pool housekeeping step failed; the next runs in {} ms", delay / 1_000_000L, ex);
+        } finally {
+            synchronized (this) {
+                if (housekeeping && !e.isClosed()) {
+                    nextTick = e.scheduler().scheduleHousekeeping(this::tick, Math.max(0L, delay));
+                }
             }
         }
     }
@@ -104,11 +149,13 @@ final class HealthMonitor {
      */
     long step(long now) {
         if (leakPeriodNanos > 0) {
-            checkLeaks(now);
+            leakCheck.run(now);
         }
         long next;
         boolean pass = false;
+        boolean withPings;
         synchronized (this) {
+            withPings = pings;
             if (now - nextPassNanos >= 0) {
                 nextPassNanos = now + intervalNanos;
                 // A pass still waiting for PONGs (slow peers) is not doubled up; the next is due later.
@@ -117,7 +164,16 @@ final class HealthMonitor {
             next = nextPassNanos - now;
         }
         if (pass) {
-            startAsyncPass(now); // outside the monitor's lock: it takes slot locks and closes sockets
+            // Outside the monitor's lock: a pass takes slot locks and closes sockets.
+            if (withPings) {
+                startAsyncPass(now);
+            } else {
+                try {
+                    e.events().publishReport(finish(begin(now, false)));
+                } finally {
+                    passPermit.release();
+                }
+            }
         }
         return leakPeriodNanos > 0 ? Math.min(next, leakPeriodNanos) : next;
     }
@@ -125,7 +181,7 @@ final class HealthMonitor {
     private void startAsyncPass(long now) {
         Pass pass;
         try {
-            pass = begin(now);
+            pass = begin(now, true);
         } catch (RuntimeException | Error ex) {
             passPermit.release();
             throw ex;
@@ -134,17 +190,17 @@ final class HealthMonitor {
         Runnable finish = () -> {
             if (finished.compareAndSet(false, true)) {
                 try {
-                    finish(pass);
+                    e.events().publishReport(finish(pass));
                 } finally {
                     passPermit.release();
                 }
             }
         };
-        PoolScheduler.Cancellable guard = e.scheduler.schedule(finish, 2 * pingTimeoutNanos);
+        PoolScheduler.Cancellable guard = e.scheduler().scheduleHousekeeping(finish, 2 * pingTimeoutNanos);
         CompletableFuture.allOf(pass.pings.toArray(new CompletableFuture<?>[0]))
                 .whenComplete((v, err) -> {
                     guard.cancel();
-                    e.scheduler.execute(finish);
+                    e.scheduler().scheduleHousekeeping(finish, 0L);
                 });
     }
 
@@ -152,7 +208,7 @@ final class HealthMonitor {
     HealthReport runNow() {
         passPermit.acquireUninterruptibly();
         try {
-            Pass pass = begin(e.clock.nanoTime());
+            Pass pass = begin(e.clock().nanoTime(), true);
             try {
                 CompletableFuture.allOf(pass.pings.toArray(new CompletableFuture<?>[0]))
                         .get(2 * pingTimeoutNanos, TimeUnit.NANOSECONDS);
@@ -170,6 +226,7 @@ final class HealthMonitor {
     // ------------------------------------------------------------ the pass
 
     private static final class Pass {
+        final boolean withPings;
         final long startNanos;
         final Instant startedAt;
         final List<PooledConn> pinged = new ArrayList<>();
@@ -179,69 +236,49 @@ final class HealthMonitor {
         int evicted;
         int failed;
 
-        Pass(long startNanos, Instant startedAt) {
+        Pass(boolean withPings, long startNanos, Instant startedAt) {
+            this.withPings = withPings;
             this.startNanos = startNanos;
             this.startedAt = startedAt;
         }
     }
 
-    private Pass begin(long now) {
-        Pass pass = new Pass(now, e.clock.wallAt(now));
-        for (PeerSlot s : e.slots.values()) {
-            List<PooledConn> dead = new ArrayList<>(0);
-            List<PooledConn> evicted = new ArrayList<>(0);
-            List<Acquisition> next = new ArrayList<>(0);
+    private Pass begin(long now, boolean pings) {
+        Pass pass = new Pass(pings, now, e.clock().wallAt(now));
+        for (PeerSlot s : e.slotsView()) {
+            Closings closings = new Closings(e);
             synchronized (s) {
                 s.breaker.poll(now);
-                if (!s.conns.isEmpty()) {
+                if (!pings) {
+                    // Housekeeping only: no PINGs, so nothing new to score.
+                } else if (!s.conns.isEmpty()) {
                     pass.measured.add(s);
                 } else if (s.dialFailures > 0 && s.lastScore != null) {
                     pass.unreachable.add(s);
                 }
                 for (PooledConn c : Arrays.copyOf(s.idle, s.idleCount)) {
-                    String deadReason = null;
-                    String evictReason = null;
-                    long idleFor = now - c.lastUsedNanos;
-                    if (!c.transport.isOpen()) {
-                        String r = c.transport.closeReason();
-                        deadReason = "socket closed" + (r != null ? " (" + r + ")" : "");
-                    } else if (c.failed) {
-                        deadReason = "failed earlier";
-                    } else if (idleFor >= e.idleTimeoutNanos) {
-                        evictReason = "idle for " + idleFor / 1_000_000L + " ms (idle-timeout " + e.config.idleTimeout()
-                                + ")";
-                    } else if (e.maxLifetimeNanos > 0 && now - c.createdNanos >= e.maxLifetimeNanos) {
-                        evictReason = "open for " + (now - c.createdNanos) / 1_000_000L + " ms (max-lifetime "
-                                + e.config.maxLifetime() + ")";
-                    }
-                    if (deadReason != null || evictReason != null) {
-                        Acquisition w = e.detachForHealthLocked(s, c, deadReason != null ? deadReason : evictReason,
-                                deadReason != null);
-                        (deadReason != null ? dead : evicted).add(c);
-                        if (w != null) {
-                            next.add(w);
-                        }
-                    } else {
+                    ReuseRule.Verdict verdict = rule.idle(c, now);
+                    if (verdict == ReuseRule.Verdict.DEAD) {
+                        closings.detachLocked(s, c, c.closeReason, CloseKind.DEAD);
+                        pass.failed++;
+                    } else if (verdict == ReuseRule.Verdict.EXPIRED) {
+                        closings.detachLocked(s, c, c.closeReason, CloseKind.EVICTED);
+                        pass.evicted++;
+                    } else if (pings) {
                         pass.pinged.add(c);
                     }
                 }
-                if (e.maxLifetimeNanos > 0) {
+                if (rule.hasLifetime()) {
                     for (PooledConn c : s.conns) {
-                        if (c.state == PooledConn.LEASED && now - c.createdNanos >= e.maxLifetimeNanos
-                                && !c.retireOnRelease) {
-                            c.closeReason = "open for " + (now - c.createdNanos) / 1_000_000L + " ms (max-lifetime "
-                                    + e.config.maxLifetime() + ")";
-                            c.retireOnRelease = true;
+                        if (c.state == PooledConn.LEASED && rule.tooOld(c, now) && !c.retireOnRelease) {
+                            c.retire(rule.lifetimeReason(c, now));
                         }
                     }
                 }
             }
-            pass.failed += dead.size();
-            pass.evicted += evicted.size();
-            e.closeDetached(dead, List.of(), PoolEngine.CloseKind.DEAD);
-            e.closeDetached(evicted, next, PoolEngine.CloseKind.EVICTED);
+            closings.finish();
         }
-        Duration timeout = e.config.pingTimeout();
+        Duration timeout = e.config().pingTimeout();
         for (PooledConn c : pass.pinged) {
             CompletableFuture<Long> f;
             try {
@@ -255,7 +292,7 @@ final class HealthMonitor {
     }
 
     private HealthReport finish(Pass pass) {
-        long now = e.clock.nanoTime();
+        long now = e.clock().nanoTime();
         Map<PeerSlot, long[]> perSlot = new IdentityHashMap<>(); // {rtt sum, answered, lost}
         int lost = 0;
         for (int i = 0; i < pass.pinged.size(); i++) {
@@ -267,8 +304,15 @@ final class HealthMonitor {
             } else if (!f.isDone()) {
                 f.cancel(false);
             }
-            long[] agg = perSlot.computeIfAbsent(c.slot, k -> new long[3]);
             PeerSlot s = c.slot;
+            synchronized (s) {
+                if (c.state == PooledConn.CLOSED) {
+                    // Closed since the PING went out (evicted, reclaimed, shutdown, or found dead
+                    // and counted then): its PONG cannot come, and that says nothing of the peer.
+                    continue;
+                }
+            }
+            long[] agg = perSlot.computeIfAbsent(c.slot, k -> new long[3]);
             if (rtt != null) {
                 e.recordLatency(c, rtt, now);
                 agg[0] += rtt;
@@ -287,8 +331,7 @@ final class HealthMonitor {
                 // stops answering looks slow to the score and to acquireAny, not just lossy.
                 e.recordLatency(c, pingTimeoutNanos, now);
             }
-            Acquisition next = null;
-            boolean dead = false;
+            Closings dead = new Closings(e);
             synchronized (s) {
                 c.pingsSent++;
                 c.pingsLost++;
@@ -297,11 +340,11 @@ final class HealthMonitor {
                 if (c.consecutiveLosses >= 2 || !c.transport.isOpen()) {
                     String reason = c.transport.isOpen()
                             ? c.consecutiveLosses + " PINGs in a row got no PONG within ping-timeout ("
-                                    + e.config.pingTimeout() + ")"
+                                    + e.config().pingTimeout() + ")"
                             : "socket closed";
                     if (c.state == PooledConn.IDLE) {
-                        next = e.detachForHealthLocked(s, c, reason, true);
-                        dead = true;
+                        c.closedAsFailure = true;
+                        dead.detachLocked(s, c, reason, CloseKind.DEAD);
                     } else if (c.state == PooledConn.LEASED && !c.failed) {
                         c.closeReason = reason;
                         c.failed = true; // closed when its holder returns it
@@ -309,13 +352,13 @@ final class HealthMonitor {
                     }
                 }
             }
-            if (dead) {
+            if (dead.size() > 0) {
                 pass.failed++;
-                e.closeDetached(List.of(c), next == null ? List.of() : List.of(next), PoolEngine.CloseKind.DEAD);
+                dead.finish();
             }
         }
-        int leaks = e.leakThresholdNanos > 0 ? checkLeaks(now) : 0;
-        Instant wallNow = e.clock.wallAt(now);
+        int leaks = e.leakThresholdNanos() > 0 ? leakCheck.run(now) : 0;
+        Instant wallNow = e.clock().wallAt(now);
         Map<io.guardian.pool.peer.PeerId, PeerHealthMetrics> scores = new HashMap<>();
         for (PeerSlot s : pass.measured) {
             scores.put(s.peerId, PeerScoring.score(e, s, perSlot.get(s), now, wallNow));
@@ -331,56 +374,13 @@ final class HealthMonitor {
                 pass.pinged.size(), lost, pass.failed, pass.evicted, leaks, scores);
     }
 
-    /** Raises one leak event per lease held past the threshold. @return leases reported now */
-    int checkLeaks(long now) {
-        int reported = 0;
-        for (PeerSlot s : e.slots.values()) {
-            synchronized (s) {
-                for (PooledConn c : s.conns) {
-                    Lease l = c.lease;
-                    if (l == null || l.leakReported || l.site == null) {
-                        continue;
-                    }
-                    long held = now - l.acquiredNanos;
-                    if (held >= e.leakThresholdNanos) {
-                        l.leakReported = true;
-                        reported++;
-                        e.leaks.increment();
-                        e.events.publish(new ConnectionEvent.ConnectionLeakSuspected(s.peerId, c.id,
-                                Duration.ofNanos(held), callerFrames(l.site)));
-                    }
-                }
-            }
-        }
-        return reported;
-    }
-
-    /** The acquire stack without the pool's own frames, so it starts at the caller. */
-    private static List<StackTraceElement> callerFrames(Throwable site) {
-        StackTraceElement[] frames = site.getStackTrace();
-        int from = 0;
-        while (from < frames.length && isPoolFrame(frames[from].getClassName())) {
-            from++;
-        }
-        return Arrays.asList(frames).subList(from == frames.length ? 0 : from, frames.length);
-    }
-
-    private static boolean isPoolFrame(String className) {
-        return className.startsWith("io.guardian.pool.internal.pool.")
-                || className.equals("io.guardian.pool.OptimizedConnectionPool");
-    }
-
     /** Forgets peers with nothing open, nothing waiting, and no recent use or failure. */
     private void retire(long now) {
-        for (PeerSlot s : e.slots.values()) {
+        for (PeerSlot s : e.slotsView()) {
             synchronized (s) {
                 if (s.conns.isEmpty() && s.reserved == 0 && s.dialing == 0 && s.waiterCount() == 0
                         && now - s.lastUsedNanos > retentionNanos && s.breaker.retirable(now, retentionNanos)) {
-                    s.retired = true;
-                    // Before the removal: a stats reading that no longer finds the slot must find
-                    // its reuses here (see PoolViews.stats).
-                    e.retiredReuses.addAndGet(s.reuses);
-                    e.slots.remove(s.peerId, s);
+                    e.forget(s);
                 }
             }
         }

@@ -2,7 +2,11 @@ package io.guardian.pool.internal.pool;
 
 import io.guardian.pool.ConnectionClosedException;
 import io.guardian.pool.ConnectionTimeoutException;
+import io.guardian.pool.GuardianPoolException;
 import io.guardian.pool.PeerConnection;
+import io.guardian.pool.PoolInterruptedException;
+import io.guardian.pool.RequestTimeoutException;
+import io.guardian.pool.internal.transport.TransportException;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
 import java.time.Duration;
@@ -24,6 +28,15 @@ final class Lease implements PeerConnection {
     final Throwable site;
     /** Whether an existing connection was leased, rather than one dialed for this caller (for observers). */
     final boolean reused;
+    /** Which lease of its connection this is (1, 2, ...): with the connection's id, the id API's handle. */
+    final long number;
+    /**
+     * Whether this lease is its peer's half-open probe: the breaker settles on this lease's outcome
+     * when it is released (slot lock).
+     */
+    boolean probe;
+    /** Whether a message was sent since the last one received: a timeout then leaves a reply owed. */
+    private boolean replyOwed;
     private final PoolEngine engine;
     private volatile int closed;
     /** Whether this lease sent or received; if not, its release need not read the byte counters. */
@@ -31,12 +44,21 @@ final class Lease implements PeerConnection {
     /** Health pass only: the leak event for this lease was raised. */
     boolean leakReported;
 
-    Lease(PoolEngine engine, PooledConn conn, long acquiredNanos, Throwable site, boolean reused) {
+    Lease(PoolEngine engine, PooledConn conn, long acquiredNanos, Throwable site, boolean reused, long number) {
         this.engine = engine;
         this.conn = conn;
         this.acquiredNanos = acquiredNanos;
         this.site = site;
         this.reused = reused;
+        this.number = number;
+    }
+
+    /**
+     * The handle the id API hands out for this lease: the connection's id and this lease's number,
+     * so that once the lease ends the handle names nothing (never the connection's next holder).
+     */
+    String handle() {
+        return conn.id + IdHandles.SEPARATOR + number;
     }
 
     @Override
@@ -76,9 +98,18 @@ final class Lease implements PeerConnection {
         try {
             conn.transport.send(message);
         } catch (ConnectionClosedException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                conn.retire("its holder was interrupted in the middle of a send");
+                throw new PoolInterruptedException("interrupted while sending on connection " + conn.id + " to peer "
+                        + conn.slot.peerId + " (the thread's interrupt flag is set)", e);
+            }
             conn.failed = true;
             throw e;
+        } catch (TransportException e) {
+            conn.failed = true;
+            throw DialFailures.onLease(e, conn.id);
         }
+        replyOwed = true;
     }
 
     @Override
@@ -86,32 +117,61 @@ final class Lease implements PeerConnection {
         ensureOpen("receive");
         requirePositive(timeout);
         touched = true;
+        byte[] message;
         try {
-            return conn.transport.receive(timeout);
-        } catch (ConnectionClosedException e) {
-            conn.failed = true;
-            throw e;
+            message = conn.transport.receive(timeout);
+        } catch (GuardianPoolException e) {
+            throw failedReceive(e, timeout);
+        } catch (TransportException e) {
+            throw failedReceive(DialFailures.onLease(e, conn.id), timeout);
         }
+        replyOwed = false;
+        return message;
+    }
+
+    /**
+     * Decides what a failed receive means. When a reply may still be on its way, the connection is
+     * never lent to anyone else: it is closed when this lease ends.
+     * <ul>
+     * <li>interrupted: the caller's decision, not the peer's fault (no breaker charge);
+     * <li>timed out with a reply owed (a message was sent since the last one received): the peer
+     * failed this caller, as for an unanswered request, and the connection is closed when the lease
+     * ends; timed out with nothing owed: nothing can arrive late, the connection stays usable;
+     * <li>closed or broken: the peer or network failed.
+     * </ul>
+     */
+    private GuardianPoolException failedReceive(GuardianPoolException e, Duration timeout) {
+        if (Thread.currentThread().isInterrupted()) {
+            conn.retire("its holder was interrupted while a message may be on its way; a late message must not "
+                    + "reach the next holder");
+            return new PoolInterruptedException("interrupted while waiting for a message on connection " + conn.id
+                    + " to peer " + conn.slot.peerId + " (the thread's interrupt flag is set)", e);
+        }
+        if (e instanceof ConnectionTimeoutException) {
+            if (replyOwed) {
+                conn.closeReason = "a request got no reply within " + timeout + "; a late reply must not reach the "
+                        + "next holder";
+                conn.failed = true;
+            }
+            // With nothing owed (no message sent since the last one received) nothing can arrive
+            // late on the caller's behalf: the connection stays usable, and poolable.
+            return e instanceof RequestTimeoutException ? e : new RequestTimeoutException("no message from peer "
+                    + conn.slot.peerId + " on connection " + conn.id + " within " + timeout
+                    + (replyOwed ? " (the peer may have acted on the request: not retried by default)" : ""), e);
+        }
+        conn.failed = true;
+        return e;
     }
 
     @Override
     public byte[] request(byte[] message, Duration timeout) {
         ensureOpen("request");
         requirePositive(timeout);
-        long start = engine.clock.nanoTime();
+        long start = engine.clock().nanoTime();
         send(message);
-        byte[] reply;
-        try {
-            reply = receive(timeout);
-        } catch (ConnectionTimeoutException e) {
-            // A reply may still come; on a pooled connection it would reach the next holder as the
-            // answer to their request. So this connection is never reused.
-            conn.closeReason = "a request got no reply within " + timeout + "; a late reply must not reach the "
-                    + "next holder";
-            conn.failed = true;
-            throw e;
-        }
-        engine.recordLatency(conn, engine.clock.nanoTime() - start);
+        // A timeout here leaves the reply owed: receive retires the connection and charges the peer.
+        byte[] reply = receive(timeout);
+        engine.recordLatency(conn, engine.clock().nanoTime() - start);
         return reply;
     }
 

@@ -7,6 +7,8 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +27,34 @@ final class Observers {
 
     /** Shared empty array: the state with no observer, checked by length. */
     static final PoolObserver[] NONE = new PoolObserver[0];
+
+    /** Registered observers, copy-on-write; {@link #NONE} when there are none (the usual case). */
+    private volatile PoolObserver[] current = NONE;
+    private final Object lock = new Object();
+
+    /** @return the observers registered now; the acquire path reads this once per call */
+    PoolObserver[] current() {
+        return current;
+    }
+
+    /**
+     * Registers an observer.
+     *
+     * @return a handle that removes it; idempotent
+     */
+    AutoCloseable register(PoolObserver observer) {
+        synchronized (lock) {
+            current = plus(current, observer);
+        }
+        AtomicBoolean removed = new AtomicBoolean();
+        return () -> {
+            if (removed.compareAndSet(false, true)) {
+                synchronized (lock) {
+                    current = minus(current, observer);
+                }
+            }
+        };
+    }
 
     /** Observers that threw once already; touched only when one throws. */
     private final Set<PoolObserver> failedBefore = Collections.synchronizedSet(
@@ -52,6 +82,34 @@ final class Observers {
             }
         }
         return observers;
+    }
+
+    /** Runs a blocking acquire and reports its outcome and duration to the observers. */
+    Lease timed(PoolObserver[] observers, PeerId peer, PoolClock clock, Supplier<Lease> acquire) {
+        long start = clock.nanoTime();
+        Lease lease;
+        try {
+            lease = acquire.get();
+        } catch (GuardianPoolException e) {
+            acquireFailed(observers, peer, clock.nanoTime() - start, e);
+            throw e;
+        }
+        acquired(observers, peer, clock.nanoTime() - start, lease.reused);
+        return lease;
+    }
+
+    /** Reports an acquire that started at {@code start} and got {@code lease}; nothing without observers. */
+    void acquiredAt(PoolObserver[] observers, PeerId peer, PoolClock clock, long start, Lease lease) {
+        if (observers.length != 0) {
+            acquired(observers, peer, clock.nanoTime() - start, lease.reused);
+        }
+    }
+
+    /** Reports an acquire that started at {@code start} and failed; only the pool's own failures are reported. */
+    void failedAt(PoolObserver[] observers, PeerId peer, PoolClock clock, long start, Throwable failure) {
+        if (observers.length != 0 && failure instanceof GuardianPoolException) {
+            acquireFailed(observers, peer, clock.nanoTime() - start, (GuardianPoolException) failure);
+        }
     }
 
     void acquired(PoolObserver[] observers, PeerId peer, long waitedNanos, boolean reused) {

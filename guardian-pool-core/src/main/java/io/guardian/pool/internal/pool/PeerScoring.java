@@ -40,7 +40,7 @@ final class PeerScoring {
             long idle = s.leased > 0 ? 0L : Math.max(0L, now - s.lastUsedNanos);
             long throughput = s.leaseNanos <= 0 ? 0L : (long) (s.leaseBytes * 1e9 / s.leaseNanos);
             HealthScore score = HealthScore.compute(reachable, pingRtt, loss, avg, Duration.ofNanos(uptime),
-                    Duration.ofNanos(idle), s.operations(), e.config.latencyBudget());
+                    Duration.ofNanos(idle), s.operations(), e.config().latencyBudget());
             double value = score.value();
             PeerHealthMetrics metrics = new PeerHealthMetrics(avg, loss, throughput,
                     TimeUnit.NANOSECONDS.toSeconds(uptime), value, wallNow);
@@ -63,7 +63,7 @@ final class PeerScoring {
             }
             double avg = s.latency.ewmaMillis();
             long idle = Math.max(0L, now - s.lastUsedNanos);
-            HealthScore score = new HealthScore(0.0, HealthScore.latencyScore(avg, e.config.latencyBudget()),
+            HealthScore score = new HealthScore(0.0, HealthScore.latencyScore(avg, e.config().latencyBudget()),
                     last.age(), HealthScore.usageScore(Duration.ofNanos(idle)), last.operations());
             double value = score.value();
             // Uptime restarted when its last connection closed; throughput is as last measured.
@@ -80,10 +80,10 @@ final class PeerScoring {
     private static void markDegraded(PoolEngine e, PeerSlot s, boolean degraded, double value) {
         if (degraded && !s.degraded) {
             s.degraded = true;
-            e.events.publish(new ConnectionEvent.Degraded(s.peerId, value));
+            e.events().publish(new ConnectionEvent.Degraded(s.peerId, value));
         } else if (!degraded && s.degraded) {
             s.degraded = false;
-            e.events.publish(new ConnectionEvent.Recovered(s.peerId));
+            e.events().publish(new ConnectionEvent.Recovered(s.peerId));
         }
     }
 }

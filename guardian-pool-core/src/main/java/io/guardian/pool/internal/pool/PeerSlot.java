@@ -48,6 +48,11 @@ final class PeerSlot {
     long leaseBytes;
     long leaseNanos;
     long closedOperations;
+    /** Sum of {@link PooledConn#bandwidthBps()} over open connections, kept as leases end (slot lock). */
+    long bandwidthBps;
+    /** Time leases were held, summed, and how many ended: the average hold for reclaim decisions. */
+    long holdNanos;
+    long holdsEnded;
     /** Leases of an existing connection (idle or handed over), for the pool's reuse count. */
     long reuses;
 

@@ -1,19 +1,10 @@
 package io.guardian.pool.internal.pool;
 
-import io.guardian.pool.CircuitBreakerOpenException;
-import io.guardian.pool.ConnectionFailedException;
-import io.guardian.pool.ConnectionTimeoutException;
-import io.guardian.pool.GuardianPoolException;
-import io.guardian.pool.HandshakeException;
 import io.guardian.pool.HealthReport;
-import io.guardian.pool.PeerAddress;
 import io.guardian.pool.PeerConnection;
-import io.guardian.pool.PeerSnapshot;
 import io.guardian.pool.PoolClosedException;
 import io.guardian.pool.PoolConfig;
-import io.guardian.pool.PoolExhaustedException;
 import io.guardian.pool.PoolObserver;
-import io.guardian.pool.PoolStats;
 import io.guardian.pool.breaker.CircuitState;
 import io.guardian.pool.event.ConnectionEvent;
 import io.guardian.pool.event.ConnectionEventListener;
@@ -24,24 +15,15 @@ import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
 import io.guardian.pool.peer.PeerIdentity;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Objects;
+import java.util.Collection;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import java.util.function.DoubleSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,101 +33,67 @@ import org.slf4j.LoggerFactory;
  * methods and constructor may change at any time.
  *
  * <h2>Structure</h2>
- * One {@link PeerSlot} per peer in a {@link ConcurrentHashMap}, found with a plain {@code get}
- * on the fast path (no map write per acquire). Each slot has its own lock guarding its idle
- * stack, its counts, its waiters and its breaker. Across peers there is one atomic count of
- * global permits ({@link #totalOpen}: connections plus dials in progress) and, only while someone
- * waits at the global limit, a FIFO queue under {@link #globalLock}.
+ * The engine keeps the slot state machine: one {@link PeerSlot} per peer in a
+ * {@link ConcurrentHashMap}, found with a plain {@code get} on the fast path (no map write per
+ * acquire), each with its own lock guarding its idle stack, its counts, its waiters and its breaker;
+ * and the acquisitions that wait on a slot. Its other jobs are parts that it calls through
+ * methods: {@link GlobalAdmission} (permits and waiters under {@code max-total-connections}, the
+ * cost-aware reclaim), {@link Dialer} (dials, retries, the acquire deadline), {@link ReuseRule}
+ * (may this connection be lent out?), {@link Closings} (detach, pass room, close, admit),
+ * {@link Shutdown}, {@link PeerChooser} ({@code acquireAny}), {@link IdHandles} (the id API over
+ * leases), {@link PeerAdmin} (breaker and evict requests), {@link Counters}, and the
+ * {@link HealthMonitor} (always-on housekeeping, optional PINGs).
  *
  * <h2>Lock order</h2>
- * A slot lock, then {@code globalLock}. Never two slot locks at once (the reclaim scan takes them
- * one after another). No user code (listeners, future continuations) and no I/O runs under a
- * lock: events are only queued, futures are completed after unlocking, sockets closed after.
+ * A slot lock, then the admission queue's lock. Never two slot locks at once (the reclaim scan
+ * takes them one after another). No user code (listeners, future continuations) and no I/O runs
+ * under a lock: events are only queued, futures are completed after unlocking, sockets closed after.
  *
  * <h2>Fast path</h2>
- * Acquire: map get, slot lock, pop an idle connection that passes the reuse check, allocate the
- * lease, unlock. Release: CAS the lease closed, slot lock, push back to idle, unlock. One
+ * Acquire: map get, slot lock, pop an idle connection that passes the reuse rule, allocate the
+ * lease, unlock. Release: mark the lease closed, slot lock, push back to idle, unlock. One
  * allocation (the lease) per pair; a stack trace is captured only with leak detection on.
  */
 public final class PoolEngine implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PoolEngine.class);
-    /** Longest close grace honoured; longer ones are cut to it (keeps deadline arithmetic from overflowing). */
-    private static final Duration MAX_GRACE = Duration.ofDays(365);
 
-    /** Why a connection is being closed, for counting and for the Disconnected reason. */
-    enum CloseKind {
-        /** Closed by the pool while healthy: idle, expired, reclaimed, evicted on request. */
-        EVICTED,
-        /** Found dead by the pool: closed socket, lost PONGs. */
-        DEAD,
-        /** Failed under its holder: I/O or protocol error, {@code markFailed}. */
-        FAILED,
-        /** Pool shutdown. */
-        SHUTDOWN
-    }
+    private final PoolConfig config;
+    private final PeerId localPeer;
+    private final Connector connector;
+    private final PoolClock clock;
+    private final PoolScheduler scheduler;
+    private final EventDispatcher events;
+    private final HealthMonitor monitor;
+    private final Counters counters = new Counters();
+    private final ReuseRule rule;
+    private final GlobalAdmission admission;
+    private final Dialer dialer;
+    private final Shutdown shutdown = new Shutdown(this);
+    private final PeerChooser chooser;
+    private final PeerAdmin admin = new PeerAdmin(this);
+    private final IdHandles ids = new IdHandles(this);
+    private final Acquisitions acquisitions;
 
-    final PoolConfig config;
-    final PeerId localPeer;
-    final Connector connector;
-    final PoolClock clock;
-    final PoolScheduler scheduler;
-    final DoubleSupplier random;
-    final EventDispatcher events;
-    final HealthMonitor monitor;
-
-    final ConcurrentHashMap<PeerId, PeerSlot> slots = new ConcurrentHashMap<>();
-    final ConcurrentHashMap<String, PooledConn> connsById = new ConcurrentHashMap<>();
-    private final Set<Acquisition> inflight = ConcurrentHashMap.newKeySet();
-
-    /** Global permits held: established connections plus acquisitions dialing. */
-    final AtomicInteger totalOpen = new AtomicInteger();
-    private final Object globalLock = new Object();
-    private final ArrayDeque<Acquisition> globalWaiters = new ArrayDeque<>();
-    private final AtomicInteger globalWaiterCount = new AtomicInteger();
+    private final ConcurrentHashMap<PeerId, PeerSlot> slots = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, PooledConn> connsById = new ConcurrentHashMap<>();
     private final AtomicLong connectionSequence = new AtomicLong();
+    private final DoubleSupplier random;
 
-    final LongAdder created = new LongAdder();
-    /**
-     * Reuses counted by peers that have since been retired; the live peers count their own under
-     * their lock ({@link PeerSlot#reuses}), so a reuse costs no shared atomic.
-     */
-    final AtomicLong retiredReuses = new AtomicLong();
-    final LongAdder failed = new LongAdder();
-    final LongAdder timeouts = new LongAdder();
-    final LongAdder connectNanos = new LongAdder();
-    final LongAdder rejected = new LongAdder();
-    final LongAdder evictions = new LongAdder();
-    final LongAdder leaks = new LongAdder();
-    private final LongAdder latencySumNanos = new LongAdder();
-    private final LongAdder latencySamples = new LongAdder();
-
-    final int perPeerLimit;
-    final int maxTotal;
-    final boolean loadBalancing;
-    final long idleTimeoutNanos;
-    final long maxLifetimeNanos;
-    final long leakThresholdNanos;
+    private final int perPeerLimit;
+    private final boolean loadBalancing;
+    private final long leakThresholdNanos;
     private final long acquireTimeoutNanos;
+    private final long acquireDeadlineNanos;
 
     private volatile boolean closed;
-    /** Guards the closing flag's transition and the graceful close's wait, signalled by releases. */
-    private final Object closeLock = new Object();
-    /** When a graceful close stops waiting for leases ({@link System#nanoTime()}); closeLock. */
-    private long drainDeadline;
-    private final CountDownLatch terminated = new CountDownLatch(1);
-    /** Leases returned during a graceful close whose connection is still being closed. */
-    private final AtomicInteger closingReleases = new AtomicInteger();
-    private volatile boolean allLeasesReturned;
     /** Whether this engine still holds the shared {@link CoarseTicker} (the system clock's cached reading). */
     private final AtomicBoolean holdsTicker;
 
-    /** Registered observers, copy-on-write; {@link Observers#NONE} when there are none (the usual case). */
-    private volatile PoolObserver[] observers = Observers.NONE;
+    /** Registered observers and the calls to them; none registered is the usual case. */
     private final Observers observerCalls = new Observers();
-    private final Object observerLock = new Object();
 
-    private PoolEngine(Builder b) {
+    PoolEngine(PoolEngineBuilder b) {
         this.config = b.config;
         this.localPeer = b.localPeer;
         this.connector = b.connector;
@@ -154,12 +102,15 @@ public final class PoolEngine implements AutoCloseable {
         this.random = b.random != null ? b.random : () -> ThreadLocalRandom.current().nextDouble();
         this.events = new EventDispatcher(config.eventBufferSize());
         this.perPeerLimit = Math.min(config.maxConnectionsPerPeer(), config.maxTotalConnections());
-        this.maxTotal = config.maxTotalConnections();
         this.loadBalancing = config.enableIntelligentLoadBalancing();
-        this.idleTimeoutNanos = config.idleTimeout().toNanos();
-        this.maxLifetimeNanos = config.maxLifetime().toNanos();
         this.leakThresholdNanos = config.leakDetectionThreshold().toNanos();
         this.acquireTimeoutNanos = config.acquireTimeout().toNanos();
+        this.acquireDeadlineNanos = config.acquireDeadline().toNanos();
+        this.rule = new ReuseRule(config);
+        this.acquisitions = new Acquisitions(this, perPeerLimit);
+        this.admission = new GlobalAdmission(this, config.maxTotalConnections());
+        this.dialer = new Dialer(this, connector, random);
+        this.chooser = new PeerChooser(this, random);
         this.monitor = new HealthMonitor(this);
         this.holdsTicker = new AtomicBoolean(clock == PoolClock.SYSTEM);
         if (holdsTicker.get()) {
@@ -188,8 +139,8 @@ public final class PoolEngine implements AutoCloseable {
      * @param config the settings
      * @return a builder with the system clock and the default scheduler
      */
-    public static Builder builder(PoolConfig config) {
-        return new Builder(config);
+    public static PoolEngineBuilder builder(PoolConfig config) {
+        return new PoolEngineBuilder(config);
     }
 
     // ---------------------------------------------------------------- acquire
@@ -202,73 +153,49 @@ public final class PoolEngine implements AutoCloseable {
      * @return the lease
      */
     public PeerConnection acquire(PeerId peer, Multiaddr address) {
-        PoolObserver[] obs = observers;
+        PoolObserver[] obs = observerCalls.current();
         if (obs.length != 0) {
-            return acquireObserved(peer, address, obs);
+            // Timed for observers: only then is the precise clock read (bookkeeping reads the coarse one).
+            return observerCalls.timed(obs, peer, clock, () -> acquireUntimed(peer, address));
         }
+        return acquireUntimed(peer, address);
+    }
+
+    private Lease acquireUntimed(PeerId peer, Multiaddr address) {
         Object started = begin(peer, address);
-        if (started instanceof Lease) {
-            return (Lease) started;
-        }
-        return await((Acquisition) started);
+        return started instanceof Lease ? (Lease) started : (Lease) acquisitions.await((Acquisition) started);
     }
 
     /**
-     * {@link #acquire} timed for observers: only this path reads the precise clock for them (the
-     * engine's own bookkeeping reads the cheaper {@link PoolClock#coarseNanoTime()}).
-     */
-    private PeerConnection acquireObserved(PeerId peer, Multiaddr address, PoolObserver[] obs) {
-        long start = clock.nanoTime();
-        Lease lease;
-        try {
-            Object started = begin(peer, address);
-            lease = started instanceof Lease ? (Lease) started : (Lease) await((Acquisition) started);
-        } catch (GuardianPoolException e) {
-            observerCalls.acquireFailed(obs, peer, clock.nanoTime() - start, e);
-            throw e;
-        }
-        observerCalls.acquired(obs, peer, clock.nanoTime() - start, lease.reused);
-        return lease;
-    }
-
-    /**
-     * Leases a connection without blocking.
+     * Leases a connection without blocking. A dial's outcome completes the future on the JDK's
+     * async pool, never on a network thread (see {@link Dialer}).
      *
      * @param peer the peer
      * @param address where to dial it
      * @return the future lease
      */
     public CompletableFuture<PeerConnection> acquireAsync(PeerId peer, Multiaddr address) {
-        PoolObserver[] obs = observers;
+        PoolObserver[] obs = observerCalls.current();
         long start = obs.length != 0 ? clock.nanoTime() : 0L;
         Object started;
         try {
             started = begin(peer, address);
         } catch (RuntimeException e) {
-            if (obs.length != 0 && e instanceof GuardianPoolException) {
-                observerCalls.acquireFailed(obs, peer, clock.nanoTime() - start, (GuardianPoolException) e);
-            }
+            observerCalls.failedAt(obs, peer, clock, start, e);
             return CompletableFuture.failedFuture(e);
         }
         if (started instanceof Lease) {
-            Lease lease = (Lease) started;
-            if (obs.length != 0) {
-                observerCalls.acquired(obs, peer, clock.nanoTime() - start, true);
-            }
-            return CompletableFuture.completedFuture(lease);
+            observerCalls.acquiredAt(obs, peer, clock, start, (Lease) started);
+            return CompletableFuture.completedFuture((Lease) started);
         }
         Acquisition a = (Acquisition) started;
         a.future.whenComplete((lease, error) -> {
             if (error instanceof CancellationException) {
-                cancel(a);
-            } else if (obs.length != 0) {
-                if (error == null) {
-                    Lease l = (Lease) lease;
-                    observerCalls.acquired(obs, peer, clock.nanoTime() - start, l.reused);
-                } else if (unwrap(error) instanceof GuardianPoolException) {
-                    observerCalls.acquireFailed(obs, peer, clock.nanoTime() - start,
-                            (GuardianPoolException) unwrap(error));
-                }
+                acquisitions.cancel(a);
+            } else if (error == null) {
+                observerCalls.acquiredAt(obs, peer, clock, start, (Lease) lease);
+            } else {
+                observerCalls.failedAt(obs, peer, clock, start, Dialer.unwrap(error));
             }
         });
         return a.future;
@@ -296,8 +223,7 @@ public final class PoolEngine implements AutoCloseable {
                 slot.validatedAddress = address;
             }
             long now = clock.coarseNanoTime();
-            List<PooledConn> stale = null;
-            Acquisition next = null;
+            Closings stale = null;
             Acquisition acq = null;
             Lease lease = null;
             RuntimeException reject = null;
@@ -314,60 +240,48 @@ public final class PoolEngine implements AutoCloseable {
                 if (!slot.breakerClosed) {
                     CircuitBreaker.Admission admission = slot.breaker.tryAcquire(now);
                     if (admission == CircuitBreaker.Admission.REJECT) {
-                        rejected.increment();
+                        counters.rejectedByBreaker();
                         throw slot.breaker.rejection(now);
                     }
                     probe = admission == CircuitBreaker.Admission.PROBE;
                 }
                 while (slot.idleCount > 0) {
                     PooledConn c = slot.takeIdle(loadBalancing);
-                    String why = staleReason(c, now);
-                    if (why == null) {
-                        lease = leaseLocked(slot, c, now, site, true);
-                        if (probe) {
-                            slot.breaker.onSuccess(true, now);
-                        }
+                    ReuseRule.Verdict verdict = rule.idle(c, now);
+                    if (verdict == ReuseRule.Verdict.REUSE) {
+                        // A probe lease settles the half-open breaker when it is released, on
+                        // what it did: taking an idle connection proves nothing yet.
+                        lease = leaseLocked(slot, c, now, site, true, probe);
                         break;
                     }
-                    c.state = PooledConn.IDLE;
-                    slot.pushIdle(c); // detachLocked removes it again with the rest of its bookkeeping
-                    detachLocked(slot, c, why);
+                    slot.pushIdle(c); // detached below with the rest of its bookkeeping
                     if (stale == null) {
-                        stale = new ArrayList<>(2);
+                        stale = new Closings(this);
                     }
-                    stale.add(c);
+                    stale.detachLocked(slot, c, c.closeReason,
+                            verdict == ReuseRule.Verdict.DEAD ? CloseKind.DEAD : CloseKind.EVICTED);
                 }
                 if (lease == null) {
                     slot.lastAddress = address;
                     // Precise: its deadline counts from here.
                     acq = new Acquisition(slot, address, site, probe, clock.nanoTime());
-                    if (stale != null) {
-                        next = passRoomLocked(slot);
+                    if (slot.open < perPeerLimit) {
+                        slot.open++;
+                        slot.reserved++;
+                        acq.reserved = true;
+                    } else if (acquireTimeoutNanos == 0) {
+                        if (probe) {
+                            slot.breaker.releaseProbe();
+                        }
+                        reject = acquisitions.exhaustedPerPeer(slot);
+                    } else {
+                        acq.state.set(Acquisition.WAITING_PEER);
+                        slot.addWaiter(acq);
                     }
-                }
-                if (lease != null) {
-                    acq = null;
-                } else if (slot.open < perPeerLimit) {
-                    slot.open++;
-                    slot.reserved++;
-                    acq.reserved = true;
-                } else if (acquireTimeoutNanos == 0) {
-                    if (probe) {
-                        slot.breaker.releaseProbe();
-                    }
-                    reject = exhaustedPerPeer(slot);
-                } else {
-                    acq.state.set(Acquisition.WAITING_PEER);
-                    slot.addWaiter(acq);
                 }
             }
             if (stale != null) {
-                for (PooledConn c : stale) {
-                    finishClose(c, c.closeReason, c.closedAsFailure ? CloseKind.DEAD : CloseKind.EVICTED);
-                }
-            }
-            if (next != null) {
-                proceedGlobal(next);
+                stale.finish();
             }
             if (reject != null) {
                 throw reject;
@@ -376,20 +290,40 @@ public final class PoolEngine implements AutoCloseable {
                 return lease;
             }
             if (acq.reserved) {
-                proceedGlobal(acq);
+                admission.proceed(acq);
             } else if (acq.state.get() == Acquisition.WAITING_PEER) {
-                armDeadline(acq);
+                acquisitions.armDeadline(acq);
             }
             return acq;
         }
     }
 
-    private PeerSlot slotFor(PeerId peer) {
+    /** @return the peer's slot, created if needed */
+    PeerSlot slotFor(PeerId peer) {
         PeerSlot s = slots.get(peer);
         if (s == null) {
             s = slots.computeIfAbsent(peer, this::newSlot);
         }
         return s;
+    }
+
+    /** @return the peer's slot, or {@code null} if the pool does not track it */
+    PeerSlot slotOf(PeerId peer) {
+        return slots.get(peer);
+    }
+
+    /** @return every tracked slot, weakly consistent */
+    Collection<PeerSlot> slotsView() {
+        return slots.values();
+    }
+
+    /** Forgets a retired slot (housekeeping, under its lock); its reuses move to the counters first. */
+    void forget(PeerSlot s) {
+        s.retired = true;
+        // Before the removal: a stats reading that no longer finds the slot must find its reuses
+        // in the counters (see PoolViews.stats).
+        counters.retire(s.reuses);
+        slots.remove(s.peerId, s);
     }
 
     private PeerSlot newSlot(PeerId peer) {
@@ -415,45 +349,9 @@ public final class PoolEngine implements AutoCloseable {
         }
     }
 
-    /** @return why the idle connection may not be reused, or {@code null} if it may */
-    private String staleReason(PooledConn c, long now) {
-        if (c.failed) {
-            c.closedAsFailure = true;
-            c.closeReason = "failed earlier";
-            return c.closeReason;
-        }
-        if (c.transport.reusable()) {
-            return expiryReason(c, now);
-        }
-        if (!c.transport.isOpen()) {
-            c.closedAsFailure = true;
-            String reason = c.transport.closeReason();
-            c.closeReason = "socket closed" + (reason != null ? " (" + reason + ")" : "");
-            return c.closeReason;
-        }
-        // Open but not reusable: DATA is queued. Nobody asked while it sat idle, so the peer broke
-        // request/reply; do not trust it again.
-        c.closedAsFailure = true;
-        c.closeReason = "peer sent DATA while the connection was idle";
-        return c.closeReason;
-    }
+    // ---------------------------------------------------------------- the slot state machine
 
-    /** @return why a reusable idle connection is too old to lend out, or {@code null} */
-    private String expiryReason(PooledConn c, long now) {
-        long idleFor = now - c.lastUsedNanos;
-        if (idleFor >= idleTimeoutNanos) {
-            c.closeReason = "idle for " + idleFor / 1_000_000L + " ms (idle-timeout " + config.idleTimeout() + ")";
-            return c.closeReason;
-        }
-        if (maxLifetimeNanos > 0 && now - c.createdNanos >= maxLifetimeNanos) {
-            c.closeReason = "open for " + (now - c.createdNanos) / 1_000_000L + " ms (max-lifetime "
-                    + config.maxLifetime() + ")";
-            return c.closeReason;
-        }
-        return null;
-    }
-
-    private Lease leaseLocked(PeerSlot slot, PooledConn c, long now, Throwable site, boolean reuse) {
+    private Lease leaseLocked(PeerSlot slot, PooledConn c, long now, Throwable site, boolean reuse, boolean probe) {
         c.state = PooledConn.LEASED;
         if (reuse) {
             c.reuseCount++;
@@ -462,29 +360,32 @@ public final class PoolEngine implements AutoCloseable {
         c.lastUsedNanos = now;
         slot.lastUsedNanos = now;
         slot.leased++;
-        Lease lease = new Lease(this, c, now, site, reuse);
+        Lease lease = new Lease(this, c, now, site, reuse, ++c.leaseNumber);
+        lease.probe = probe;
         c.lease = lease;
         return lease;
     }
 
     /**
-     * Removes a connection from its slot's bookkeeping; the caller then calls
-     * {@link #finishClose} outside the lock. Frees room under the peer limit, which the caller
-     * passes on with {@link #passRoomLocked}.
+     * Removes a connection from its slot's bookkeeping (slot lock held). Only {@link Closings}
+     * calls it, which then passes the room on and closes the socket outside the lock.
+     *
+     * @return whether it was detached now (false if it was closed already)
      */
-    private void detachLocked(PeerSlot slot, PooledConn c, String reason) {
+    boolean detachLocked(PeerSlot slot, PooledConn c, String reason) {
         if (c.state == PooledConn.IDLE) {
             slot.removeIdle(c);
         } else if (c.state == PooledConn.LEASED) {
             slot.leased--;
             c.lease = null;
         } else {
-            return;
+            return false;
         }
         if (c.closeReason == null) {
             c.closeReason = reason;
         }
         c.state = PooledConn.CLOSED;
+        slot.bandwidthBps -= c.bandwidthBps();
         slot.conns.remove(c);
         slot.open--;
         slot.closedOperations += c.operations;
@@ -494,13 +395,14 @@ public final class PoolEngine implements AutoCloseable {
             slot.leaseNanos = 0;
             slot.closedOperations = 0;
         }
+        return true;
     }
 
     /**
      * Gives freed room under the peer limit to the first live waiter of the peer, which then
      * needs a global permit ({@link #proceedGlobal}, called by the caller outside the lock).
      */
-    private Acquisition passRoomLocked(PeerSlot slot) {
+    Acquisition passRoomLocked(PeerSlot slot) {
         if (slot.open >= perPeerLimit) {
             return null;
         }
@@ -524,453 +426,57 @@ public final class PoolEngine implements AutoCloseable {
     }
 
     /** The acquisition holds room under its peer limit; it now needs a global permit to dial. */
-    private void proceedGlobal(Acquisition a) {
-        if (closed) {
-            abort(a, closedWhileWaiting(a));
-            return;
-        }
-        if (globalWaiterCount.get() == 0 && tryReservePermit()) {
-            a.permit = true;
-            startDial(a);
-            return;
-        }
-        List<Acquisition> granted;
-        synchronized (globalLock) {
-            a.state.set(Acquisition.WAITING_GLOBAL);
-            globalWaiters.addLast(a);
-            globalWaiterCount.incrementAndGet();
-            // Enqueue first, then try: a permit released in between is then never missed.
-            granted = drainGlobalLocked();
-        }
-        startAll(granted);
-        if (a.state.get() == Acquisition.WAITING_GLOBAL) {
-            reclaimIdle(a.slot);
-        }
-        if (a.state.get() == Acquisition.WAITING_GLOBAL) {
-            if (acquireTimeoutNanos == 0) {
-                onDeadline(a);
-            } else {
-                armDeadline(a);
-            }
-        }
+    void proceedGlobal(Acquisition a) {
+        admission.proceed(a);
     }
 
-    private List<Acquisition> drainGlobalLocked() {
-        List<Acquisition> granted = null;
-        Acquisition head;
-        while ((head = globalWaiters.peekFirst()) != null) {
-            if (head.state.get() != Acquisition.WAITING_GLOBAL) {
-                globalWaiters.pollFirst();
-                globalWaiterCount.decrementAndGet();
-                continue;
-            }
-            if (!tryReservePermit()) {
-                break;
-            }
-            globalWaiters.pollFirst();
-            globalWaiterCount.decrementAndGet();
-            if (head.state.compareAndSet(Acquisition.WAITING_GLOBAL, Acquisition.ACTIVE)) {
-                head.permit = true;
-                if (granted == null) {
-                    granted = new ArrayList<>(1);
-                }
-                granted.add(head);
-            } else {
-                totalOpen.decrementAndGet();
-            }
-        }
-        return granted;
-    }
+    // ---------------------------------------------------------------- a dialed connection joins its slot
 
-    private void startAll(List<Acquisition> granted) {
-        if (granted != null) {
-            for (Acquisition g : granted) {
-                startDial(g);
-            }
-        }
-    }
-
-    private boolean tryReservePermit() {
-        while (true) {
-            int n = totalOpen.get();
-            if (n >= maxTotal) {
-                return false;
-            }
-            if (totalOpen.compareAndSet(n, n + 1)) {
-                return true;
-            }
-        }
-    }
-
-    /** Gives one global permit back, handing it to the first global waiter if there is one. */
-    private void releasePermit() {
-        totalOpen.decrementAndGet();
-        if (globalWaiterCount.get() > 0) {
-            List<Acquisition> granted;
-            synchronized (globalLock) {
-                granted = drainGlobalLocked();
-            }
-            startAll(granted);
-        }
-    }
-
-    /**
-     * Closes the least recently used idle connection of a peer other than {@code exclude}, to
-     * make room at the global limit. Scans every slot: this runs only when someone waits at the
-     * global limit.
-     *
-     * @return whether a connection was closed
-     */
-    private boolean reclaimIdle(PeerSlot exclude) {
-        for (int tries = 0; tries < 3; tries++) {
-            PeerSlot best = null;
-            long bestUsed = Long.MAX_VALUE;
-            for (PeerSlot s : slots.values()) {
-                if (s == exclude) {
-                    continue;
-                }
-                synchronized (s) {
-                    if (s.idleCount > 0 && (best == null || s.idle[0].lastUsedNanos - bestUsed < 0)) {
-                        best = s;
-                        bestUsed = s.idle[0].lastUsedNanos;
-                    }
-                }
-            }
-            if (best == null) {
-                return false;
-            }
-            PooledConn victim = null;
-            Acquisition next = null;
-            synchronized (best) {
-                if (best.idleCount > 0) {
-                    victim = best.idle[0];
-                    detachLocked(best, victim, "closed to make room for another peer at max-total-connections ("
-                            + maxTotal + ")");
-                    next = passRoomLocked(best);
-                }
-            }
-            if (victim != null) {
-                finishClose(victim, victim.closeReason, CloseKind.EVICTED);
-                if (next != null) {
-                    proceedGlobal(next);
-                }
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private void armDeadline(Acquisition a) {
-        if (!a.markTimerArmed()) {
-            return;
-        }
-        long delay = Math.max(0L, a.startedNanos + acquireTimeoutNanos - clock.nanoTime());
-        a.timer = scheduler.schedule(() -> onDeadline(a), delay);
-    }
-
-    /** The acquire timeout passed: fail the acquisition if it is still waiting. */
-    private void onDeadline(Acquisition a) {
-        int s = a.state.get();
-        if (s == Acquisition.WAITING_PEER && a.state.compareAndSet(s, Acquisition.DONE)) {
-            synchronized (a.slot) {
-                a.slot.removeWaiter(a);
-                if (a.probe) {
-                    a.slot.breaker.releaseProbe();
-                    a.probe = false;
-                }
-            }
-            a.future.completeExceptionally(exhaustedPerPeer(a.slot));
-        } else if (s == Acquisition.WAITING_GLOBAL && a.state.compareAndSet(s, Acquisition.DONE)) {
-            removeGlobalWaiter(a);
-            releaseResources(a);
-            a.future.completeExceptionally(new PoolExhaustedException("no connection to peer " + a.slot.peerId
-                    + " became free within acquire-timeout (" + config.acquireTimeout() + "): the pool's limit "
-                    + "max-total-connections (" + maxTotal + ") is reached and every connection is in use; release "
-                    + "connections sooner, or raise max-total-connections or acquire-timeout"));
-        }
-    }
-
-    private void removeGlobalWaiter(Acquisition a) {
-        synchronized (globalLock) {
-            if (globalWaiters.remove(a)) {
-                globalWaiterCount.decrementAndGet();
-            }
-        }
-    }
-
-    private PoolExhaustedException exhaustedPerPeer(PeerSlot slot) {
-        return new PoolExhaustedException("no connection to peer " + slot.peerId + " became free within "
-                + "acquire-timeout (" + config.acquireTimeout() + "): the peer's limit max-connections-per-peer ("
-                + perPeerLimit + ") is reached; release connections sooner, or raise max-connections-per-peer or "
-                + "acquire-timeout");
-    }
-
-    // ---------------------------------------------------------------- dial
-
-    private void startDial(Acquisition a) {
-        synchronized (a.slot) {
-            a.slot.dialing++;
-            a.dialing = true;
-        }
-        PoolScheduler.Cancellable t = a.timer;
-        if (t != null) {
-            t.cancel();
-        }
-        inflight.add(a);
-        if (closed) {
-            abort(a, closedWhileWaiting(a));
-            return;
-        }
-        attempt(a);
-    }
-
-    private void attempt(Acquisition a) {
-        if (closed) {
-            abort(a, closedWhileWaiting(a));
-            return;
-        }
+    /** A dial succeeded: the connection joins its slot, leased to the acquisition that dialed it. */
+    void admitDialed(Acquisition a, FramedConnection fc, long now) {
         PeerSlot slot = a.slot;
-        if (!a.probe) {
-            // No dial goes through an open breaker: not a retry, and not a caller who queued at a
-            // limit before the breaker opened. A half-open breaker lends the dial its probe.
-            RuntimeException rejection = null;
-            synchronized (slot) {
-                if (slot.breaker.state != CircuitState.CLOSED) {
-                    long now = clock.nanoTime();
-                    CircuitBreaker.Admission admission = slot.breaker.tryAcquire(now);
-                    if (admission == CircuitBreaker.Admission.REJECT) {
-                        rejection = slot.breaker.rejection(now);
-                    }
-                    a.probe = admission == CircuitBreaker.Admission.PROBE;
+        long rtt = fc.handshakeRttNanos();
+        PooledConn c = new PooledConn(newConnectionId(slot.peerId), slot, fc, a.address, now);
+        Lease lease = null;
+        synchronized (slot) {
+            if (!closed && a.state.get() == Acquisition.ACTIVE) {
+                slot.dialing--;
+                slot.reserved--;
+                a.dialing = false;
+                a.reserved = false;
+                a.permit = false; // now held by the connection
+                if (slot.conns.isEmpty()) {
+                    slot.uptimeStartNanos = now;
                 }
-            }
-            if (rejection != null) {
-                if (a.attempt == 0) {
-                    rejected.increment();
-                    abort(a, rejection);
-                } else {
-                    abort(a, a.lastError);
+                slot.conns.add(c);
+                connsById.put(c.id, c);
+                // A probe's dial hands the probe on to its lease, which settles it at release.
+                lease = leaseLocked(slot, c, now, a.site, false, a.probe);
+                if (!a.probe) {
+                    slot.breaker.onSuccess(false, now);
                 }
-                return;
-            }
-        }
-        a.attemptStartNanos = clock.nanoTime();
-        CompletableFuture<FramedConnection> f;
-        try {
-            f = connector.connect(slot.peerId, a.address, config.connectionTimeout());
-        } catch (RuntimeException e) {
-            f = CompletableFuture.failedFuture(e);
-        }
-        a.connect = f;
-        f.whenComplete((fc, error) -> onAttemptDone(a, fc, error));
-    }
-
-    private void onAttemptDone(Acquisition a, FramedConnection fc, Throwable error) {
-        long now = clock.nanoTime();
-        PeerSlot slot = a.slot;
-        PoolObserver[] obs = observers;
-        if (error == null) {
-            if (obs.length != 0) {
-                observerCalls.dialed(obs, slot.peerId, now - a.attemptStartNanos);
-            }
-            long rtt = fc.handshakeRttNanos();
-            PooledConn c = new PooledConn(newConnectionId(slot.peerId), slot, fc, a.address, now);
-            Lease lease = null;
-            synchronized (slot) {
-                if (!closed && a.state.get() == Acquisition.ACTIVE) {
-                    slot.dialing--;
-                    slot.reserved--;
-                    a.dialing = false;
-                    a.reserved = false;
-                    a.permit = false; // now held by the connection
-                    if (slot.conns.isEmpty()) {
-                        slot.uptimeStartNanos = now;
-                    }
-                    slot.conns.add(c);
-                    connsById.put(c.id, c);
-                    lease = leaseLocked(slot, c, now, a.site, false);
-                    slot.breaker.onSuccess(a.probe, now);
-                    slot.dialFailures = 0;
-                    a.probe = false;
-                    events.publish(new ConnectionEvent.Connected(slot.peerId, rtt / 1_000_000.0));
-                }
-            }
-            if (lease == null) {
-                fc.close("pool closed");
-                abort(a, closedWhileWaiting(a));
-                return;
-            }
-            created.increment();
-            connectNanos.add(now - a.attemptStartNanos);
-            recordLatency(c, rtt, now);
-            fc.closeFuture().whenComplete((v, e) -> onTransportClosed(c));
-            inflight.remove(a);
-            complete(a, lease);
-            return;
-        }
-        Throwable cause = unwrap(error);
-        boolean cancelled = cause instanceof CancellationException;
-        boolean breakerOpen = false;
-        if (!cancelled) {
-            if (obs.length != 0) {
-                observerCalls.dialFailed(obs, slot.peerId, now - a.attemptStartNanos, cause);
-            }
-            if (isTimeout(cause)) {
-                timeouts.increment();
-            } else {
-                failed.increment();
-            }
-            synchronized (slot) {
-                slot.breaker.onFailure(a.probe, now);
-                slot.dialFailures++;
+                slot.dialFailures = 0;
                 a.probe = false;
-                breakerOpen = slot.breaker.state == CircuitState.OPEN;
+                events.publish(new ConnectionEvent.Connected(slot.peerId, rtt / 1_000_000.0));
             }
         }
-        a.lastError = typed(cause, slot.peerId, a.address);
-        if (closed || cancelled) {
-            abort(a, closed ? closedWhileWaiting(a) : a.lastError);
+        if (lease == null) {
+            fc.close("pool closed");
+            acquisitions.abortClosed(a);
             return;
         }
-        if (retryable(cause) && a.attempt < config.maxRetryAttempts() && !breakerOpen) {
-            a.attempt++;
-            long delay = backoffNanos(a.attempt);
-            LOG.debug("Dial {} to peer {} at {} failed ({}); retry {} of {} in {} ms", a.attempt, slot.peerId,
-                    a.address, cause.toString(), a.attempt, config.maxRetryAttempts(), delay / 1_000_000L);
-            a.retry = scheduler.schedule(() -> attempt(a), delay);
-            return;
-        }
-        abort(a, a.lastError);
-    }
-
-    /**
-     * The wait before retry {@code n} (1-based): {@code initial × multiplier^(n-1)}, capped at
-     * {@code max-retry-backoff}, with equal jitter (half fixed, half random), so that callers who
-     * failed together spread out but none retries almost at once.
-     */
-    long backoffNanos(int n) {
-        double base = config.initialRetryBackoff().toNanos() * Math.pow(config.backoffMultiplier(), n - 1);
-        double capped = Math.min(base, config.maxRetryBackoff().toNanos());
-        return (long) (capped / 2 + random.getAsDouble() * capped / 2);
-    }
-
-    private static boolean retryable(Throwable cause) {
-        return cause instanceof GuardianPoolException && ((GuardianPoolException) cause).retryable();
-    }
-
-    private static boolean isTimeout(Throwable cause) {
-        return cause instanceof ConnectionTimeoutException
-                || (cause instanceof HandshakeException
-                        && ((HandshakeException) cause).reason() == HandshakeException.Reason.TIMEOUT);
-    }
-
-    private static Throwable unwrap(Throwable t) {
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
-    }
-
-    private static RuntimeException typed(Throwable cause, PeerId peer, Multiaddr address) {
-        if (cause instanceof RuntimeException) {
-            return (RuntimeException) cause;
-        }
-        return new ConnectionFailedException("dialing peer " + peer + " at " + address + " failed: " + cause, cause);
+        counters.dialed(now - a.attemptStartNanos);
+        recordLatency(c, rtt, now);
+        fc.closeFuture().whenComplete((v, e) -> onTransportClosed(c));
+        dialer.done(a);
+        acquisitions.complete(a, lease);
     }
 
     private String newConnectionId(PeerId peer) {
         return "conn_" + peer.toBase58() + "_" + Long.toHexString(connectionSequence.incrementAndGet());
     }
 
-    private void complete(Acquisition a, Lease lease) {
-        a.cancelTimers();
-        if (!a.state.compareAndSet(Acquisition.ACTIVE, Acquisition.DONE) || !a.future.complete(lease)) {
-            // The caller gave up (cancelled or interrupted) meanwhile: the connection goes back.
-            lease.close();
-        }
-    }
-
-    /** Fails an active acquisition and gives back what it holds. Only the first call acts. */
-    private void abort(Acquisition a, Throwable error) {
-        if (!a.state.compareAndSet(Acquisition.ACTIVE, Acquisition.DONE)) {
-            return;
-        }
-        a.cancelTimers();
-        inflight.remove(a);
-        releaseResources(a);
-        a.future.completeExceptionally(error);
-    }
-
-    private void releaseResources(Acquisition a) {
-        Acquisition next = null;
-        PeerSlot slot = a.slot;
-        synchronized (slot) {
-            if (a.dialing) {
-                slot.dialing--;
-                a.dialing = false;
-            }
-            if (a.reserved) {
-                slot.open--;
-                slot.reserved--;
-                a.reserved = false;
-                next = passRoomLocked(slot);
-            }
-            if (a.probe) {
-                slot.breaker.releaseProbe();
-                a.probe = false;
-            }
-        }
-        if (a.permit) {
-            a.permit = false;
-            releasePermit();
-        }
-        if (next != null) {
-            proceedGlobal(next);
-        }
-    }
-
-    private PeerConnection await(Acquisition a) {
-        try {
-            return a.future.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            a.future.cancel(false);
-            cancel(a);
-            throw new GuardianPoolException("interrupted while waiting for a connection to peer " + a.slot.peerId, e);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof GuardianPoolException) {
-                GuardianPoolException g = (GuardianPoolException) cause;
-                g.addSuppressed(new Throwable("awaited by " + Thread.currentThread().getName()));
-                throw g;
-            }
-            if (cause instanceof RuntimeException) {
-                throw (RuntimeException) cause;
-            }
-            throw new ConnectionFailedException("acquiring a connection to peer " + a.slot.peerId + " failed", cause);
-        }
-    }
-
-    /** The caller gave up: leave the queue if still in one; a dial under way finishes and is pooled. */
-    private void cancel(Acquisition a) {
-        int s = a.state.get();
-        if (s == Acquisition.WAITING_PEER && a.state.compareAndSet(s, Acquisition.DONE)) {
-            a.cancelTimers();
-            synchronized (a.slot) {
-                a.slot.removeWaiter(a);
-                if (a.probe) {
-                    a.slot.breaker.releaseProbe();
-                    a.probe = false;
-                }
-            }
-        } else if (s == Acquisition.WAITING_GLOBAL && a.state.compareAndSet(s, Acquisition.DONE)) {
-            a.cancelTimers();
-            removeGlobalWaiter(a);
-            releaseResources(a);
-        }
-    }
-
-    // ---------------------------------------------------------------- release and close
+    // ---------------------------------------------------------------- release
 
     /**
      * Ends a lease (called once per lease, by {@link Lease}): back to idle, straight to a waiter,
@@ -982,74 +488,52 @@ public final class PoolEngine implements AutoCloseable {
         long now = clock.coarseNanoTime();
         // DATA moves only through the lease, so an untouched lease moved nothing: skip the counters.
         long bytes = lease.touched ? c.bytesMoved() : -1L;
-        // Unread DATA (a reply the holder never took, or something the peer sent unasked) would be
-        // the next holder's "reply": such a connection is closed, never pooled.
-        boolean healthy = failure == null && !c.failed && !c.retireOnRelease && c.transport.reusable()
-                && (maxLifetimeNanos == 0 || now - c.createdNanos < maxLifetimeNanos);
         Lease handed = null;
         Acquisition handedTo = null;
-        Acquisition next = null;
-        boolean detached = false;
-        boolean closing;
+        Closings closing = new Closings(this);
+        boolean shuttingDown;
         synchronized (slot) {
             if (c.state != PooledConn.LEASED || c.lease != lease) {
+                if (lease.probe) {
+                    slot.breaker.releaseProbe(); // closed by shutdown: the probe tells nothing
+                    lease.probe = false;
+                }
                 return; // closed under the holder by shutdown or a dead socket; nothing to return
             }
-            // Read under the lock: a graceful close passes this slot after setting the flag, so a
-            // lease returned from then on is closed, never pooled behind the close's back.
-            closing = closed;
-            if (closing) {
-                healthy = false;
-            }
-            long held = Math.max(0L, now - lease.acquiredNanos); // coarse and precise readings mix
-            long moved = 0L;
-            if (bytes >= 0) {
-                moved = bytes - c.bytesAtRelease;
-                c.bytesAtRelease = bytes;
-            }
-            c.leaseBytes += moved;
-            c.leaseNanos += held;
-            slot.leaseBytes += moved;
-            slot.leaseNanos += held;
-            slot.lastUsedNanos = now;
-            if (failure != null || c.failed) {
-                // The holder's report, a broken socket, a protocol error or an unanswered request:
-                // each is the peer failing this caller.
-                slot.breaker.onFailure(false, now);
-            }
+            // Read under the lock, as are the flags evict and the health pass set: a graceful close
+            // passes this slot after setting the flag, so a lease returned from then on is closed,
+            // never pooled behind its back; and an evict racing this release is never lost.
+            shuttingDown = closed;
+            boolean healthy = !shuttingDown && rule.atRelease(c, failure, now);
+            settleLocked(slot, c, lease, bytes, failure, now);
             if (!healthy) {
                 c.closedAsFailure = failure != null || c.failed || !c.transport.isOpen();
-                detachLocked(slot, c, releaseReason(c, failure, now));
-                next = passRoomLocked(slot);
-                detached = true;
-                if (closing) {
+                CloseKind kind = failure != null || c.failed ? CloseKind.FAILED
+                        : c.closedAsFailure ? CloseKind.DEAD : shuttingDown ? CloseKind.SHUTDOWN : CloseKind.EVICTED;
+                closing.detachLocked(slot, c, rule.releaseReason(c, failure, now, closed), kind);
+                if (shuttingDown) {
                     // Counted before the lease stops counting as leased (same lock), so a graceful
                     // close never sees "nothing out" while this release is still closing its socket.
-                    closingReleases.incrementAndGet();
+                    shutdown.releasingWhileClosed();
                 }
             } else {
                 c.lastUsedNanos = now;
                 Acquisition w = pollWaiterLocked(slot);
-                if (w == null && globalWaiterCount.get() > 0) {
-                    Object claim = claimGlobalHeadLocked(slot);
-                    if (claim == RECLAIM) {
-                        detachLocked(slot, c, "closed to make room for another peer at max-total-connections ("
-                                + maxTotal + ")");
-                        next = passRoomLocked(slot);
-                        detached = true;
-                    } else {
+                if (w == null) {
+                    Object claim = admission.claimForRelease(slot);
+                    if (claim == GlobalAdmission.RECLAIM) {
+                        closing.detachLocked(slot, c, "closed to make room for another peer at max-total-connections ("
+                                + config.maxTotalConnections() + ")", CloseKind.EVICTED);
+                    } else if (claim instanceof Acquisition) {
                         w = (Acquisition) claim;
                     }
                 }
                 if (w != null) {
                     slot.leased--;
-                    handed = leaseLocked(slot, c, now, w.site, true);
+                    handed = leaseLocked(slot, c, now, w.site, true, w.probe);
                     handedTo = w;
-                    if (w.probe) {
-                        slot.breaker.onSuccess(true, now);
-                        w.probe = false;
-                    }
-                } else if (!detached) {
+                    w.probe = false; // now the lease's, settled at its release
+                } else if (closing.size() == 0) {
                     slot.leased--;
                     c.lease = null;
                     c.state = PooledConn.IDLE;
@@ -1058,153 +542,73 @@ public final class PoolEngine implements AutoCloseable {
                 }
             }
         }
-        if (detached) {
-            CloseKind kind = failure != null || c.failed ? CloseKind.FAILED
-                    : c.closedAsFailure ? CloseKind.DEAD : closing ? CloseKind.SHUTDOWN : CloseKind.EVICTED;
+        if (closing.size() > 0) {
             try {
-                finishClose(c, c.closeReason, kind);
+                closing.finish();
             } finally {
-                if (closing) {
-                    closingReleases.decrementAndGet();
-                    synchronized (closeLock) {
-                        closeLock.notifyAll(); // a graceful close may be waiting for this lease
-                    }
+                if (shuttingDown) {
+                    shutdown.releasedWhileClosed();
                 }
             }
             if (failure != null) {
                 LOG.debug("Connection {} to peer {} marked failed by its holder", c.id, slot.peerId, failure);
             }
         }
-        if (next != null) {
-            proceedGlobal(next);
-        }
         if (handedTo != null) {
-            complete(handedTo, handed);
+            acquisitions.complete(handedTo, handed);
         }
     }
-
-    private String releaseReason(PooledConn c, Throwable failure, long now) {
-        if (failure != null) {
-            return "marked failed by its holder: " + failure;
-        }
-        if (c.failed || !c.transport.isOpen()) {
-            String r = c.transport.closeReason();
-            return "failed during its lease" + (r != null ? " (" + r + ")" : "");
-        }
-        if (closed) {
-            return "pool closed";
-        }
-        if (c.retireOnRelease) {
-            return c.closeReason != null ? c.closeReason : "evicted";
-        }
-        return "open for " + (now - c.createdNanos) / 1_000_000L + " ms (max-lifetime " + config.maxLifetime() + ")";
-    }
-
-    /** Marker from {@link #claimGlobalHeadLocked}: close the connection to free a permit. */
-    private static final Object RECLAIM = new Object();
 
     /**
-     * At the global limit with waiters: if the first global waiter wants this slot's peer, takes
-     * it (its room under the peer limit is given back, since it gets an existing connection).
-     * Returns {@link #RECLAIM} if the head wants another peer, so the caller closes the
-     * connection to free a permit for it, and {@code null} if nobody is waiting after all.
+     * A lease's accounts (slot lock held): bytes and time for bandwidth and the reclaim estimate,
+     * and its outcome for the breaker. A half-open probe settles here, on what its lease did.
      */
-    private Object claimGlobalHeadLocked(PeerSlot slot) {
-        synchronized (globalLock) {
-            Acquisition head;
-            while ((head = globalWaiters.peekFirst()) != null) {
-                if (head.state.get() != Acquisition.WAITING_GLOBAL) {
-                    globalWaiters.pollFirst();
-                    globalWaiterCount.decrementAndGet();
-                    continue;
-                }
-                if (head.slot != slot) {
-                    return RECLAIM;
-                }
-                globalWaiters.pollFirst();
-                globalWaiterCount.decrementAndGet();
-                if (head.state.compareAndSet(Acquisition.WAITING_GLOBAL, Acquisition.ACTIVE)) {
-                    slot.open--;
-                    slot.reserved--;
-                    head.reserved = false;
-                    PoolScheduler.Cancellable t = head.timer;
-                    if (t != null) {
-                        t.cancel();
-                    }
-                    return head;
-                }
-            }
-            // Every queued waiter had given up: nobody needs the room after all.
-            return null;
+    private void settleLocked(PeerSlot slot, PooledConn c, Lease lease, long bytes, Throwable failure, long now) {
+        long held = Math.max(0L, now - lease.acquiredNanos); // coarse and precise readings mix
+        long moved = 0L;
+        if (bytes >= 0) {
+            moved = bytes - c.bytesAtRelease;
+            c.bytesAtRelease = bytes;
         }
+        slot.bandwidthBps -= c.bandwidthBps();
+        c.leaseBytes += moved;
+        c.leaseNanos += held;
+        slot.bandwidthBps += c.bandwidthBps();
+        slot.holdNanos += held;
+        slot.holdsEnded++;
+        slot.leaseBytes += moved;
+        slot.leaseNanos += held;
+        slot.lastUsedNanos = now;
+        if (failure != null || c.failed) {
+            // The holder's report, a broken socket, a protocol error or an unanswered request:
+            // each is the peer failing this caller. A half-open breaker reopens on its probe.
+            slot.breaker.onFailure(lease.probe, now);
+        } else if (lease.probe) {
+            slot.breaker.onSuccess(true, now);
+        }
+        lease.probe = false;
     }
 
     /** The socket closed on its own (peer, network): drop the connection now if it is idle. */
     private void onTransportClosed(PooledConn c) {
         PeerSlot slot = c.slot;
-        Acquisition next;
+        Closings dead = new Closings(this);
         synchronized (slot) {
             if (c.state != PooledConn.IDLE) {
                 return; // leased: its holder sees the error and the release closes it
             }
             c.closedAsFailure = true;
             String r = c.transport.closeReason();
-            detachLocked(slot, c, "closed by the peer or the network" + (r != null ? " (" + r + ")" : ""));
-            next = passRoomLocked(slot);
+            dead.detachLocked(slot, c, "closed by the peer or the network" + (r != null ? " (" + r + ")" : ""),
+                    CloseKind.DEAD);
         }
-        finishClose(c, c.closeReason, CloseKind.DEAD);
-        if (next != null) {
-            proceedGlobal(next);
-        }
+        dead.finish();
     }
 
-    /** Closes a detached connection's socket, frees its permit, counts it, reports it. */
-    void finishClose(PooledConn c, String reason, CloseKind kind) {
+    /** The connection is closed: its id names nothing any more ({@link Closings} only). */
+    void unregister(PooledConn c) {
         connsById.remove(c.id, c);
-        try {
-            c.transport.close(reason);
-        } catch (RuntimeException e) {
-            LOG.debug("Closing connection {} failed", c.id, e);
-        }
-        releasePermit();
-        switch (kind) {
-            case EVICTED:
-                evictions.increment();
-                break;
-            case DEAD:
-                evictions.increment();
-                failed.increment();
-                break;
-            case FAILED:
-                failed.increment();
-                break;
-            default:
-                break;
-        }
-        events.publish(new ConnectionEvent.Disconnected(c.slot.peerId, c.id + ": " + reason));
     }
-
-    /**
-     * Detaches connections chosen by the health pass (under each slot's lock) and closes them.
-     * Not API.
-     */
-    void closeDetached(List<PooledConn> detached, List<Acquisition> continuations, CloseKind kind) {
-        for (PooledConn c : detached) {
-            finishClose(c, c.closeReason, kind);
-        }
-        for (Acquisition a : continuations) {
-            proceedGlobal(a);
-        }
-    }
-
-    /** Detach for the health pass; returns a continuation to run after unlocking, or null. */
-    Acquisition detachForHealthLocked(PeerSlot slot, PooledConn c, String reason, boolean failure) {
-        c.closedAsFailure = failure;
-        detachLocked(slot, c, reason);
-        return passRoomLocked(slot);
-    }
-
-    // ---------------------------------------------------------------- measurements
 
     void recordLatency(PooledConn c, long rttNanos) {
         recordLatency(c, rttNanos, clock.nanoTime());
@@ -1213,304 +617,37 @@ public final class PoolEngine implements AutoCloseable {
     void recordLatency(PooledConn c, long rttNanos, long now) {
         c.latency.record(rttNanos, now);
         c.slot.latency.record(rttNanos, now);
-        latencySumNanos.add(rttNanos);
-        latencySamples.increment();
+        counters.latency(rttNanos);
     }
 
-    double globalAvgLatencyMs() {
-        long n = latencySamples.sum();
-        return n == 0 ? 0.0 : latencySumNanos.sum() / (double) n / 1_000_000.0;
+    // ---------------------------------------------------------------- parts with a public face
+
+    /** @return the id API over leases (getConnection, releaseConnection, connection(id)) */
+    public IdHandles ids() {
+        return ids;
     }
 
-    // ---------------------------------------------------------------- across peers
-
-    /**
-     * Power of two choices across candidates on peak-EWMA round trip × (leased + 1); open
-     * breakers and degraded peers are skipped while a healthy candidate is left.
-     *
-     * @param candidates peers and addresses
-     * @return a lease on one of them
-     */
-    public PeerConnection acquireAny(List<PeerAddress> candidates) {
-        if (candidates == null || candidates.isEmpty()) {
-            throw new IllegalArgumentException("candidates must hold at least one PeerAddress");
-        }
-        List<PeerAddress> remaining = new ArrayList<>(candidates.size());
-        for (PeerAddress c : candidates) {
-            if (c == null) {
-                throw new IllegalArgumentException("candidates must not contain null: " + candidates);
-            }
-            remaining.add(c);
-        }
-        GuardianPoolException last = null;
-        List<GuardianPoolException> earlier = new ArrayList<>();
-        while (!remaining.isEmpty()) {
-            PeerAddress pick = choose(remaining);
-            try {
-                PeerConnection lease = acquire(pick.peerId(), pick.address());
-                return lease;
-            } catch (PoolClosedException e) {
-                throw e;
-            } catch (GuardianPoolException e) {
-                if (last != null) {
-                    earlier.add(last);
-                }
-                last = e;
-                remaining.remove(pick);
-            }
-        }
-        for (GuardianPoolException e : earlier) {
-            last.addSuppressed(e);
-        }
-        throw last;
+    /** @return breaker and evict requests for one peer */
+    public PeerAdmin admin() {
+        return admin;
     }
 
-    PeerAddress choose(List<PeerAddress> remaining) {
-        long now = clock.nanoTime();
-        List<PeerAddress> healthy = new ArrayList<>(remaining.size());
-        List<PeerAddress> allowed = new ArrayList<>(remaining.size());
-        for (PeerAddress c : remaining) {
-            PeerSlot s = slots.get(c.peerId());
-            boolean open;
-            boolean degraded = false;
-            if (s == null) {
-                open = false;
-            } else {
-                synchronized (s) {
-                    open = !s.breaker.allowsCalls(now);
-                }
-                degraded = s.degraded;
-            }
-            if (!open) {
-                allowed.add(c);
-                if (!degraded) {
-                    healthy.add(c);
-                }
-            }
-        }
-        List<PeerAddress> pool = !healthy.isEmpty() ? healthy : !allowed.isEmpty() ? allowed : remaining;
-        int n = pool.size();
-        if (n == 1) {
-            return pool.get(0);
-        }
-        int i = Math.min(n - 1, (int) (random.getAsDouble() * n));
-        int j = Math.min(n - 2, (int) (random.getAsDouble() * (n - 1)));
-        if (j >= i) {
-            j++;
-        }
-        PeerAddress a = pool.get(i);
-        PeerAddress b = pool.get(j);
-        return cost(b.peerId(), now) < cost(a.peerId(), now) ? b : a;
+    /** @return selection across peers for acquireAny */
+    public PeerChooser chooser() {
+        return chooser;
     }
 
-    /** Peak-EWMA round trip × (leases in use + 1); an unmeasured peer costs nothing, so it gets tried. */
-    double cost(PeerId peer, long now) {
-        PeerSlot s = slots.get(peer);
-        if (s == null) {
-            return 0.0;
-        }
-        int load;
-        synchronized (s) {
-            load = s.leased + s.dialing;
-        }
-        return s.latency.peakNanos(now) * (load + 1);
+    /** @return the open connection with this id, or {@code null} */
+    PooledConn connectionById(String connectionId) {
+        return connsById.get(connectionId);
     }
 
-    // ---------------------------------------------------------------- ids, breakers, admin
-
-    /**
-     * The lease behind an id.
-     *
-     * @param connectionId the id
-     * @return its current lease
-     */
-    public PeerConnection connection(String connectionId) {
-        PooledConn c = lookup(connectionId);
-        synchronized (c.slot) {
-            if (c.lease == null) {
-                throw new IllegalStateException("connection " + connectionId + " is not leased right now (it was "
-                        + "released already); acquire a connection again");
-            }
-            return c.lease;
-        }
+    /** @return how many connection ids this engine has issued (they are numbered from 1) */
+    long connectionsIssued() {
+        return connectionSequence.get();
     }
 
-    /**
-     * Releases a connection by id.
-     *
-     * @param peer the peer it belongs to
-     * @param connectionId the id
-     */
-    public void release(PeerId peer, String connectionId) {
-        if (peer == null) {
-            throw new IllegalArgumentException("peerId must not be null");
-        }
-        PooledConn c = lookup(connectionId);
-        if (!c.slot.peerId.equals(peer)) {
-            throw new IllegalArgumentException("connection " + connectionId + " belongs to peer " + c.slot.peerId
-                    + ", not to peer " + peer + "; release it with the peer it was acquired for");
-        }
-        Lease lease;
-        synchronized (c.slot) {
-            lease = c.lease;
-        }
-        if (lease == null) {
-            throw new IllegalStateException("connection " + connectionId + " of peer " + peer
-                    + " is not leased: it was released already");
-        }
-        lease.close();
-    }
-
-    private PooledConn lookup(String connectionId) {
-        if (connectionId == null) {
-            throw new IllegalArgumentException("connectionId must not be null");
-        }
-        PooledConn c = connsById.get(connectionId);
-        if (c == null) {
-            throw new IllegalArgumentException("unknown connection id " + connectionId + ": this pool never issued "
-                    + "it, or the connection has been closed since");
-        }
-        return c;
-    }
-
-    /**
-     * @param peer the peer
-     * @return whether its breaker allows a call now
-     */
-    public boolean checkCircuitBreaker(PeerId peer) {
-        requirePeer(peer);
-        PeerSlot s = slots.get(peer);
-        if (s == null) {
-            return true;
-        }
-        synchronized (s) {
-            return s.breaker.allowsCalls(clock.nanoTime());
-        }
-    }
-
-    /** @param peer the peer whose breaker counts a failure */
-    public void recordFailure(PeerId peer) {
-        requirePeer(peer);
-        while (true) {
-            PeerSlot s = slotFor(peer);
-            synchronized (s) {
-                if (s.retired) {
-                    continue;
-                }
-                s.breaker.onFailure(false, clock.nanoTime());
-                return;
-            }
-        }
-    }
-
-    /** @param peer the peer whose breaker counts a success; unknown peers are ignored */
-    public void recordSuccess(PeerId peer) {
-        requirePeer(peer);
-        PeerSlot s = slots.get(peer);
-        if (s != null) {
-            synchronized (s) {
-                s.breaker.onSuccess(false, clock.nanoTime());
-            }
-        }
-    }
-
-    /**
-     * @param peer the peer
-     * @return false if unknown
-     */
-    public boolean resetCircuitBreaker(PeerId peer) {
-        requirePeer(peer);
-        PeerSlot s = slots.get(peer);
-        if (s == null) {
-            return false;
-        }
-        synchronized (s) {
-            s.breaker.reset();
-        }
-        return true;
-    }
-
-    /**
-     * @param peer the peer
-     * @return false if unknown
-     */
-    public boolean evict(PeerId peer) {
-        requirePeer(peer);
-        PeerSlot s = slots.get(peer);
-        if (s == null) {
-            return false;
-        }
-        List<PooledConn> gone = new ArrayList<>();
-        List<Acquisition> next = new ArrayList<>();
-        synchronized (s) {
-            while (s.idleCount > 0) {
-                PooledConn c = s.idle[s.idleCount - 1];
-                detachLocked(s, c, "evicted on request");
-                gone.add(c);
-                Acquisition w = passRoomLocked(s);
-                if (w != null) {
-                    next.add(w);
-                }
-            }
-            for (PooledConn c : s.conns) {
-                c.closeReason = "evicted on request";
-                c.retireOnRelease = true;
-            }
-        }
-        closeDetached(gone, next, CloseKind.EVICTED);
-        return true;
-    }
-
-    private static void requirePeer(PeerId peer) {
-        if (peer == null) {
-            throw new IllegalArgumentException("peerId must not be null");
-        }
-    }
-
-    // ---------------------------------------------------------------- views
-
-    /** @return the pool's statistics now */
-    public PoolStats stats() {
-        return PoolViews.stats(this);
-    }
-
-    /** @return every tracked peer */
-    public List<PeerSnapshot> peers() {
-        List<PeerSnapshot> out = new ArrayList<>(slots.size());
-        for (PeerSlot s : slots.values()) {
-            out.add(PoolViews.snapshot(this, s));
-        }
-        return out;
-    }
-
-    /**
-     * @param peer the peer
-     * @return its snapshot if tracked
-     */
-    public Optional<PeerSnapshot> peer(PeerId peer) {
-        requirePeer(peer);
-        PeerSlot s = slots.get(peer);
-        return s == null ? Optional.empty() : Optional.of(PoolViews.snapshot(this, s));
-    }
-
-    int globalWaiting() {
-        return globalWaiterCount.get();
-    }
-
-    int globalWaitingFor(PeerSlot slot) {
-        if (globalWaiterCount.get() == 0) {
-            return 0;
-        }
-        int n = 0;
-        synchronized (globalLock) {
-            for (Acquisition a : globalWaiters) {
-                if (a.slot == slot && a.state.get() == Acquisition.WAITING_GLOBAL) {
-                    n++;
-                }
-            }
-        }
-        return n;
-    }
+    // ---------------------------------------------------------------- listeners and monitor
 
     /**
      * @param listener the listener
@@ -1530,21 +667,25 @@ public final class PoolEngine implements AutoCloseable {
         if (observer == null) {
             throw new IllegalArgumentException("observer must not be null");
         }
-        synchronized (observerLock) {
-            ensureOpen("add an observer");
-            observers = Observers.plus(observers, observer);
-        }
-        AtomicBoolean removed = new AtomicBoolean();
-        return () -> {
-            if (removed.compareAndSet(false, true)) {
-                synchronized (observerLock) {
-                    observers = observerCalls.minus(observers, observer);
-                }
-            }
-        };
+        ensureOpen("add an observer");
+        return observerCalls.register(observer);
     }
 
-    /** @return a handle stopping the health monitor */
+    /**
+     * Receives every background pass's report on the event thread.
+     *
+     * @param listener the listener
+     * @return a handle removing it
+     */
+    public AutoCloseable onHealthReport(Consumer<HealthReport> listener) {
+        if (listener == null) {
+            throw new IllegalArgumentException("listener must not be null");
+        }
+        ensureOpen("subscribe to health reports");
+        return events.subscribeReports(listener);
+    }
+
+    /** @return a handle stopping the health monitor's PINGs (housekeeping is always on) */
     public AutoCloseable startHealthMonitor() {
         ensureOpen("start the health monitor");
         return monitor.start();
@@ -1554,17 +695,6 @@ public final class PoolEngine implements AutoCloseable {
     public HealthReport checkHealth() {
         ensureOpen("check health");
         return monitor.runNow();
-    }
-
-    /**
-     * One housekeeping step for the monitor and for tests: runs a health pass if it is due and a
-     * leak check, and returns the delay until the next step.
-     *
-     * @param now the pool clock's reading
-     * @return nanoseconds until the next step
-     */
-    long housekeep(long now) {
-        return monitor.step(now);
     }
 
     /** @return the settings */
@@ -1582,15 +712,72 @@ public final class PoolEngine implements AutoCloseable {
         return closed;
     }
 
+    // ---------------------------------------------------------------- the parts' view of the engine
+
+    PoolClock clock() {
+        return clock;
+    }
+
+    PoolScheduler scheduler() {
+        return scheduler;
+    }
+
+    EventDispatcher events() {
+        return events;
+    }
+
+    Counters counters() {
+        return counters;
+    }
+
+    ReuseRule rule() {
+        return rule;
+    }
+
+    GlobalAdmission admission() {
+        return admission;
+    }
+
+    Dialer dialer() {
+        return dialer;
+    }
+
+    Acquisitions acquisitions() {
+        return acquisitions;
+    }
+
+    HealthMonitor monitor() {
+        return monitor;
+    }
+
+    Observers observerCalls() {
+        return observerCalls;
+    }
+
+    long leakThresholdNanos() {
+        return leakThresholdNanos;
+    }
+
+    /** Sets the closed flag (the shutdown, under its lock). @return whether this call closed it */
+    boolean markClosed() {
+        if (closed) {
+            return false;
+        }
+        closed = true;
+        return true;
+    }
+
     private void ensureOpen(String what) {
         if (closed) {
             throw new PoolClosedException("the pool is closed; cannot " + what);
         }
     }
 
-    private PoolClosedException closedWhileWaiting(Acquisition a) {
+    PoolClosedException closedWhileWaiting(Acquisition a) {
         return new PoolClosedException("the pool was closed while acquiring a connection to peer " + a.slot.peerId);
     }
+
+    // ---------------------------------------------------------------- shutdown
 
     /** Fails waiters, closes every connection (leased ones too), stops the threads. Idempotent. */
     @Override
@@ -1612,138 +799,11 @@ public final class PoolEngine implements AutoCloseable {
      * @return whether every lease came back within the grace
      */
     public boolean close(Duration grace) {
-        if (grace == null || grace.isNegative()) {
-            throw new IllegalArgumentException("grace must be zero or a positive duration, was " + grace);
-        }
-        long graceNanos = grace.compareTo(MAX_GRACE) > 0 ? MAX_GRACE.toNanos() : grace.toNanos();
-        boolean first;
-        synchronized (closeLock) {
-            long deadline = System.nanoTime() + graceNanos;
-            first = !closed;
-            if (first) {
-                closed = true;
-                drainDeadline = deadline;
-            } else if (deadline - drainDeadline < 0) {
-                drainDeadline = deadline;
-                closeLock.notifyAll();
-            }
-        }
-        if (!first) {
-            return awaitTerminated();
-        }
-        boolean allReturned = false;
-        try {
-            monitor.stop();
-            failWaitersAndCloseIdle();
-            allReturned = awaitLeases();
-        } finally {
-            closeEverything();
-            allLeasesReturned = allReturned;
-            terminated.countDown();
-        }
-        return allReturned;
+        return shutdown.close(grace);
     }
 
-    /** Shutdown, first part: nobody waits any more, no dial goes on, nothing idle stays open. */
-    private void failWaitersAndCloseIdle() {
-        List<Acquisition> global;
-        synchronized (globalLock) {
-            global = new ArrayList<>(globalWaiters);
-            globalWaiters.clear();
-            globalWaiterCount.set(0);
-        }
-        for (Acquisition a : global) {
-            if (a.state.compareAndSet(Acquisition.WAITING_GLOBAL, Acquisition.DONE)) {
-                a.cancelTimers();
-                releaseResources(a);
-                a.future.completeExceptionally(closedWhileWaiting(a));
-            }
-        }
-        for (PeerSlot s : slots.values()) {
-            List<Acquisition> waiting = new ArrayList<>();
-            List<PooledConn> idle = new ArrayList<>();
-            synchronized (s) {
-                Acquisition w;
-                while ((w = s.pollWaiter()) != null) {
-                    if (w.state.compareAndSet(Acquisition.WAITING_PEER, Acquisition.DONE)) {
-                        if (w.probe) {
-                            s.breaker.releaseProbe();
-                            w.probe = false;
-                        }
-                        waiting.add(w);
-                    }
-                }
-                while (s.idleCount > 0) {
-                    PooledConn c = s.idle[s.idleCount - 1];
-                    detachLocked(s, c, "pool closed");
-                    idle.add(c);
-                }
-            }
-            for (Acquisition w : waiting) {
-                w.cancelTimers();
-                w.future.completeExceptionally(closedWhileWaiting(w));
-            }
-            for (PooledConn c : idle) {
-                finishClose(c, c.closeReason, CloseKind.SHUTDOWN);
-            }
-        }
-        for (Acquisition a : new ArrayList<>(inflight)) {
-            CompletableFuture<FramedConnection> f = a.connect;
-            if (f != null) {
-                f.cancel(true);
-            }
-            abort(a, closedWhileWaiting(a));
-        }
-    }
-
-    /** Waits, until the drain deadline, for every lease to be returned. @return whether all were */
-    private boolean awaitLeases() {
-        synchronized (closeLock) {
-            while (true) {
-                if (nothingOut()) {
-                    return true;
-                }
-                long left = drainDeadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                try {
-                    TimeUnit.NANOSECONDS.timedWait(closeLock, left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return nothingOut();
-                }
-            }
-        }
-    }
-
-    /** @return whether no lease is out and no returned one is still being closed */
-    private boolean nothingOut() {
-        for (PeerSlot s : slots.values()) {
-            synchronized (s) {
-                if (s.leased > 0) {
-                    return false;
-                }
-            }
-        }
-        // Read after the slots: a release bumps this in the same critical section that ends its lease.
-        return closingReleases.get() == 0;
-    }
-
-    /** Shutdown, last part: closes what is still leased (its holder gets errors), stops the threads. */
-    private void closeEverything() {
-        for (PeerSlot s : slots.values()) {
-            List<PooledConn> conns;
-            synchronized (s) {
-                conns = new ArrayList<>(s.conns);
-                for (PooledConn c : conns) {
-                    detachLocked(s, c, "pool closed");
-                }
-            }
-            for (PooledConn c : conns) {
-                finishClose(c, c.closeReason, CloseKind.SHUTDOWN);
-            }
-        }
+    /** Shutdown's last step: the connector, the scheduler, the event thread, the shared clock. */
+    void stopParts() {
         try {
             connector.close();
         } catch (RuntimeException e) {
@@ -1756,87 +816,9 @@ public final class PoolEngine implements AutoCloseable {
         }
     }
 
-    /** A later close waits for the first to finish. @return what the first returned */
-    private boolean awaitTerminated() {
-        try {
-            terminated.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-        return allLeasesReturned;
-    }
-
     @Override
     public String toString() {
-        return "local=" + localPeer + ", peers=" + slots.size() + ", open=" + totalOpen.get() + "/" + maxTotal
-                + (closed ? ", closed" : "");
-    }
-
-    /** Builds an engine from injected parts. Not API. */
-    public static final class Builder {
-        private final PoolConfig config;
-        private PeerId localPeer;
-        private Connector connector;
-        private PoolClock clock = PoolClock.SYSTEM;
-        private PoolScheduler scheduler;
-        private DoubleSupplier random;
-
-        private Builder(PoolConfig config) {
-            this.config = Objects.requireNonNull(config, "config must not be null");
-        }
-
-        /**
-         * @param peer the PeerId the connector authenticates as
-         * @return this builder
-         */
-        public Builder localPeer(PeerId peer) {
-            this.localPeer = peer;
-            return this;
-        }
-
-        /**
-         * @param connector the dialer; the engine closes it on close
-         * @return this builder
-         */
-        public Builder connector(Connector connector) {
-            this.connector = connector;
-            return this;
-        }
-
-        /**
-         * @param clock the time source
-         * @return this builder
-         */
-        public Builder clock(PoolClock clock) {
-            this.clock = clock;
-            return this;
-        }
-
-        /**
-         * @param scheduler runs delayed work; the engine shuts it down on close
-         * @return this builder
-         */
-        public Builder scheduler(PoolScheduler scheduler) {
-            this.scheduler = scheduler;
-            return this;
-        }
-
-        /**
-         * @param random uniform numbers in [0, 1) for jitter and peer choice
-         * @return this builder
-         */
-        public Builder random(DoubleSupplier random) {
-            this.random = random;
-            return this;
-        }
-
-        /** @return the engine */
-        public PoolEngine build() {
-            Objects.requireNonNull(localPeer, "localPeer must be set");
-            Objects.requireNonNull(connector, "connector must be set");
-            Objects.requireNonNull(clock, "clock must not be null");
-            return new PoolEngine(this);
-        }
+        return "local=" + localPeer + ", peers=" + slots.size() + ", open=" + admission.open() + "/"
+                + config.maxTotalConnections() + (closed ? ", closed" : "");
     }
 }

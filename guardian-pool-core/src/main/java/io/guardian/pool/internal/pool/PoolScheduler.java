@@ -24,6 +24,20 @@ public interface PoolScheduler {
     Cancellable schedule(Runnable task, long delayNanos);
 
     /**
+     * Schedules a step of the pool's own housekeeping (passes, leak checks), which runs for the
+     * engine's whole life. Separate from {@link #schedule} so a scheduler can tell the always-on
+     * cadence apart from work an acquire is waiting for (test schedulers count only the latter as
+     * pending); the default runs it like any other task.
+     *
+     * @param task what to run
+     * @param delayNanos how long from now, zero or more
+     * @return a handle to cancel it
+     */
+    default Cancellable scheduleHousekeeping(Runnable task, long delayNanos) {
+        return schedule(task, delayNanos);
+    }
+
+    /**
      * Runs {@code task} soon, off the calling thread.
      *
      * @param task what to run

@@ -12,14 +12,22 @@ import io.guardian.pool.health.PeerHealthMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import io.guardian.pool.peer.PeerId;
 
 /** Builds the public snapshots ({@link PoolStats}, {@link PeerSnapshot}) from engine state. Not API. */
-final class PoolViews {
+public final class PoolViews {
 
     private PoolViews() {
     }
 
-    static PoolStats stats(PoolEngine e) {
+    /**
+     * The pool's statistics now; weakly consistent (peers are summed one lock at a time).
+     *
+     * @param e the engine
+     * @return the statistics
+     */
+    public static PoolStats stats(PoolEngine e) {
         int active;
         int pooled;
         int pending;
@@ -34,16 +42,16 @@ final class PoolViews {
             // Retried when a peer was retired meanwhile (rare: peers unused for the retention
             // period), so that its reuses are counted once, neither twice nor not at all, and the
             // reuse counter never goes backwards.
-            retiredBefore = e.retiredReuses.get();
+            retiredBefore = e.counters().retiredReuses();
             active = 0;
             pooled = 0;
             pending = 0;
-            waiting = e.globalWaiting();
+            waiting = e.admission().waiting();
             peers = 0;
             openCircuits = 0;
             bandwidth = 0;
             reused = retiredBefore;
-            for (PeerSlot s : e.slots.values()) {
+            for (PeerSlot s : e.slotsView()) {
                 synchronized (s) {
                     if (s.retired) {
                         continue;
@@ -57,28 +65,56 @@ final class PoolViews {
                     if (s.breaker.state != CircuitState.CLOSED) {
                         openCircuits++;
                     }
-                    for (PooledConn c : s.conns) {
-                        bandwidth += c.bandwidthBps();
-                    }
+                    bandwidth += s.bandwidthBps; // kept per slot: a scrape reads no connection
                 }
             }
-        } while (e.retiredReuses.get() != retiredBefore && ++attempts < 3);
-        long created = e.created.sum();
-        double avgConnect = created == 0 ? 0.0 : e.connectNanos.sum() / (double) created / 1_000_000.0;
+        } while (e.counters().retiredReuses() != retiredBefore && ++attempts < 3);
+        long created = e.counters().created();
+        double avgConnect = e.counters().avgDialMillis();
         double reuseRate = created + reused == 0 ? 0.0 : reused / (double) (created + reused);
-        return new PoolStats(active, pooled, created, reused, e.failed.sum(), e.timeouts.sum(), avgConnect, reuseRate,
-                bandwidth, e.globalAvgLatencyMs(), waiting, pending, e.rejected.sum(), e.evictions.sum(), e.leaks.sum(),
-                peers, openCircuits, e.events.dropped(), e.maxTotal);
+        return new PoolStats(active, pooled, created, reused, e.counters().failed(), e.counters().timeouts(), avgConnect, reuseRate,
+                bandwidth, e.counters().avgLatencyMillis(), waiting, pending, e.counters().rejected(), e.counters().evictions(), e.counters().leaks(),
+                peers, openCircuits, e.events().dropped(), e.config().maxTotalConnections());
     }
 
-    static PeerSnapshot snapshot(PoolEngine e, PeerSlot s) {
-        long now = e.clock.nanoTime();
-        int globalWaiting = e.globalWaitingFor(s);
+    /**
+     * Every tracked peer.
+     *
+     * @param e the engine
+     * @param withConnections whether to list each peer's connections (a scrape does not need them)
+     * @return snapshots, in no particular order
+     */
+    public static List<PeerSnapshot> peers(PoolEngine e, boolean withConnections) {
+        List<PeerSnapshot> out = new ArrayList<>();
+        for (PeerSlot s : e.slotsView()) {
+            out.add(build(e, s, withConnections));
+        }
+        return out;
+    }
+
+    /**
+     * One peer, if tracked.
+     *
+     * @param e the engine
+     * @param peer the peer, not {@code null}
+     * @param withConnections whether to list its connections
+     * @return its snapshot, or empty
+     */
+    public static Optional<PeerSnapshot> peer(PoolEngine e, PeerId peer, boolean withConnections) {
+        PeerSlot s = e.slotOf(PeerAdmin.requirePeer(peer));
+        return s == null ? Optional.empty() : Optional.of(build(e, s, withConnections));
+    }
+
+    private static PeerSnapshot build(PoolEngine e, PeerSlot s, boolean withConnections) {
+        long now = e.clock().nanoTime();
+        int globalWaiting = e.admission().waitingFor(s);
         synchronized (s) {
-            CircuitBreakerView breaker = s.breaker.view(e.clock);
-            List<PooledConnection> conns = new ArrayList<>(s.conns.size());
-            for (PooledConn c : s.conns) {
-                conns.add(pooled(e, s, c, now));
+            CircuitBreakerView breaker = s.breaker.view(e.clock());
+            List<PooledConnection> conns = new ArrayList<>(withConnections ? s.conns.size() : 0);
+            if (withConnections) {
+                for (PooledConn c : s.conns) {
+                    conns.add(pooled(e, s, c, now));
+                }
             }
             PeerHealthMetrics health = s.metrics;
             return new PeerSnapshot(s.peerId, s.lastAddress, breaker, health, s.degraded, s.leased, s.idleCount,
@@ -95,11 +131,11 @@ final class PoolViews {
         Duration age = Duration.ofNanos(Math.max(0L, now - c.createdNanos));
         Duration idle = inUse ? Duration.ZERO : Duration.ofNanos(Math.max(0L, now - c.lastUsedNanos));
         HealthScore score = HealthScore.compute(reachable, c.latency.lastMillis(), loss, avg, age, idle, c.operations,
-                e.config.latencyBudget());
+                e.config().latencyBudget());
         int priority = (int) Math.round(score.value() * 10);
-        ConnectionInfo info = new ConnectionInfo(c.id, c.address, e.clock.wallAt(c.createdNanos),
-                e.clock.wallAt(c.lastUsedNanos), c.operations, avg, status(s, c), priority, c.bandwidthBps());
-        return new PooledConnection(info, e.clock.wallAt(c.pooledAtNanos), c.reuseCount, inUse);
+        ConnectionInfo info = new ConnectionInfo(c.id, c.address, e.clock().wallAt(c.createdNanos),
+                e.clock().wallAt(c.lastUsedNanos), c.operations, avg, status(s, c), priority, c.bandwidthBps());
+        return new PooledConnection(info, e.clock().wallAt(c.pooledAtNanos), c.reuseCount, inUse);
     }
 
     private static ConnectionStatus status(PeerSlot s, PooledConn c) {

@@ -46,6 +46,8 @@ final class PooledConn {
     /** Set when the pool wants it gone once its current lease ends (evict, max-lifetime). */
     volatile boolean retireOnRelease;
     volatile long operations;
+    /** How many leases this connection has had; the current lease's number (slot lock). */
+    long leaseNumber;
 
     // slot lock, written by the health pass
     int consecutiveLosses;
@@ -61,6 +63,18 @@ final class PooledConn {
         this.lastUsedNanos = createdNanos;
         this.pooledAtNanos = createdNanos;
         this.bytesAtRelease = bytesMoved();
+    }
+
+    /**
+     * Marks the connection for closing when its current lease ends, without blaming the peer.
+     *
+     * @param reason why, for the Disconnected event
+     */
+    void retire(String reason) {
+        if (closeReason == null) {
+            closeReason = reason;
+        }
+        retireOnRelease = true;
     }
 
     /** @return bytes moved in DATA frames so far, both directions */

@@ -15,6 +15,7 @@ import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
@@ -36,12 +37,24 @@ import org.slf4j.LoggerFactory;
  * messages or {@value #PAUSE_BYTES} bytes queued), the channel stops reading until the queue drops
  * below half of both, so a peer cannot grow our heap without bound. PINGs wait in the socket
  * meanwhile; an undrained connection looks slow to the health check, which is the truth.
+ *
+ * <p>Outbound, the same bound the other way: when the peer stops taking our bytes, Netty's
+ * outbound buffer passes its high-water mark and the channel turns unwritable; {@link #send} then
+ * waits (on a monitor signalled by writability changes and by close) until it drains, for at most
+ * {@code guardian.transport.writeStallMillis} (default {@value #DEFAULT_WRITE_STALL_MILLIS} ms),
+ * after which the connection is closed as gone. So a peer that never reads cannot grow our heap by
+ * more than one frame beyond the high-water mark.
  */
 final class NettyFramedConnection extends ChannelInboundHandlerAdapter implements FramedConnection {
 
     private static final Logger LOG = LoggerFactory.getLogger(NettyFramedConnection.class);
     private static final int PAUSE_MESSAGES = 64;
     private static final long PAUSE_BYTES = 4L << 20;
+    /** Default of {@code guardian.transport.writeStallMillis}: how long a send waits for a peer that takes nothing. */
+    static final long DEFAULT_WRITE_STALL_MILLIS = 10_000;
+    /** Signalled when the channel's writability changes or it closes; senders wait on it. */
+    private final Object writability = new Object();
+    private final long writeStallNanos;
     /** How long a CLOSE frame may take to leave before the socket is closed anyway. */
 
     private final Channel channel;
@@ -96,6 +109,9 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
         this.handshakeRttNanos = handshakeRttNanos;
         this.maxFrameSize = maxFrameSize;
         this.pings = new PingTracker(channel, this::toString);
+        // Read per connection (cheap, once): tests and operators may change it without a restart.
+        this.writeStallNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1L,
+                Long.getLong("guardian.transport.writeStallMillis", DEFAULT_WRITE_STALL_MILLIS)));
         channel.closeFuture().addListener(future -> onClosed());
     }
 
@@ -152,11 +168,51 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
         if (!isOpen()) {
             throw new ConnectionClosedException("cannot send to " + this + ": " + closeReasonOr("closed"));
         }
+        if (!channel.isWritable()) {
+            awaitWritable(); // before encoding: nothing to release if it fails
+        }
         ByteBuf frame = Frame.encode(channel.alloc(), Frame.DATA, payload);
         bytesSent += payload.length; // single writer: the lease holder (see the field)
         // Not a void promise: a write racing a close just fails its own future (Netty releases the
         // buffer), instead of sending an exception down a pipeline that may already be torn down.
         channel.writeAndFlush(frame);
+    }
+
+    /**
+     * Waits until the peer has taken enough of what we sent for the channel to be writable again,
+     * or the write-stall bound passes (the connection is then closed as gone), or it closes.
+     */
+    private void awaitWritable() {
+        long deadline = System.nanoTime() + writeStallNanos;
+        synchronized (writability) {
+            while (!channel.isWritable() && isOpen()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    String reason = "peer stopped reading: nothing sent for " + TimeUnit.NANOSECONDS.toMillis(
+                            writeStallNanos) + " ms (guardian.transport.writeStallMillis)";
+                    close(reason);
+                    throw new ConnectionClosedException("cannot send to " + this + ": " + reason);
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(writability, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ConnectionClosedException("interrupted while waiting to send to " + this
+                            + " (the thread's interrupt flag is set again)", e);
+                }
+            }
+        }
+        if (!isOpen()) {
+            throw new ConnectionClosedException("cannot send to " + this + ": " + closeReasonOr("closed"));
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        synchronized (writability) {
+            writability.notifyAll();
+        }
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override
@@ -323,6 +379,9 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
         flushReadBatch(); // DATA that arrived before the close is still delivered, in order
         mailbox.close();
         pings.failAll(closeReason);
+        synchronized (writability) {
+            writability.notifyAll(); // a sender waiting for the peer to read gives up now
+        }
         closed.complete(null);
     }
 

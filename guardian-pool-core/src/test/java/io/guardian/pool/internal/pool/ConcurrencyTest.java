@@ -84,7 +84,7 @@ class ConcurrencyTest {
                             if (kind < 10) {
                                 List<PeerAddress> three = List.of(target, peers.get(random.nextInt(PEERS)),
                                         peers.get(random.nextInt(PEERS)));
-                                try (PeerConnection c = engine.acquireAny(three)) {
+                                try (PeerConnection c = engine.chooser().acquireAny(three)) {
                                     c.request(new byte[] {(byte) op}, Duration.ofSeconds(5));
                                 }
                             } else if (kind < 15) {
@@ -114,14 +114,14 @@ class ConcurrencyTest {
             }
             assertThat(ManagementFactory.getThreadMXBean().findDeadlockedThreads()).isNull();
 
-            PoolStats stats = engine.stats();
+            PoolStats stats = PoolViews.stats(engine);
             org.slf4j.LoggerFactory.getLogger(ConcurrencyTest.class).info("{} exhausted={} rejected={}", stats,
                     exhausted.get(), rejected.get());
             assertThat(samples.get()).isEqualTo((long) THREADS * opsPerThread);
             assertThat(stats.activeConnections()).isZero();
             assertThat(stats.waitingAcquires()).isZero();
             assertThat(stats.pendingConnections()).isZero();
-            assertThat(engine.totalOpen.get()).isEqualTo(stats.pooledConnections())
+            assertThat(engine.admission().open()).isEqualTo(stats.pooledConnections())
                     .isLessThanOrEqualTo(global);
             assertThat(stats.connectionsCreated() + stats.connectionsReused())
                     .isGreaterThanOrEqualTo(samples.get() - exhausted.get() - rejected.get() - 100);
@@ -129,7 +129,7 @@ class ConcurrencyTest {
             workers.shutdownNow();
             engine.close();
         }
-        assertThat(engine.totalOpen.get()).isZero();
+        assertThat(engine.admission().open()).isZero();
         Awaitility.await().atMost(Duration.ofSeconds(10))
                 .until(() -> listeners.stream().mapToInt(PeerListener::connectionCount).sum() == 0);
         listeners.forEach(PeerListener::close);
@@ -137,11 +137,11 @@ class ConcurrencyTest {
 
     /** Sampled from any thread: the limits, and each slot's books balancing under its lock. */
     static void assertInvariants(PoolEngine engine) {
-        int total = engine.totalOpen.get();
-        assertThat(total).as("global permits").isBetween(0, engine.maxTotal);
-        for (PeerSlot s : engine.slots.values()) {
+        int total = engine.admission().open();
+        assertThat(total).as("global permits").isBetween(0, engine.config().maxTotalConnections());
+        for (PeerSlot s : engine.slotsView()) {
             synchronized (s) {
-                assertThat(s.open).as("open of %s", s.peerId).isBetween(0, engine.perPeerLimit);
+                assertThat(s.open).as("open of %s", s.peerId).isBetween(0, Math.min(engine.config().maxConnectionsPerPeer(), engine.config().maxTotalConnections()));
                 assertThat(s.open).as("open = connections + reserved for %s", s.peerId)
                         .isEqualTo(s.conns.size() + s.reserved);
                 assertThat(s.leased + s.idleCount).as("leased + idle for %s", s.peerId).isEqualTo(s.conns.size());

@@ -30,12 +30,12 @@ class EngineUnitTest {
         PoolConfig config = PoolConfig.builder().initialRetryBackoff(Duration.ofSeconds(1)).backoffMultiplier(3.0)
                 .maxRetryBackoff(Duration.ofSeconds(5)).build();
         try (PoolEngine e = engine(config, random)) {
-            assertThat(e.backoffNanos(1)).isEqualTo(500_000_000L);
-            assertThat(e.backoffNanos(2)).isEqualTo(1_500_000_000L);
-            assertThat(e.backoffNanos(3)).isEqualTo(2_500_000_000L); // 9 s capped at 5 s, half of it fixed
+            assertThat(e.dialer().backoffNanos(1)).isEqualTo(500_000_000L);
+            assertThat(e.dialer().backoffNanos(2)).isEqualTo(1_500_000_000L);
+            assertThat(e.dialer().backoffNanos(3)).isEqualTo(2_500_000_000L); // 9 s capped at 5 s, half of it fixed
             random.set(0.999999);
-            assertThat(e.backoffNanos(1)).isBetween(999_000_000L, 1_000_000_000L);
-            assertThat(e.backoffNanos(5)).isBetween(4_999_000_000L, 5_000_000_000L);
+            assertThat(e.dialer().backoffNanos(1)).isBetween(999_000_000L, 1_000_000_000L);
+            assertThat(e.dialer().backoffNanos(5)).isBetween(4_999_000_000L, 5_000_000_000L);
         }
     }
 

@@ -29,6 +29,12 @@ public final class FakeConnection implements FramedConnection {
     private volatile long pingRttNanos;
     private volatile boolean losePings;
     private volatile int pings;
+    private volatile boolean holdPings;
+    private final java.util.List<CompletableFuture<Long>> heldPings = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile RuntimeException nextIsOpenFailure;
+    private volatile RuntimeException handshakeRttFailure;
+    private volatile Runnable onReusable;
+    private volatile Runnable onBytesSent;
 
     public FakeConnection(PeerId peer, Multiaddr address, long handshakeRttNanos) {
         this.peer = peer;
@@ -49,12 +55,51 @@ public final class FakeConnection implements FramedConnection {
 
     @Override
     public long handshakeRttNanos() {
+        RuntimeException f = handshakeRttFailure;
+        if (f != null) {
+            throw f;
+        }
         return handshakeRttNanos;
     }
 
     @Override
     public boolean isOpen() {
+        RuntimeException f = nextIsOpenFailure;
+        if (f != null) {
+            nextIsOpenFailure = null;
+            throw f;
+        }
         return open;
+    }
+
+    @Override
+    public boolean reusable() {
+        Runnable r = onReusable;
+        if (r != null) {
+            onReusable = null;
+            r.run();
+        }
+        return open && !hasUnreadData();
+    }
+
+    /** The next isOpen() call throws this (a bug or a broken transport under the health pass). */
+    public void failNextIsOpen(RuntimeException e) {
+        nextIsOpenFailure = e;
+    }
+
+    /** handshakeRttNanos() throws this: an unexpected failure while the pool takes the dial in. */
+    public void failHandshakeRtt(RuntimeException e) {
+        handshakeRttFailure = e;
+    }
+
+    /** Runs once inside the next reusable() call: a race injected at that exact point. */
+    public void onNextReusable(Runnable r) {
+        onReusable = r;
+    }
+
+    /** PINGs stay unanswered until the connection closes, then fail as a real one's would. */
+    public void holdPings(boolean hold) {
+        holdPings = hold;
     }
 
     @Override
@@ -95,6 +140,11 @@ public final class FakeConnection implements FramedConnection {
         if (!open) {
             return CompletableFuture.failedFuture(new ConnectionClosedException("closed"));
         }
+        if (holdPings) {
+            CompletableFuture<Long> f = new CompletableFuture<>();
+            heldPings.add(f);
+            return f;
+        }
         if (losePings) {
             return CompletableFuture.failedFuture(new ConnectionTimeoutException("no PONG within " + timeout));
         }
@@ -107,6 +157,9 @@ public final class FakeConnection implements FramedConnection {
             open = false;
             closeReason = reason;
             closeFuture.complete(null);
+            for (CompletableFuture<Long> f : heldPings) {
+                f.completeExceptionally(new ConnectionClosedException("closed: " + reason));
+            }
         }
     }
 
@@ -125,8 +178,18 @@ public final class FakeConnection implements FramedConnection {
         return closeReason;
     }
 
+    /** Runs once inside the next bytesSent() call: release reads it before taking the peer's lock. */
+    public void onNextBytesSent(Runnable r) {
+        onBytesSent = r;
+    }
+
     @Override
     public long bytesSent() {
+        Runnable r = onBytesSent;
+        if (r != null) {
+            onBytesSent = null;
+            r.run();
+        }
         return sent.get();
     }
 

@@ -25,12 +25,14 @@ public final class ManualScheduler implements PoolScheduler {
         final long due;
         final long seq;
         final Runnable body;
+        final boolean housekeeping;
         boolean cancelled;
 
-        Task(long due, long seq, Runnable body) {
+        Task(long due, long seq, Runnable body, boolean housekeeping) {
             this.due = due;
             this.seq = seq;
             this.body = body;
+            this.housekeeping = housekeeping;
         }
 
         @Override
@@ -50,12 +52,27 @@ public final class ManualScheduler implements PoolScheduler {
 
     @Override
     public synchronized Cancellable schedule(Runnable task, long delayNanos) {
-        Task t = new Task(clock.nanoTime() + delayNanos, sequence++, task);
+        Task t = new Task(clock.nanoTime() + delayNanos, sequence++, task, false);
         if (!shutdown) {
             tasks.add(t);
             scheduledDelays.add(delayNanos);
         }
         return t;
+    }
+
+    /** Housekeeping runs like any task but is not counted in {@link #pending()} or {@link #scheduledDelays()}. */
+    @Override
+    public synchronized Cancellable scheduleHousekeeping(Runnable task, long delayNanos) {
+        Task t = new Task(clock.nanoTime() + delayNanos, sequence++, task, true);
+        if (!shutdown) {
+            tasks.add(t);
+        }
+        return t;
+    }
+
+    /** @return housekeeping steps scheduled and not yet run */
+    public synchronized int housekeepingPending() {
+        return (int) tasks.stream().filter(t -> t.housekeeping).count();
     }
 
     @Override
@@ -74,7 +91,7 @@ public final class ManualScheduler implements PoolScheduler {
     }
 
     public synchronized int pending() {
-        return tasks.size();
+        return (int) tasks.stream().filter(t -> !t.housekeeping).count();
     }
 
     /** Runs every task due now (including ones they schedule for now). */

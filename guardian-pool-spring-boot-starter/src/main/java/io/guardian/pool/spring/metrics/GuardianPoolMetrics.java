@@ -111,7 +111,7 @@ public final class GuardianPoolMetrics implements MeterBinder, AutoCloseable {
         Gauge.builder("guardian.pool.latency", this, m -> m.stats().globalAvgLatencyMs() / 1000.0)
                 .description("Mean of every round trip measured (handshakes, PINGs, requests), 0 before any")
                 .baseUnit("seconds").register(registry);
-        Gauge.builder("guardian.pool.peers.unhealthy", pool, p -> p.peers().stream().filter(PeerSnapshot::degraded)
+        Gauge.builder("guardian.pool.peers.unhealthy", pool, p -> p.peerSummaries().stream().filter(PeerSnapshot::degraded)
                 .count()).description("Peers whose last health score was below 0.5, or that could not be reached")
                 .register(registry);
         Timer connect = Timer.builder("guardian.pool.connect")

@@ -58,7 +58,7 @@ public final class PerPeerMeters {
 
     /** Registers series for the peers the pool tracks now and drops those of peers it forgot. */
     public synchronized void refresh() {
-        List<PeerId> peers = pool.peers().stream().map(PeerSnapshot::peerId).toList();
+        List<PeerId> peers = pool.peerSummaries().stream().map(PeerSnapshot::peerId).toList();
         known = Set.copyOf(peers);
         for (Family f : families) {
             List<MultiGauge.Row<?>> rows = new ArrayList<>();
@@ -84,7 +84,7 @@ public final class PerPeerMeters {
     }
 
     private MultiGauge.Row<?> row(Tags tags, PeerId id, ToDoubleFunction<PeerSnapshot> value) {
-        return MultiGauge.Row.of(tags, pool, p -> p.peer(id).map(value::applyAsDouble).orElse(Double.NaN));
+        return MultiGauge.Row.of(tags, pool, p -> p.peerSummary(id).map(value::applyAsDouble).orElse(Double.NaN));
     }
 
     /** One multi-gauge and the value of its rows; {@code null} for the connections-by-state one. */

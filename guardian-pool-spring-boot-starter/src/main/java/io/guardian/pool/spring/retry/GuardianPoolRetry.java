@@ -2,6 +2,7 @@ package io.guardian.pool.spring.retry;
 
 import io.guardian.pool.GuardianPoolException;
 import io.guardian.pool.PoolConfig;
+import io.guardian.pool.RequestTimeoutException;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import org.springframework.retry.backoff.BackOffPolicy;
@@ -13,7 +14,10 @@ import org.springframework.retry.support.RetryTemplate;
  * Builds the {@code guardianPoolRetryTemplate}: spring-retry around application calls through
  * the pool (a request that failed because its connection closed, a peer that timed out), with
  * the pool's own retry settings. The pool already retries failed dials inside one acquire; this
- * template retries the caller's whole unit of work.
+ * template retries the caller's whole unit of work. It follows each failure's
+ * {@code retryable()}: a dial timeout is retried; a request timeout (the peer may have acted on
+ * it) and an interrupt are not, unless {@code guardian.pool.retry.retry-request-timeouts} allows
+ * request timeouts.
  */
 public final class GuardianPoolRetry {
 
@@ -29,6 +33,18 @@ public final class GuardianPoolRetry {
      * @return a new template
      */
     public static RetryTemplate template(PoolConfig config) {
+        return template(config, false);
+    }
+
+    /**
+     * Like {@link #template(PoolConfig)}, optionally retrying request timeouts too.
+     *
+     * @param config the pool's effective configuration
+     * @param retryRequestTimeouts whether a {@link RequestTimeoutException} is retried (only for
+     *     idempotent requests: the peer may already have acted on the first one)
+     * @return a new template
+     */
+    public static RetryTemplate template(PoolConfig config, boolean retryRequestTimeouts) {
         // spring-retry sleeps in whole milliseconds and warns about a multiplier of 1: a
         // sub-millisecond backoff waits 1 ms, and a multiplier of 1 is the fixed backoff it means.
         long initial = Math.max(1, config.initialRetryBackoff().toMillis());
@@ -47,7 +63,7 @@ public final class GuardianPoolRetry {
         return RetryTemplate.builder()
                 .maxAttempts(config.maxRetryAttempts() + 1)
                 .customBackoff(backOff)
-                .retryOn(GuardianPoolRetry::isRetryable)
+                .retryOn(t -> isRetryable(t, retryRequestTimeouts))
                 .build();
     }
 
@@ -60,10 +76,22 @@ public final class GuardianPoolRetry {
      * @return {@code true} to retry
      */
     public static boolean isRetryable(Throwable failure) {
+        return isRetryable(failure, false);
+    }
+
+    /**
+     * Like {@link #isRetryable(Throwable)}, optionally counting request timeouts as retryable.
+     * Interrupts ({@link io.guardian.pool.PoolInterruptedException}) are never retried.
+     *
+     * @param failure what the attempt threw
+     * @param retryRequestTimeouts whether a {@link RequestTimeoutException} is retried
+     * @return {@code true} to retry
+     */
+    public static boolean isRetryable(Throwable failure, boolean retryRequestTimeouts) {
         Map<Throwable, Boolean> seen = new IdentityHashMap<>();
         for (Throwable t = failure; t != null && seen.put(t, Boolean.TRUE) == null; t = t.getCause()) {
             if (t instanceof GuardianPoolException e) {
-                return e.retryable();
+                return e.retryable() || (retryRequestTimeouts && e instanceof RequestTimeoutException);
             }
         }
         return false;
