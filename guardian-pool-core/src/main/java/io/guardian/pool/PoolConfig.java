@@ -262,8 +262,12 @@ public final class PoolConfig {
     }
 
     /**
-     * Whether to pick the idle connection with the lowest round-trip time (and to open a new
-     * connection to a busy peer before anyone waits), instead of the most recently used one.
+     * Which of a peer's idle connections an acquire takes. On: the one with the lowest round-trip
+     * time, a moving average of its handshake round trip, its {@code request} round trips and its
+     * health PINGs (a lost PING counts as {@code ping-timeout}). Off: the most recently returned
+     * one. Nothing else depends on it: a new connection is dialed only when no idle connection
+     * can be reused and the peer is under {@code max-connections-per-peer}, and
+     * {@code acquireAny} chooses its peer the same way, whichever the setting.
      *
      * @return {@code enable-intelligent-load-balancing}
      */
@@ -691,7 +695,8 @@ public final class PoolConfig {
         }
 
         /**
-         * @param value whether to choose connections by round-trip time (default true)
+         * @param value whether an acquire takes the peer's idle connection with the lowest
+         *     round-trip time rather than the most recently returned one (default true)
          * @return this builder
          */
         public Builder enableIntelligentLoadBalancing(boolean value) {

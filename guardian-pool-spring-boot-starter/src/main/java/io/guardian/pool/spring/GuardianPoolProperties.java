@@ -36,9 +36,10 @@ import org.springframework.util.unit.DataSize;
  * @param circuitBreakerThreshold The original breaker ratio: a peer's breaker opens after
  *     max(1, floor(10 x threshold)) consecutive failures (0.5 means 5), unless
  *     circuit-breaker.failure-threshold sets the count. Above 0, at most 1.
- * @param enableIntelligentLoadBalancing Whether to pick the idle connection with the lowest
- *     round-trip time, and to open a new connection to a busy peer before anyone waits, instead
- *     of reusing the most recently used connection.
+ * @param enableIntelligentLoadBalancing Which of a peer's idle connections an acquire takes: on,
+ *     the one with the lowest round-trip time (a moving average of its handshake, request and
+ *     PING round trips); off, the most recently returned one. When new connections are dialed,
+ *     and which peer acquireAny picks, do not depend on it.
  * @param acquireTimeout How long a caller waits for a free connection at a limit before
  *     PoolExhaustedException; zero fails at once.
  * @param acquireDeadline The one bound on a whole acquire: waiting at limits, every dial and
