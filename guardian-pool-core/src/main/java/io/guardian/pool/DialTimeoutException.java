@@ -1,11 +1,13 @@
 package io.guardian.pool;
 
 /**
- * Opening a connection did not complete in time: the TCP connect within
- * {@code connection-timeout}, or the whole acquire within {@code acquire-deadline}. Nothing was
- * sent to the peer on the caller's behalf, so trying again is safe ({@link #retryable()} is
- * {@code true}). A handshake that stalls is reported as {@link HandshakeException} with reason
- * {@code TIMEOUT}.
+ * Opening a connection did not complete in time: TCP connect plus handshake within
+ * {@code connection-timeout} (or within what was left of {@code acquire-deadline}), or the whole
+ * acquire within {@code acquire-deadline}. Nothing was sent to the peer on the caller's behalf,
+ * so trying again is safe ({@link #retryable()} is {@code true}). A stalled handshake is
+ * reported as {@link HandshakeException} with reason {@code TIMEOUT} instead only when
+ * {@code handshake.timeout}, which bounds each wait for the listener's next message, runs out
+ * before the dial's own deadline (with the defaults, both 10 s, the dial's deadline comes first).
  *
  * <p>Still a {@link ConnectionTimeoutException}, so existing handlers of that type keep catching it.
  */

@@ -16,8 +16,11 @@ import java.util.Set;
  * @param acceptPlainHandshake whether a listener answers the unauthenticated 1.0 handshake
  * @param allowedPeers dialer PeerIds a listener accepts (1.1 only); empty means anyone
  * @param maxFrameSize largest frame payload in bytes, in either direction
- * @param handshakeTimeout deadline for each handshake read on the listening side (the dialer is
- *     bounded by the pool's connection timeout instead)
+ * @param handshakeTimeout on a listener, the deadline for a whole inbound handshake, counted from
+ *     accept (a libp2p dialer's upgrade, multistream-select, Noise and yamux, gets a fresh deadline
+ *     of this length once its first byte shows it speaks libp2p); on the dialing side, the
+ *     deadline for each wait for the listener's next handshake message, the whole dial (connect
+ *     plus handshake) staying bounded by the pool's {@code connection-timeout}
  */
 public record ProtocolConfig(
         ProtocolVersion version,
@@ -33,7 +36,7 @@ public record ProtocolConfig(
     public static final int DEFAULT_MAX_FRAME_SIZE = 1 << 20;
     /** Largest allowed {@code max-frame-size}: the u32 length must stay a positive Java int. */
     public static final int MAX_FRAME_SIZE_LIMIT = Integer.MAX_VALUE - 1;
-    /** Default listener handshake timeout: 10 s, the same as the pool's connection timeout. */
+    /** Default {@code handshake-timeout}: 10 s, the same as the pool's connection timeout. */
     public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
 
     /** Validates and copies; use {@link #builder()} rather than calling this directly. */
@@ -151,7 +154,9 @@ public record ProtocolConfig(
         }
 
         /**
-         * @param handshakeTimeout the listener's deadline for each handshake read
+         * @param handshakeTimeout a listener's deadline for a whole inbound handshake, and a
+         *     dialer's for each wait for the listener's next handshake message (see the record's
+         *     {@code handshakeTimeout})
          * @return this builder
          */
         public Builder handshakeTimeout(Duration handshakeTimeout) {

@@ -122,8 +122,12 @@ public record GuardianPoolProperties(
      *     (1.1 only); empty means anyone.
      * @param maxFrameSize Largest frame payload, in either direction (bytes unless a unit is
      *     given, e.g. 4MB).
-     * @param timeout Deadline for each handshake read on the listening side; dials are bounded
-     *     by connection-timeout instead.
+     * @param timeout On a listener built from this configuration, the deadline for a whole
+     *     inbound handshake, counted from accept; a libp2p dialer's upgrade (multistream-select,
+     *     Noise, yamux) gets a fresh deadline of this length once its first byte shows it speaks
+     *     libp2p. When the pool dials, the deadline for each wait for the listener's next
+     *     handshake message; the whole dial, connect plus handshake, stays bounded by
+     *     connection-timeout.
      */
     public record Handshake(String protocolVersion, Duration maxClockSkew, Boolean acceptPlain,
             List<String> allowedPeers, DataSize maxFrameSize, Duration timeout) {
