@@ -208,7 +208,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * Adds PINGs to the housekeeping passes: every {@code health-check-interval} each idle
      * connection is pinged, losses fail connections, and round trips feed the scores.
      * Housekeeping itself (closing idle, expired and dead connections, leak checks, forgetting
-     * unused peers, scoring) always runs, from construction to {@link #close()}, on the pool's
+     * unused peers) always runs, from construction to {@link #close()}, on the pool's
      * housekeeping thread (one daemon thread, {@code guardian-pool-housekeeper}); this only
      * switches the PINGs on. Starting it again while it runs returns another handle to the same
      * monitor.
