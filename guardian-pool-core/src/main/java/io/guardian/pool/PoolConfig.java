@@ -311,7 +311,9 @@ public final class PoolConfig {
     /**
      * A lease held longer than this raises one {@code ConnectionLeakSuspected} event with the
      * stack of its acquire; zero (the default) switches leak detection, and the cost of
-     * capturing stacks, off.
+     * capturing stacks, off. Leases are checked every half threshold (at least 1 ms apart) on the
+     * housekeeping thread, whether or not the health monitor runs, so a leak is reported between
+     * one and about one and a half thresholds after its acquire.
      *
      * @return {@code leak-detection-threshold}
      */

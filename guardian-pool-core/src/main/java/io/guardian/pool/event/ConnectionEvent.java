@@ -117,7 +117,8 @@ public sealed interface ConnectionEvent {
 
     /**
      * A lease has been held longer than {@code leak-detection-threshold}: probably a caller that
-     * forgot to close it. Raised once per lease.
+     * forgot to close it. Raised once per lease, by a check that runs every half threshold, so
+     * between one and about one and a half thresholds after the acquire.
      *
      * @param peerId the peer
      * @param connectionId the leased connection

@@ -48,7 +48,9 @@ import org.springframework.util.unit.DataSize;
  * @param maxLifetime Age after which a connection is closed instead of being reused; zero means
  *     no limit.
  * @param leakDetectionThreshold A lease held longer than this raises one ConnectionLeakSuspected
- *     event with the stack of its acquire; zero switches leak detection off.
+ *     event with the stack of its acquire; zero switches leak detection off. Leases are checked
+ *     every half threshold, whether or not health.enabled is set, so a leak is reported between
+ *     one and about one and a half thresholds after its acquire.
  * @param pingTimeout How long the health monitor waits for a PONG before counting the PING as
  *     lost.
  * @param latencyBudget Round-trip time at which the latency parts of a peer's health score reach
