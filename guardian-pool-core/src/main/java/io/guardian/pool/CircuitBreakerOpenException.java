@@ -3,9 +3,11 @@ package io.guardian.pool;
 import io.guardian.pool.peer.PeerId;
 
 /**
- * The peer's circuit breaker is open: recent calls to it failed, so the pool refuses at once
- * instead of waiting on a peer that is likely down. It lets one probe through after its open
- * timeout ({@code circuit-breaker.open-timeout}).
+ * The peer's circuit breaker refuses the call: it is open (recent calls to it failed, so the pool
+ * refuses at once instead of waiting on a peer that is likely down), or half-open with its one
+ * probe still under way. An open breaker lets one probe through after its open timeout
+ * ({@code circuit-breaker.open-timeout}); a half-open one lets the next through once the
+ * current probe's lease is closed.
  */
 public class CircuitBreakerOpenException extends GuardianPoolException {
 

@@ -257,7 +257,8 @@ public final class OptimizedConnectionPool implements AutoCloseable {
     }
 
     /**
-     * Counts a failure against the peer's breaker, for failures only the caller can see.
+     * Counts a failure against the peer's breaker, for failures only the caller can see. Like any
+     * failure, it reopens a half-open breaker.
      *
      * @param peerId the peer
      */

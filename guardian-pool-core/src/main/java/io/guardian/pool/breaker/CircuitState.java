@@ -6,6 +6,10 @@ public enum CircuitState {
     CLOSED,
     /** Calls are refused at once until the open timeout passes. */
     OPEN,
-    /** One probe at a time may go through; three successes close, one failure reopens. */
+    /**
+     * One acquire at a time may go through as the probe, settled when its lease is closed; three
+     * probe successes in a row close the breaker, and any failure reported meanwhile (the probe's
+     * or another lease's) reopens it.
+     */
     HALF_OPEN
 }

@@ -92,7 +92,9 @@ public sealed interface ConnectionEvent {
     }
 
     /**
-     * The peer's open timeout passed: one probe at a time may now try it.
+     * The peer's open timeout passed: one acquire at a time may now try it as the probe. Raised
+     * when the pool next looks at the breaker after the timeout (an acquire, a breaker check or
+     * a housekeeping pass), not at the instant it passes.
      *
      * @param peerId the peer
      */
