@@ -17,8 +17,7 @@ import java.util.Set;
  * @param allowedPeers dialer PeerIds a listener accepts (1.1 only); empty means anyone
  * @param maxFrameSize largest frame payload in bytes, in either direction
  * @param handshakeTimeout on a listener, the deadline for a whole inbound handshake, counted from
- *     accept (a libp2p dialer's upgrade, multistream-select, Noise and yamux, gets a fresh deadline
- *     of this length once its first byte shows it speaks libp2p); on the dialing side, the
+ *     accept (guardian-db, or a libp2p dialer's multistream-select, Noise and yamux); on the dialing side, the
  *     deadline for each wait for the listener's next handshake message, the whole dial (connect
  *     plus handshake) staying bounded by the pool's {@code connection-timeout}
  */

@@ -125,9 +125,8 @@ public record GuardianPoolProperties(
      * @param maxFrameSize Largest frame payload, in either direction (bytes unless a unit is
      *     given, e.g. 4MB).
      * @param timeout On a listener built from this configuration, the deadline for a whole
-     *     inbound handshake, counted from accept; a libp2p dialer's upgrade (multistream-select,
-     *     Noise, yamux) gets a fresh deadline of this length once its first byte shows it speaks
-     *     libp2p. When the pool dials, the deadline for each wait for the listener's next
+     *     inbound handshake, guardian-db or libp2p (multistream-select, Noise, yamux), counted
+     *     from accept. When the pool dials, the deadline for each wait for the listener's next
      *     handshake message; the whole dial, connect plus handshake, stays bounded by
      *     connection-timeout.
      */

@@ -231,11 +231,13 @@ public final class ListenerEngine {
      * libp2p upgrade runs, with the allow-list and the per-peer cap applied once Noise has proven
      * the dialer's PeerId and before any of its streams is served.
      */
-    void startLibp2p(Channel channel, ListenerHandshake guardian) {
+    void startLibp2p(Channel channel, ListenerHandshake guardian, long acceptedNanos) {
         guardian.finish();
         channel.pipeline().remove(guardian);
         InetSocketAddress remote = (InetSocketAddress) channel.remoteAddress();
-        node.upgrade(channel, false, null, Multiaddr.tcp(remote), settings.libp2p().handshakeTimeout(), dialer -> {
+        // One deadline from accept bounds the whole inbound handshake, whichever stack it turns out to be.
+        long left = settings.libp2p().handshakeTimeout().toNanos() - (System.nanoTime() - acceptedNanos);
+        node.upgrade(channel, false, null, Multiaddr.tcp(remote), java.time.Duration.ofNanos(Math.max(1, left)), dialer -> {
             if (!allowed(dialer)) {
                 return new TransportException(TransportException.Kind.IDENTITY_MISMATCH, "dialer " + dialer
                         + " is not on the allow-list");

@@ -11,7 +11,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  *
  * <p>It sits in front of the guardian-db {@link ListenerHandshake}, whose deadline already runs
  * from the moment the socket is accepted, so a dialer that sends nothing is dropped after
- * {@code handshake-timeout} whichever stack it meant to speak.
+ * {@code handshake-timeout} whichever stack it meant to speak; a libp2p upgrade then gets what is
+ * left of that same deadline.
  */
 final class ProtocolSniffer extends ChannelInboundHandlerAdapter {
 
@@ -20,6 +21,8 @@ final class ProtocolSniffer extends ChannelInboundHandlerAdapter {
 
     private final ListenerEngine engine;
     private final ListenerHandshake guardian;
+    /** When the socket was accepted: the libp2p upgrade gets what is left of the same deadline. */
+    private final long acceptedNanos = System.nanoTime();
 
     ProtocolSniffer(ListenerEngine engine, ListenerHandshake guardian) {
         this.engine = engine;
@@ -36,7 +39,7 @@ final class ProtocolSniffer extends ChannelInboundHandlerAdapter {
         boolean libp2p = in.getUnsignedByte(in.readerIndex()) == MULTISTREAM_FIRST_BYTE;
         ctx.pipeline().remove(this);
         if (libp2p) {
-            engine.startLibp2p(ctx.channel(), guardian);
+            engine.startLibp2p(ctx.channel(), guardian, acceptedNanos);
         } else if (!engine.guardianAnswered()) {
             in.release();
             engine.refuseGuardian(ctx.channel(), guardian);
