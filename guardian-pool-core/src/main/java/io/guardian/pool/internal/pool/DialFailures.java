@@ -16,6 +16,11 @@ import io.guardian.pool.peer.PeerId;
  * of the pool (no package cycle); this is the one place that decides what a kind means to a caller.
  * Retryability follows the public type: a refused or timed-out dial may heal, a peer that fails
  * verification will fail again.
+ *
+ * <p>Messages: a transport message that already names the peer (guardian-db's all do: the peer,
+ * the address, the setting to change) reaches the caller as it is, so users see the same text
+ * whichever layer typed the failure; one that does not (a libp2p stream's detail) gets the peer
+ * and the address, or the connection, in front.
  */
 final class DialFailures {
 
@@ -25,18 +30,34 @@ final class DialFailures {
     /**
      * A failed dial or handshake, as the caller of {@code acquire} sees it.
      *
+     * <ul>
+     * <li>{@code TIMED_OUT}: {@link DialTimeoutException} (the TCP connect or the whole setup);
+     * <li>{@code HANDSHAKE_TIMED_OUT}, {@code CLOSED_BY_PEER}, {@code CLOCK_SKEW},
+     * {@code PROTOCOL_VIOLATION}, {@code IDENTITY_MISMATCH}, {@code BAD_SIGNATURE},
+     * {@code UNSUPPORTED_KEY}, {@code PROTOCOL_REFUSED}: {@link HandshakeException} with the
+     * reason {@code TIMEOUT}, {@code CLOSED_BY_PEER}, {@code CLOCK_SKEW}, {@code MALFORMED},
+     * {@code PEER_ID_MISMATCH}, {@code BAD_SIGNATURE}, {@code PROTOCOL}, {@code PROTOCOL};
+     * <li>{@code REFUSED}, {@code RESET}, {@code LIMIT_EXCEEDED}, {@code CLOSED_LOCALLY}:
+     * {@link ConnectionFailedException}.
+     * </ul>
+     *
      * @param e the transport's failure
      * @param peer the peer dialed
      * @param address the address dialed
      * @return the public exception, with {@code e} as its cause
      */
     static GuardianPoolException toPublic(TransportException e, PeerId peer, Multiaddr address) {
-        String m = "dialing peer " + peer + " at " + address + " failed: " + e.getMessage();
+        String m = namesPeer(e, peer) ? e.getMessage()
+                : "dialing peer " + peer + " at " + address + " failed: " + e.getMessage();
         switch (e.kind()) {
             case TIMED_OUT:
                 return new DialTimeoutException(m, e);
+            case HANDSHAKE_TIMED_OUT:
+                return new HandshakeException(HandshakeException.Reason.TIMEOUT, m, e);
             case CLOSED_BY_PEER:
                 return new HandshakeException(HandshakeException.Reason.CLOSED_BY_PEER, m, e);
+            case CLOCK_SKEW:
+                return new HandshakeException(HandshakeException.Reason.CLOCK_SKEW, m, e);
             case PROTOCOL_VIOLATION:
                 return new HandshakeException(HandshakeException.Reason.MALFORMED, m, e);
             case IDENTITY_MISMATCH:
@@ -56,16 +77,26 @@ final class DialFailures {
     }
 
     /**
-     * A failure under a lease's {@code send} or {@code receive}.
+     * A failure under a lease's {@code send} or {@code receive} (the lease decides first what an
+     * interrupt or a receive's timeout means).
      *
      * @param e the transport's failure
+     * @param peer the peer of the connection
      * @param connectionId the connection it happened on
      * @return a {@link RequestTimeoutException} for a timeout, else a {@link ConnectionClosedException}
      */
-    static GuardianPoolException onLease(TransportException e, String connectionId) {
+    static GuardianPoolException onLease(TransportException e, PeerId peer, String connectionId) {
+        boolean named = namesPeer(e, peer);
         if (e.kind() == TransportException.Kind.TIMED_OUT) {
-            return new RequestTimeoutException("connection " + connectionId + ": " + e.getMessage(), e);
+            return new RequestTimeoutException(named ? e.getMessage()
+                    : "connection " + connectionId + " to peer " + peer + ": " + e.getMessage(), e);
         }
-        return new ConnectionClosedException("connection " + connectionId + " failed: " + e.getMessage(), e);
+        return new ConnectionClosedException(named ? e.getMessage()
+                : "connection " + connectionId + " to peer " + peer + " failed: " + e.getMessage(), e);
+    }
+
+    private static boolean namesPeer(TransportException e, PeerId peer) {
+        String message = e.getMessage();
+        return message != null && message.contains(peer.toString());
     }
 }

@@ -194,14 +194,16 @@ final class Dialer {
         Throwable cause = unwrap(error);
         boolean cancelled = cause instanceof CancellationException;
         boolean breakerOpen = false;
+        // Typed first: observers and counters see the public exception, never the transport's own type.
+        a.lastError = typed(cause, peer, a.address);
         if (!cancelled) {
             if (obs.length != 0) {
-                engine.observerCalls().dialFailed(obs, peer, now - a.attemptStartNanos, cause);
+                engine.observerCalls().dialFailed(obs, peer, now - a.attemptStartNanos,
+                        cause instanceof TransportException ? a.lastError : cause);
             }
-            engine.counters().dialFailed(isTimeout(cause));
+            engine.counters().dialFailed(isTimeout(a.lastError));
             breakerOpen = charge(a, now);
         }
-        a.lastError = typed(cause, peer, a.address);
         if (engine.isClosed() || cancelled) {
             if (engine.isClosed()) {
                 engine.acquisitions().abortClosed(a);
@@ -264,10 +266,8 @@ final class Dialer {
         return cause instanceof GuardianPoolException && ((GuardianPoolException) cause).retryable();
     }
 
+    /** A dial or handshake timeout, judged on the typed failure (a transport timeout is typed by then). */
     private static boolean isTimeout(Throwable cause) {
-        if (cause instanceof TransportException) {
-            return ((TransportException) cause).kind() == TransportException.Kind.TIMED_OUT;
-        }
         return cause instanceof ConnectionTimeoutException
                 || (cause instanceof HandshakeException
                         && ((HandshakeException) cause).reason() == HandshakeException.Reason.TIMEOUT);

@@ -98,18 +98,22 @@ final class Lease implements PeerConnection {
         try {
             conn.transport.send(message);
         } catch (ConnectionClosedException e) {
-            if (Thread.currentThread().isInterrupted()) {
-                conn.retire("its holder was interrupted in the middle of a send");
-                throw new PoolInterruptedException("interrupted while sending on connection " + conn.id + " to peer "
-                        + conn.slot.peerId + " (the thread's interrupt flag is set)", e);
-            }
-            conn.failed = true;
-            throw e;
+            throw failedSend(e);
         } catch (TransportException e) {
-            conn.failed = true;
-            throw DialFailures.onLease(e, conn.id);
+            throw failedSend(DialFailures.onLease(e, conn.slot.peerId, conn.id));
         }
         replyOwed = true;
+    }
+
+    /** An interrupt is the caller's decision, not the peer's fault; anything else failed the connection. */
+    private GuardianPoolException failedSend(GuardianPoolException e) {
+        if (Thread.currentThread().isInterrupted()) {
+            conn.retire("its holder was interrupted in the middle of a send");
+            return new PoolInterruptedException("interrupted while sending on connection " + conn.id + " to peer "
+                    + conn.slot.peerId + " (the thread's interrupt flag is set)", e);
+        }
+        conn.failed = true;
+        return e;
     }
 
     @Override
@@ -121,9 +125,9 @@ final class Lease implements PeerConnection {
         try {
             message = conn.transport.receive(timeout);
         } catch (GuardianPoolException e) {
-            throw failedReceive(e, timeout);
+            throw failedReceive(e, e instanceof ConnectionTimeoutException, timeout);
         } catch (TransportException e) {
-            throw failedReceive(DialFailures.onLease(e, conn.id), timeout);
+            throw failedReceive(e, e.kind() == TransportException.Kind.TIMED_OUT, timeout);
         }
         replyOwed = false;
         return message;
@@ -139,15 +143,18 @@ final class Lease implements PeerConnection {
      * ends; timed out with nothing owed: nothing can arrive late, the connection stays usable;
      * <li>closed or broken: the peer or network failed.
      * </ul>
+     *
+     * @param e the failure: a public exception, or the transport's own (then typed here)
+     * @param timedOut whether nothing arrived within {@code timeout}
      */
-    private GuardianPoolException failedReceive(GuardianPoolException e, Duration timeout) {
+    private GuardianPoolException failedReceive(RuntimeException e, boolean timedOut, Duration timeout) {
         if (Thread.currentThread().isInterrupted()) {
             conn.retire("its holder was interrupted while a message may be on its way; a late message must not "
                     + "reach the next holder");
             return new PoolInterruptedException("interrupted while waiting for a message on connection " + conn.id
                     + " to peer " + conn.slot.peerId + " (the thread's interrupt flag is set)", e);
         }
-        if (e instanceof ConnectionTimeoutException) {
+        if (timedOut) {
             if (replyOwed) {
                 conn.closeReason = "a request got no reply within " + timeout + "; a late reply must not reach the "
                         + "next holder";
@@ -155,12 +162,14 @@ final class Lease implements PeerConnection {
             }
             // With nothing owed (no message sent since the last one received) nothing can arrive
             // late on the caller's behalf: the connection stays usable, and poolable.
-            return e instanceof RequestTimeoutException ? e : new RequestTimeoutException("no message from peer "
+            return e instanceof RequestTimeoutException ? (RequestTimeoutException) e
+                    : new RequestTimeoutException("no message from peer "
                     + conn.slot.peerId + " on connection " + conn.id + " within " + timeout
                     + (replyOwed ? " (the peer may have acted on the request: not retried by default)" : ""), e);
         }
         conn.failed = true;
-        return e;
+        return e instanceof GuardianPoolException ? (GuardianPoolException) e
+                : DialFailures.onLease((TransportException) e, conn.slot.peerId, conn.id);
     }
 
     @Override

@@ -1,9 +1,6 @@
 package io.guardian.pool.internal.transport;
 
-import io.guardian.pool.ConnectionFailedException;
-import io.guardian.pool.GuardianPoolException;
-import io.guardian.pool.HandshakeException;
-import io.guardian.pool.HandshakeException.Reason;
+import io.guardian.pool.internal.transport.TransportException.Kind;
 import io.guardian.pool.net.ProtocolConfig;
 import io.guardian.pool.net.ProtocolVersion;
 import io.guardian.pool.peer.Multiaddr;
@@ -30,6 +27,12 @@ import java.util.concurrent.RejectedExecutionException;
  * <p>Bytes that arrive while it is our turn to speak are a protocol error (MALFORMED): a correct
  * listener cannot have produced them yet. The only bytes accepted early are those after the
  * listener's final {@code HANDSHAKE_OK}, which are frames and go to the frame decoder. Not API.
+ *
+ * <p>Every failure is a {@link TransportException} whose message names the protocol, the peer and
+ * the address: a broken rule carries the {@link Kind} of its {@link HandshakeCodec.Violation}
+ * ({@code PROTOCOL_REFUSED}, {@code IDENTITY_MISMATCH}, {@code CLOCK_SKEW}, {@code PROTOCOL_VIOLATION},
+ * {@code BAD_SIGNATURE}); a listener that goes quiet is {@link Kind#HANDSHAKE_TIMED_OUT}, one that
+ * hangs up {@link Kind#CLOSED_BY_PEER}. The pool turns these into its public exceptions.
  */
 final class DialerHandshake extends HandshakeHandler {
 
@@ -37,7 +40,7 @@ final class DialerHandshake extends HandshakeHandler {
     interface Outcome {
         void succeeded(NettyFramedConnection connection);
 
-        void failed(GuardianPoolException failure);
+        void failed(TransportException failure);
     }
 
     private enum State { AWAIT_ACK, SIGNING, AWAIT_AUTH, VERIFYING, AWAIT_OK }
@@ -107,7 +110,7 @@ final class DialerHandshake extends HandshakeHandler {
         }
         int n = in.getUnsignedShort(in.readerIndex());
         if (n < 1 || n > HandshakeCodec.MAX_ACK_LENGTH) {
-            throw new HandshakeCodec.Violation(Reason.MALFORMED, "HELLO-ACK length " + n + " outside 1.."
+            throw new HandshakeCodec.Violation(Kind.PROTOCOL_VIOLATION, "HELLO-ACK length " + n + " outside 1.."
                     + HandshakeCodec.MAX_ACK_LENGTH);
         }
         if (in.readableBytes() < 2 + n) {
@@ -154,11 +157,11 @@ final class DialerHandshake extends HandshakeHandler {
         try {
             keyOwner = PeerId.fromPublicKey(authL.publicKeyProtobuf());
         } catch (IllegalArgumentException e) {
-            throw new HandshakeCodec.Violation(Reason.MALFORMED, "AUTH-L key is not a valid libp2p key: "
+            throw new HandshakeCodec.Violation(Kind.PROTOCOL_VIOLATION, "AUTH-L key is not a valid libp2p key: "
                     + e.getMessage());
         }
         if (!keyOwner.equals(peer)) {
-            throw new HandshakeCodec.Violation(Reason.PEER_ID_MISMATCH, "listener authenticated as " + keyOwner
+            throw new HandshakeCodec.Violation(Kind.IDENTITY_MISMATCH, "listener authenticated as " + keyOwner
                     + ", not as the dialed PeerId (impersonation or wrong address)");
         }
         disarmDeadline();
@@ -168,7 +171,7 @@ final class DialerHandshake extends HandshakeHandler {
             if (valid) {
                 confirm();
             } else {
-                violated(new HandshakeCodec.Violation(Reason.BAD_SIGNATURE,
+                violated(new HandshakeCodec.Violation(Kind.BAD_SIGNATURE,
                         "AUTH-L signature does not verify over this session's transcript"));
             }
         });
@@ -197,7 +200,7 @@ final class DialerHandshake extends HandshakeHandler {
         byte[] confirmation = new byte[length];
         in.readBytes(confirmation);
         if (!Arrays.equals(confirmation, HandshakeCodec.CONFIRMATION)) {
-            throw new HandshakeCodec.Violation(Reason.MALFORMED, "expected HANDSHAKE_OK, got "
+            throw new HandshakeCodec.Violation(Kind.PROTOCOL_VIOLATION, "expected HANDSHAKE_OK, got "
                     + HandshakeCodec.printable(java.nio.ByteBuffer.wrap(confirmation), 0, length));
         }
         if (!finish()) {
@@ -215,13 +218,13 @@ final class DialerHandshake extends HandshakeHandler {
     }
 
     private HandshakeCodec.Violation outOfTurn(ByteBuf in) {
-        return new HandshakeCodec.Violation(Reason.MALFORMED, in.readableBytes()
+        return new HandshakeCodec.Violation(Kind.PROTOCOL_VIOLATION, in.readableBytes()
                 + " unexpected byte(s) from the listener while waiting to send our next message");
     }
 
     @Override
     void violated(HandshakeCodec.Violation violation) {
-        fail(new HandshakeException(violation.reason(), describe() + violation.getMessage()));
+        fail(new TransportException(violation.kind(), describe() + violation.getMessage()));
     }
 
     @Override
@@ -229,26 +232,27 @@ final class DialerHandshake extends HandshakeHandler {
         if (cause == null || cause instanceof IOException) {
             String detail = cause == null ? "the listener closed the connection"
                     : "connection lost: " + cause.getMessage();
-            fail(new HandshakeException(Reason.CLOSED_BY_PEER, describe() + detail + " (" + stateName() + ")",
+            fail(new TransportException(Kind.CLOSED_BY_PEER, describe() + detail + " (" + stateName() + ")",
                     cause));
         } else {
-            fail(new ConnectionFailedException(describe() + "unexpected local error while " + stateName(), cause));
+            fail(new TransportException(Kind.CLOSED_LOCALLY, describe() + "unexpected local error while "
+                    + stateName(), cause));
         }
     }
 
     @Override
     void timedOut() {
-        fail(new HandshakeException(Reason.TIMEOUT, describe() + "no answer within handshake-timeout "
+        fail(new TransportException(Kind.HANDSHAKE_TIMED_OUT, describe() + "no answer within handshake-timeout "
                 + config.handshakeTimeout().toMillis() + " ms (" + stateName() + ")"));
     }
 
     @Override
     void overloaded(RejectedExecutionException cause) {
-        fail(new ConnectionFailedException(describe() + "too many handshakes in progress in this JVM "
+        fail(new TransportException(Kind.LIMIT_EXCEEDED, describe() + "too many handshakes in progress in this JVM "
                 + "(the Ed25519 offload queue is full); retry later", cause));
     }
 
-    private void fail(GuardianPoolException failure) {
+    private void fail(TransportException failure) {
         if (finish()) {
             context().close();
             outcome.failed(failure);

@@ -13,6 +13,10 @@ import java.util.concurrent.CompletableFuture;
  * (the lease holder). {@link #ping}, {@link #isOpen}, {@link #close} and the counters may be
  * called from any thread at any time. PINGs from the peer are answered on the event loop whatever
  * the caller is doing.
+ *
+ * <p>Failures are {@link TransportException}s (never the pool's public exceptions: the transport
+ * knows nothing of the pool); their messages name the peer and the address, and the pool maps their
+ * {@link TransportException.Kind} to what a lease's caller sees.
  */
 public interface FramedConnection {
 
@@ -32,7 +36,10 @@ public interface FramedConnection {
      * Sends one DATA frame.
      *
      * @param payload the message, at most the configured maximum frame size
-     * @throws io.guardian.pool.ConnectionClosedException if the connection is closed
+     * @throws TransportException if the connection is closed (the kind of what closed it), the
+     *     peer stopped reading ({@link TransportException.Kind#LIMIT_EXCEEDED}, the connection is then
+     *     closed) or the wait for it was interrupted ({@link TransportException.Kind#CLOSED_LOCALLY},
+     *     with the interrupt flag set again)
      * @throws IllegalArgumentException if the payload is larger than the maximum frame size
      */
     void send(byte[] payload);
@@ -42,10 +49,12 @@ public interface FramedConnection {
      *
      * @param timeout how long to wait
      * @return the payload
-     * @throws io.guardian.pool.ConnectionTimeoutException if none arrives in time (the connection
-     *     stays open; the caller decides)
-     * @throws io.guardian.pool.ConnectionClosedException if the connection closed or broke the
-     *     protocol before a frame arrived
+     * @throws TransportException {@link TransportException.Kind#TIMED_OUT} if none arrives in time
+     *     (the connection stays open; the caller decides); {@link TransportException.Kind#CLOSED_LOCALLY}
+     *     with the interrupt flag set again if the wait was interrupted; else the kind of what
+     *     closed the connection ({@link TransportException.Kind#CLOSED_BY_PEER},
+     *     {@link TransportException.Kind#PROTOCOL_VIOLATION}, {@link TransportException.Kind#CLOSED_LOCALLY})
+     *     if it closed before a frame arrived
      */
     byte[] receive(Duration timeout);
 
@@ -54,7 +63,8 @@ public interface FramedConnection {
      * PONG arrives. Never blocks.
      *
      * @param timeout when to give up; the future then completes exceptionally with
-     *     {@link io.guardian.pool.ConnectionTimeoutException}
+     *     {@link TransportException} of kind {@link TransportException.Kind#TIMED_OUT} (and of the
+     *     close's kind if the connection closes first)
      * @return the round trip in nanoseconds
      */
     CompletableFuture<Long> ping(Duration timeout);

@@ -1,6 +1,6 @@
 package io.guardian.pool.internal.transport;
 
-import io.guardian.pool.HandshakeException.Reason;
+import io.guardian.pool.internal.transport.TransportException.Kind;
 import io.guardian.pool.net.ProtocolVersion;
 import io.guardian.pool.peer.PeerId;
 import java.nio.ByteBuffer;
@@ -45,19 +45,23 @@ final class HandshakeCodec {
     private HandshakeCodec() {
     }
 
-    /** A handshake rule the other side broke; the handler turns it into its side's reaction. */
+    /**
+     * A handshake rule the other side broke, typed by the transport's own {@link Kind}; the handler
+     * turns it into its side's reaction (the dialer fails its dial with a {@link TransportException}
+     * of that kind, the listener counts it).
+     */
     static final class Violation extends Exception {
         private static final long serialVersionUID = 1L;
-        private final Reason reason;
+        private final Kind kind;
 
-        Violation(Reason reason, String detail) {
+        Violation(Kind kind, String detail) {
             // No stack trace: strangers can trigger these at will, and the detail says it all.
             super(detail, null, false, false);
-            this.reason = reason;
+            this.kind = kind;
         }
 
-        Reason reason() {
-            return reason;
+        Kind kind() {
+            return kind;
         }
     }
 
@@ -126,7 +130,7 @@ final class HandshakeCodec {
      * @param self the listener's PeerId (the only target it accepts)
      * @param acceptPlain whether {@code guardian-db/1.0} is acceptable
      * @return the HELLO once complete, or {@code null} while more bytes are needed
-     * @throws Violation PROTOCOL, PEER_ID_MISMATCH, CLOCK_SKEW
+     * @throws Violation PROTOCOL_REFUSED, IDENTITY_MISMATCH, CLOCK_SKEW
      */
     static Hello scanHello(ByteBuffer in, PeerId self, boolean acceptPlain, long nowSeconds, Duration maxSkew)
             throws Violation {
@@ -137,24 +141,25 @@ final class HandshakeCodec {
         }
         int protocolLength = Short.toUnsignedInt(in.getShort(start));
         if (protocolLength != PROTOCOL_LENGTH) {
-            throw new Violation(Reason.PROTOCOL, "protocol length " + protocolLength + ", expected 15");
+            throw new Violation(Kind.PROTOCOL_REFUSED, "protocol length " + protocolLength + ", expected 15");
         }
         if (available < 2 + PROTOCOL_LENGTH) {
             return null;
         }
         ProtocolVersion version = protocolAt(in, start + 2);
         if (version == null) {
-            throw new Violation(Reason.PROTOCOL, "unknown protocol " + printable(in, start + 2, PROTOCOL_LENGTH));
+            throw new Violation(Kind.PROTOCOL_REFUSED, "unknown protocol " + printable(in, start + 2, PROTOCOL_LENGTH));
         }
         if (version == ProtocolVersion.V1_0 && !acceptPlain) {
-            throw new Violation(Reason.PROTOCOL, "guardian-db/1.0 offered but this listener requires guardian-db/1.1");
+            throw new Violation(Kind.PROTOCOL_REFUSED,
+                    "guardian-db/1.0 offered but this listener requires guardian-db/1.1");
         }
         byte[] id = self.toBytes();
         int idStart = start + 2 + PROTOCOL_LENGTH;
         int idAvailable = Math.min(id.length, available - 2 - PROTOCOL_LENGTH);
         for (int i = 0; i < idAvailable; i++) {
             if (in.get(idStart + i) != id[i]) {
-                throw new Violation(Reason.PEER_ID_MISMATCH, "HELLO targets another PeerId");
+                throw new Violation(Kind.IDENTITY_MISMATCH, "HELLO targets another PeerId");
             }
         }
         int total = 2 + PROTOCOL_LENGTH + id.length + TIMESTAMP_LENGTH
@@ -178,7 +183,7 @@ final class HandshakeCodec {
      * Parses a complete HELLO-ACK (prefix included), checking PROTOCOL.md's dialer rules in order:
      * protocol, listener PeerId, timestamp, and for 1.1 exactly one 32-byte nonce as extension.
      *
-     * @throws Violation PROTOCOL, PEER_ID_MISMATCH, CLOCK_SKEW, MALFORMED
+     * @throws Violation PROTOCOL_REFUSED, IDENTITY_MISMATCH, CLOCK_SKEW, PROTOCOL_VIOLATION
      */
     static HelloAck parseHelloAck(byte[] message, ProtocolVersion sent, PeerId dialed, long nowSeconds,
             Duration maxSkew) throws Violation {
@@ -188,11 +193,11 @@ final class HandshakeCodec {
             throw new IllegalArgumentException("caller must pass exactly one HELLO-ACK");
         }
         if (n < PROTOCOL_LENGTH) {
-            throw new Violation(Reason.MALFORMED, "HELLO-ACK of " + n + " bytes is too short for the protocol");
+            throw new Violation(Kind.PROTOCOL_VIOLATION, "HELLO-ACK of " + n + " bytes is too short for the protocol");
         }
         ProtocolVersion version = protocolAt(in, 2);
         if (version != sent) {
-            throw new Violation(Reason.PROTOCOL, "listener answered " + printable(in, 2, PROTOCOL_LENGTH)
+            throw new Violation(Kind.PROTOCOL_REFUSED, "listener answered " + printable(in, 2, PROTOCOL_LENGTH)
                     + " to " + sent.wireName());
         }
         in.position(2 + PROTOCOL_LENGTH);
@@ -202,20 +207,20 @@ final class HandshakeCodec {
             try {
                 presented = PeerId.readFrom(in);
             } catch (IllegalArgumentException e) {
-                throw new Violation(Reason.MALFORMED, "HELLO-ACK carries no valid PeerId: " + e.getMessage());
+                throw new Violation(Kind.PROTOCOL_VIOLATION, "HELLO-ACK carries no valid PeerId: " + e.getMessage());
             }
-            throw new Violation(Reason.PEER_ID_MISMATCH, "listener presented PeerId " + presented);
+            throw new Violation(Kind.IDENTITY_MISMATCH, "listener presented PeerId " + presented);
         }
         in.position(in.position() + expected.length);
         if (in.remaining() < TIMESTAMP_LENGTH) {
-            throw new Violation(Reason.MALFORMED, "HELLO-ACK ends before its timestamp");
+            throw new Violation(Kind.PROTOCOL_VIOLATION, "HELLO-ACK ends before its timestamp");
         }
         long timestamp = in.getLong();
         checkSkew(timestamp, nowSeconds, maxSkew, "listener");
         byte[] nonce = null;
         if (sent == ProtocolVersion.V1_1) {
             if (in.remaining() != NONCE_LENGTH) {
-                throw new Violation(Reason.MALFORMED, "guardian-db/1.1 HELLO-ACK must end with exactly a "
+                throw new Violation(Kind.PROTOCOL_VIOLATION, "guardian-db/1.1 HELLO-ACK must end with exactly a "
                         + NONCE_LENGTH + "-byte nonce, found " + in.remaining() + " bytes");
             }
             nonce = new byte[NONCE_LENGTH];
@@ -228,11 +233,11 @@ final class HandshakeCodec {
     /**
      * Checks an AUTH message's length prefix as soon as it arrives, before waiting for N bytes.
      *
-     * @throws Violation MALFORMED unless N is {@link #AUTH_LENGTH}
+     * @throws Violation PROTOCOL_VIOLATION unless N is {@link #AUTH_LENGTH}
      */
     static void checkAuthLength(int n) throws Violation {
         if (n != AUTH_LENGTH) {
-            throw new Violation(Reason.MALFORMED, "AUTH of " + n + " bytes; an Ed25519 key and signature take "
+            throw new Violation(Kind.PROTOCOL_VIOLATION, "AUTH of " + n + " bytes; an Ed25519 key and signature take "
                     + AUTH_LENGTH);
         }
     }
@@ -240,13 +245,13 @@ final class HandshakeCodec {
     /**
      * Splits a complete AUTH message (prefix included) and checks the key is an Ed25519 key.
      *
-     * @throws Violation MALFORMED
+     * @throws Violation PROTOCOL_VIOLATION
      */
     static Auth parseAuth(byte[] message) throws Violation {
         checkAuthLength(Short.toUnsignedInt(ByteBuffer.wrap(message).getShort()));
         byte[] key = Arrays.copyOfRange(message, 2, 2 + ED25519_KEY_PROTOBUF_LENGTH);
         if (!Arrays.equals(key, 0, ED25519_KEY_HEADER.length, ED25519_KEY_HEADER, 0, ED25519_KEY_HEADER.length)) {
-            throw new Violation(Reason.MALFORMED, "AUTH key is not an Ed25519 libp2p PublicKey");
+            throw new Violation(Kind.PROTOCOL_VIOLATION, "AUTH key is not an Ed25519 libp2p PublicKey");
         }
         byte[] signature = Arrays.copyOfRange(message, 2 + ED25519_KEY_PROTOBUF_LENGTH, message.length);
         return new Auth(key, signature, message);
@@ -262,7 +267,7 @@ final class HandshakeCodec {
 
     private static void checkSkew(long timestamp, long nowSeconds, Duration maxSkew, String who) throws Violation {
         if (!withinSkew(timestamp, nowSeconds, maxSkew)) {
-            throw new Violation(Reason.CLOCK_SKEW, who + " timestamp " + Long.toUnsignedString(timestamp)
+            throw new Violation(Kind.CLOCK_SKEW, who + " timestamp " + Long.toUnsignedString(timestamp)
                     + " is more than " + maxSkew.getSeconds() + " s from our clock (" + nowSeconds
                     + "); check both clocks or raise max-clock-skew");
         }

@@ -1,6 +1,5 @@
 package io.guardian.pool.internal.transport;
 
-import io.guardian.pool.HandshakeException.Reason;
 import io.guardian.pool.internal.libp2p.Libp2pNode;
 import io.guardian.pool.internal.libp2p.Libp2pSession;
 import io.guardian.pool.peer.Multiaddr;
@@ -220,7 +219,7 @@ public final class ListenerEngine {
     /** A guardian-db dialer on a listener that only speaks libp2p: dropped like any failed handshake. */
     void refuseGuardian(Channel channel, ListenerHandshake guardian) {
         guardian.finish();
-        handshakeEnded(Reason.PROTOCOL);
+        handshakeEnded(TransportException.Kind.PROTOCOL_REFUSED);
         LOG.debug("Dropping {}: guardian-db dialer, but this listener has no guardian-db message handler",
                 channel.remoteAddress());
         channel.close();
@@ -250,7 +249,7 @@ public final class ListenerEngine {
         }).whenComplete((connection, error) -> {
             if (error != null) {
                 TransportException e = error instanceof TransportException t ? t : null;
-                handshakeEnded(e == null ? Reason.PROTOCOL : reasonOf(e.kind()));
+                handshakeEnded(e == null ? TransportException.Kind.PROTOCOL_VIOLATION : e.kind());
                 LOG.debug("libp2p handshake from {} failed: {}", remote, error.getMessage());
                 return;
             }
@@ -263,23 +262,6 @@ public final class ListenerEngine {
             }
             LOG.debug("libp2p session established: {}", session);
         });
-    }
-
-    private static Reason reasonOf(TransportException.Kind kind) {
-        switch (kind) {
-            case TIMED_OUT:
-                return Reason.TIMEOUT;
-            case CLOSED_BY_PEER:
-                return Reason.CLOSED_BY_PEER;
-            case IDENTITY_MISMATCH:
-                return Reason.NOT_ALLOWED;
-            case BAD_SIGNATURE:
-                return Reason.BAD_SIGNATURE;
-            case PROTOCOL_VIOLATION:
-                return Reason.MALFORMED;
-            default:
-                return Reason.PROTOCOL;
-        }
     }
 
     private void refuse(Channel channel, String why) {
@@ -320,20 +302,20 @@ public final class ListenerEngine {
         return reserved[0];
     }
 
-    /** A handshake ended: {@code null} for success, else the rule that failed. Called once per socket. */
-    void handshakeEnded(Reason failure) {
+    /** A handshake ended: {@code null} for success, else what failed. Called once per socket. */
+    void handshakeEnded(TransportException.Kind failure) {
         pending.decrementAndGet();
         if (failure != null) {
             failedHandshakes.increment();
         }
     }
 
-    void logRejected(Channel channel, Reason reason, String detail, Throwable cause) {
+    void logRejected(Channel channel, TransportException.Kind kind, String detail, Throwable cause) {
         if (cause != null) {
-            LOG.warn("Handshake from {} failed ({}): {}", channel.remoteAddress(), reason, detail, cause);
+            LOG.warn("Handshake from {} failed ({}): {}", channel.remoteAddress(), kind, detail, cause);
         } else {
             // Strangers can cause these at will: debug, so they cannot flood the log.
-            LOG.debug("Handshake from {} rejected ({}): {}", channel.remoteAddress(), reason, detail);
+            LOG.debug("Handshake from {} rejected ({}): {}", channel.remoteAddress(), kind, detail);
         }
     }
 

@@ -1,6 +1,6 @@
 package io.guardian.pool.internal.transport;
 
-import io.guardian.pool.HandshakeException.Reason;
+import io.guardian.pool.internal.transport.TransportException.Kind;
 import io.guardian.pool.net.ProtocolVersion;
 import io.guardian.pool.peer.PeerId;
 import io.netty.buffer.ByteBuf;
@@ -104,12 +104,13 @@ final class ListenerHandshake extends HandshakeHandler {
         try {
             dialer = PeerId.fromPublicKey(authD.publicKeyProtobuf());
         } catch (IllegalArgumentException e) {
-            throw new HandshakeCodec.Violation(Reason.MALFORMED, "AUTH-D key is not a valid libp2p key: "
+            throw new HandshakeCodec.Violation(Kind.PROTOCOL_VIOLATION, "AUTH-D key is not a valid libp2p key: "
                     + e.getMessage());
         }
         // The allow-list before the (costly) signature check: rejecting either way says nothing more.
         if (!engine.allowed(dialer)) {
-            throw new HandshakeCodec.Violation(Reason.NOT_ALLOWED, "dialer " + dialer + " is not on the allow-list");
+            throw new HandshakeCodec.Violation(Kind.IDENTITY_MISMATCH, "dialer " + dialer
+                    + " is not on the allow-list");
         }
         state = State.CRYPTO;
         byte[] dialerTranscript = HandshakeCodec.dialerTranscript(hello, helloAck);
@@ -118,10 +119,10 @@ final class ListenerHandshake extends HandshakeHandler {
         offload(() -> DialerHandshake.verify(authD, dialerTranscript)
                 ? engine.settings().identity().sign(listenerTranscript) : null, signature -> {
                     if (signature == null) {
-                        violated(new HandshakeCodec.Violation(Reason.BAD_SIGNATURE, "AUTH-D signature of " + dialer
+                        violated(new HandshakeCodec.Violation(Kind.BAD_SIGNATURE, "AUTH-D signature of " + dialer
                                 + " does not verify over this session's transcript"));
                     } else if (!engine.reservePeer(dialer, context().channel())) {
-                        violated(new HandshakeCodec.Violation(Reason.NOT_ALLOWED, "dialer " + dialer
+                        violated(new HandshakeCodec.Violation(Kind.LIMIT_EXCEEDED, "dialer " + dialer
                                 + " already holds max-inbound-per-peer connections"));
                     } else {
                         state = State.AWAIT_OK;
@@ -140,7 +141,7 @@ final class ListenerHandshake extends HandshakeHandler {
         byte[] confirmation = new byte[length];
         in.readBytes(confirmation);
         if (!Arrays.equals(confirmation, HandshakeCodec.CONFIRMATION)) {
-            throw new HandshakeCodec.Violation(Reason.MALFORMED, "expected HANDSHAKE_OK, got "
+            throw new HandshakeCodec.Violation(Kind.PROTOCOL_VIOLATION, "expected HANDSHAKE_OK, got "
                     + HandshakeCodec.printable(java.nio.ByteBuffer.wrap(confirmation), 0, length));
         }
         if (in.isReadable()) {
@@ -158,39 +159,39 @@ final class ListenerHandshake extends HandshakeHandler {
     }
 
     private HandshakeCodec.Violation outOfTurn(ByteBuf in) {
-        return new HandshakeCodec.Violation(Reason.MALFORMED, in.readableBytes()
+        return new HandshakeCodec.Violation(Kind.PROTOCOL_VIOLATION, in.readableBytes()
                 + " unexpected byte(s) from the dialer before our answer");
     }
 
     @Override
     void violated(HandshakeCodec.Violation violation) {
-        fail(violation.reason(), violation.getMessage(), null);
+        fail(violation.kind(), violation.getMessage(), null);
     }
 
     @Override
     void ended(Throwable cause) {
         if (cause == null || cause instanceof IOException) {
-            fail(Reason.CLOSED_BY_PEER, cause == null ? "dialer closed the connection" : cause.getMessage(), null);
+            fail(Kind.CLOSED_BY_PEER, cause == null ? "dialer closed the connection" : cause.getMessage(), null);
         } else {
-            fail(Reason.CLOSED_BY_PEER, "unexpected local error", cause);
+            fail(Kind.CLOSED_LOCALLY, "unexpected local error", cause);
         }
     }
 
     @Override
     void timedOut() {
-        fail(Reason.TIMEOUT, "handshake not complete within handshake-timeout", null);
+        fail(Kind.HANDSHAKE_TIMED_OUT, "handshake not complete within handshake-timeout", null);
     }
 
     @Override
     void overloaded(RejectedExecutionException cause) {
-        fail(Reason.TIMEOUT, "Ed25519 offload queue full", null);
+        fail(Kind.LIMIT_EXCEEDED, "Ed25519 offload queue full", null);
     }
 
-    private void fail(Reason reason, String detail, Throwable cause) {
+    private void fail(Kind kind, String detail, Throwable cause) {
         if (finish()) {
             // Count before closing: whoever sees the close may look at the counters at once.
-            engine.handshakeEnded(reason);
-            engine.logRejected(context().channel(), reason, detail, cause);
+            engine.handshakeEnded(kind);
+            engine.logRejected(context().channel(), kind, detail, cause);
             context().close();
         }
     }

@@ -1,10 +1,6 @@
 package io.guardian.pool.internal.transport;
 
-import io.guardian.pool.ConnectionFailedException;
-import io.guardian.pool.ConnectionTimeoutException;
-import io.guardian.pool.GuardianPoolException;
-import io.guardian.pool.HandshakeException;
-import io.guardian.pool.HandshakeException.Reason;
+import io.guardian.pool.internal.transport.TransportException.Kind;
 import io.guardian.pool.net.ProtocolConfig;
 import io.guardian.pool.net.ProtocolVersion;
 import io.guardian.pool.peer.Multiaddr;
@@ -97,22 +93,22 @@ public final class NettyConnector implements Connector {
             throw new IllegalArgumentException("connection timeout must be positive, was " + timeout);
         }
         if (closed.get()) {
-            return CompletableFuture.failedFuture(new ConnectionFailedException("cannot dial " + peer + " at "
-                    + address + ": the connector is closed"));
+            return CompletableFuture.failedFuture(new TransportException(Kind.CLOSED_LOCALLY, "cannot dial " + peer
+                    + " at " + address + ": the connector is closed"));
         }
         if (config.version() == ProtocolVersion.V1_1 && !peer.isEd25519()) {
-            return CompletableFuture.failedFuture(new HandshakeException(Reason.PROTOCOL, "cannot dial " + peer
+            return CompletableFuture.failedFuture(new TransportException(Kind.UNSUPPORTED_KEY, "cannot dial " + peer
                     + " at " + address + " with guardian-db/1.1: only an Ed25519 identity PeerId (12D3KooW...) "
                     + "carries the key the listener must prove; use the peer's Ed25519 id, or dial with "
                     + "protocol version 1.0 if the peer is trusted"));
         }
         Optional<PeerId> suffix = address.peerId();
         if (suffix.isPresent() && !suffix.get().equals(peer)) {
-            return CompletableFuture.failedFuture(new ConnectionFailedException("cannot dial " + peer + " at "
+            return CompletableFuture.failedFuture(new TransportException(Kind.REFUSED, "cannot dial " + peer + " at "
                     + address + ": the address ends in /p2p/" + suffix.get() + ", another peer"));
         }
         if (!address.isTcpDialable()) {
-            return CompletableFuture.failedFuture(new ConnectionFailedException("cannot dial " + peer + " at "
+            return CompletableFuture.failedFuture(new TransportException(Kind.REFUSED, "cannot dial " + peer + " at "
                     + address + ": not a dialable address; use /ip4|ip6|dns|dns4|dns6/<host>/tcp/<port> with a "
                     + "port other than 0, optionally ending in /p2p/<peer-id>"));
         }
@@ -120,7 +116,7 @@ public final class NettyConnector implements Connector {
         Attempt attempt = new Attempt(peer, address, timeout);
         attempts.add(attempt);
         if (closed.get()) {
-            attempt.failed(new ConnectionFailedException("cannot dial " + peer + " at " + address
+            attempt.failed(new TransportException(Kind.CLOSED_LOCALLY, "cannot dial " + peer + " at " + address
                     + ": the connector is closed"));
             return attempt.result;
         }
@@ -156,13 +152,13 @@ public final class NettyConnector implements Connector {
                     }
                     connect(attempt, new InetSocketAddress(chosen, unresolved.getPort()));
                 } catch (UnknownHostException e) {
-                    attempt.failed(new ConnectionFailedException("cannot dial " + attempt.peer + " at "
+                    attempt.failed(new TransportException(Kind.REFUSED, "cannot dial " + attempt.peer + " at "
                             + attempt.address + ": name not resolved (" + e.getMessage() + ")", e));
                 }
             });
         } catch (RejectedExecutionException e) {
-            attempt.failed(new ConnectionFailedException("cannot dial " + attempt.peer + " at " + attempt.address
-                    + ": too many lookups and handshakes in progress in this JVM; retry later", e));
+            attempt.failed(new TransportException(Kind.LIMIT_EXCEEDED, "cannot dial " + attempt.peer + " at "
+                    + attempt.address + ": too many lookups and handshakes in progress in this JVM; retry later", e));
         }
     }
 
@@ -185,8 +181,8 @@ public final class NettyConnector implements Connector {
         try {
             connecting = bootstrap.connect(target);
         } catch (RejectedExecutionException e) {
-            attempt.failed(new ConnectionFailedException("cannot dial " + attempt.peer + ": the connector is closed",
-                    e));
+            attempt.failed(new TransportException(Kind.CLOSED_LOCALLY, "cannot dial " + attempt.peer
+                    + ": the connector is closed", e));
             return;
         }
         attempt.attach(connecting.channel());
@@ -194,10 +190,11 @@ public final class NettyConnector implements Connector {
             if (!done.isSuccess()) {
                 Throwable cause = done.cause();
                 if (cause instanceof ConnectTimeoutException) {
-                    attempt.failed(new ConnectionTimeoutException(attempt.describe() + "TCP connect did not complete "
-                            + "within connection-timeout " + attempt.timeout.toMillis() + " ms", cause));
+                    attempt.failed(new TransportException(Kind.TIMED_OUT, attempt.describe()
+                            + "TCP connect did not complete within connection-timeout " + attempt.timeout.toMillis()
+                            + " ms", cause));
                 } else {
-                    attempt.failed(new ConnectionFailedException(attempt.describe() + "could not connect to "
+                    attempt.failed(new TransportException(Kind.REFUSED, attempt.describe() + "could not connect to "
                             + target + ": " + cause.getMessage(), cause));
                 }
             }
@@ -214,8 +211,8 @@ public final class NettyConnector implements Connector {
             return;
         }
         for (Attempt attempt : new ArrayList<>(attempts)) {
-            attempt.failed(new ConnectionFailedException("dial of " + attempt.peer + " at " + attempt.address
-                    + " abandoned: the connector is closing"));
+            attempt.failed(new TransportException(Kind.CLOSED_LOCALLY, "dial of " + attempt.peer + " at "
+                    + attempt.address + " abandoned: the connector is closing"));
         }
         for (NettyFramedConnection connection : new ArrayList<>(connections)) {
             connection.close("dialer shutting down");
@@ -238,7 +235,7 @@ public final class NettyConnector implements Connector {
             this.address = address;
             this.timeout = timeout;
             this.deadlineNanos = System.nanoTime() + timeout.toNanos();
-            this.timer = loops.group().next().schedule(() -> failed(new ConnectionTimeoutException(describe()
+            this.timer = loops.group().next().schedule(() -> failed(new TransportException(Kind.TIMED_OUT, describe()
                     + "connect and handshake did not complete within connection-timeout " + timeout.toMillis()
                     + " ms")), timeout.toNanos(), TimeUnit.NANOSECONDS);
             // Failure, timeout or the caller's cancel: whatever socket exists is closed.
@@ -276,7 +273,7 @@ public final class NettyConnector implements Connector {
         }
 
         @Override
-        public void failed(GuardianPoolException failure) {
+        public void failed(TransportException failure) {
             result.completeExceptionally(failure);
         }
 

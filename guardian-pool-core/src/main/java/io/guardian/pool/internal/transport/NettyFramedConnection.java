@@ -1,7 +1,6 @@
 package io.guardian.pool.internal.transport;
 
-import io.guardian.pool.ConnectionClosedException;
-import io.guardian.pool.ConnectionTimeoutException;
+import io.guardian.pool.internal.transport.TransportException.Kind;
 import io.guardian.pool.net.ProtocolVersion;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
@@ -44,6 +43,13 @@ import org.slf4j.LoggerFactory;
  * {@code guardian.transport.writeStallMillis} (default {@value #DEFAULT_WRITE_STALL_MILLIS} ms),
  * after which the connection is closed as gone. So a peer that never reads cannot grow our heap by
  * more than one frame beyond the high-water mark.
+ *
+ * <p>Failures are {@link TransportException}s whose message names the peer and the address: a
+ * receive with nothing in time is {@link Kind#TIMED_OUT} (the connection stays open); a closed
+ * connection carries the kind of what closed it ({@link Kind#CLOSED_BY_PEER} for a CLOSE frame or a
+ * lost socket, {@link Kind#PROTOCOL_VIOLATION} for a broken frame, {@link Kind#CLOSED_LOCALLY} for
+ * our own close); a peer that stops reading fails the send with {@link Kind#LIMIT_EXCEEDED}; an
+ * interrupted wait is {@link Kind#CLOSED_LOCALLY} with the thread's interrupt flag set again.
  */
 final class NettyFramedConnection extends ChannelInboundHandlerAdapter implements FramedConnection {
 
@@ -98,6 +104,8 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
             AtomicLongFieldUpdater.newUpdater(NettyFramedConnection.class, "queuedBytes");
     private final Mailbox.Empty[] emptyReason = new Mailbox.Empty[1];
     private volatile String closeReason;
+    /** What closed the connection; written before {@link #closeReason}, so set whenever that is. */
+    private volatile Kind closeKind;
     private volatile boolean paused;
 
     NettyFramedConnection(Channel channel, PeerId remotePeer, Multiaddr remoteAddress, ProtocolVersion version,
@@ -108,7 +116,7 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
         this.version = version;
         this.handshakeRttNanos = handshakeRttNanos;
         this.maxFrameSize = maxFrameSize;
-        this.pings = new PingTracker(channel, this::toString);
+        this.pings = new PingTracker(channel, this::toString, this::closedBy);
         // Read per connection (cheap, once): tests and operators may change it without a restart.
         this.writeStallNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1L,
                 Long.getLong("guardian.transport.writeStallMillis", DEFAULT_WRITE_STALL_MILLIS)));
@@ -150,7 +158,7 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
     /**
      * Reads two fields of this object, never the mailbox or the Netty channel. A socket
      * that has just closed may still pass for the instant before the close listener records its
-     * reason; the holder's first send or receive then fails with {@link ConnectionClosedException}
+     * reason; the holder's first send or receive then fails with a {@link TransportException}
      * as it would for a peer that closed just after the check.
      */
     @Override
@@ -166,7 +174,7 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
                     + maxFrameSize + "; split it or raise max-frame-size on both sides");
         }
         if (!isOpen()) {
-            throw new ConnectionClosedException("cannot send to " + this + ": " + closeReasonOr("closed"));
+            throw closedFailure("cannot send to " + this + ": " + closeReasonOr("closed"));
         }
         if (!channel.isWritable()) {
             awaitWritable(); // before encoding: nothing to release if it fails
@@ -191,19 +199,19 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
                     String reason = "peer stopped reading: nothing sent for " + TimeUnit.NANOSECONDS.toMillis(
                             writeStallNanos) + " ms (guardian.transport.writeStallMillis)";
                     close(reason);
-                    throw new ConnectionClosedException("cannot send to " + this + ": " + reason);
+                    throw new TransportException(Kind.LIMIT_EXCEEDED, "cannot send to " + this + ": " + reason);
                 }
                 try {
                     TimeUnit.NANOSECONDS.timedWait(writability, left);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw new ConnectionClosedException("interrupted while waiting to send to " + this
+                    throw new TransportException(Kind.CLOSED_LOCALLY, "interrupted while waiting to send to " + this
                             + " (the thread's interrupt flag is set again)", e);
                 }
             }
         }
         if (!isOpen()) {
-            throw new ConnectionClosedException("cannot send to " + this + ": " + closeReasonOr("closed"));
+            throw closedFailure("cannot send to " + this + ": " + closeReasonOr("closed"));
         }
     }
 
@@ -225,13 +233,13 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
         }
         switch (emptyReason[0]) {
             case TIMED_OUT:
-                throw new ConnectionTimeoutException("no DATA from " + this + " within " + timeout.toMillis()
-                        + " ms");
+                throw new TransportException(Kind.TIMED_OUT, "no DATA from " + this + " within "
+                        + timeout.toMillis() + " ms");
             case INTERRUPTED:
-                throw new ConnectionTimeoutException("interrupted while waiting for DATA from " + this
+                throw new TransportException(Kind.CLOSED_LOCALLY, "interrupted while waiting for DATA from " + this
                         + " (the thread's interrupt flag is set again)");
             default:
-                throw new ConnectionClosedException("connection to " + this + " closed: " + closeReasonOr("closed"));
+                throw closedFailure("connection to " + this + " closed: " + closeReasonOr("closed"));
         }
     }
 
@@ -245,7 +253,7 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
         try {
             channel.eventLoop().execute(() -> pings.start(result, timeout));
         } catch (RejectedExecutionException e) {
-            result.completeExceptionally(new ConnectionClosedException("cannot ping " + this
+            result.completeExceptionally(new TransportException(Kind.CLOSED_LOCALLY, "cannot ping " + this
                     + ": its event loop has shut down", e));
         }
         return result;
@@ -256,7 +264,7 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
         if (!closing.compareAndSet(false, true)) {
             return;
         }
-        recordCloseReason("closed locally: " + reason);
+        recordClose(Kind.CLOSED_LOCALLY, "closed locally: " + reason);
         Frame.closeWithReason(channel, reason, maxFrameSize);
     }
 
@@ -301,7 +309,7 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
                 pings.onPong(frame.pingPayload());
                 break;
             default:
-                recordCloseReason("peer sent CLOSE: " + frame.closeReason());
+                recordClose(Kind.CLOSED_BY_PEER, "peer sent CLOSE: " + frame.closeReason());
                 ctx.close();
                 break;
         }
@@ -362,37 +370,51 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof FrameDecoder.FrameViolation) {
-            recordCloseReason("protocol error from peer: " + cause.getMessage());
+            recordClose(Kind.PROTOCOL_VIOLATION, "protocol error from peer: " + cause.getMessage());
             LOG.warn("Closing connection to {}: protocol error: {}", this, cause.getMessage());
         } else if (cause instanceof IOException) {
-            recordCloseReason("connection lost: " + cause.getMessage());
+            recordClose(Kind.CLOSED_BY_PEER, "connection lost: " + cause.getMessage());
             LOG.debug("Connection to {} lost: {}", this, cause.toString());
         } else {
-            recordCloseReason("internal error: " + cause);
+            recordClose(Kind.CLOSED_LOCALLY, "internal error: " + cause);
             LOG.warn("Closing connection to {} after an unexpected error", this, cause);
         }
         ctx.close();
     }
 
     private void onClosed() {
-        recordCloseReason("closed by peer");
+        recordClose(Kind.CLOSED_BY_PEER, "closed by peer");
         flushReadBatch(); // DATA that arrived before the close is still delivered, in order
         mailbox.close();
-        pings.failAll(closeReason);
+        pings.failAll(closeKind, closeReason);
         synchronized (writability) {
             writability.notifyAll(); // a sender waiting for the peer to read gives up now
         }
         closed.complete(null);
     }
 
-    private void recordCloseReason(String reason) {
+    private void recordClose(Kind kind, String reason) {
         if (closeReason == null) {
             synchronized (this) {
                 if (closeReason == null) {
+                    closeKind = kind;
                     closeReason = reason;
                 }
             }
         }
+    }
+
+    /**
+     * The failure of an operation on a closed connection, of the kind of what closed it; a socket
+     * found inactive before any reason was recorded was closed from the other end.
+     */
+    private TransportException closedFailure(String message) {
+        return new TransportException(closedBy(), message);
+    }
+
+    private Kind closedBy() {
+        Kind kind = closeKind;
+        return kind == null ? Kind.CLOSED_BY_PEER : kind;
     }
 
     private String closeReasonOr(String fallback) {

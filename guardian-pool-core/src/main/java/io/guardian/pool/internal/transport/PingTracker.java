@@ -1,7 +1,6 @@
 package io.guardian.pool.internal.transport;
 
-import io.guardian.pool.ConnectionClosedException;
-import io.guardian.pool.ConnectionTimeoutException;
+import io.guardian.pool.internal.transport.TransportException.Kind;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
@@ -21,6 +20,10 @@ import java.util.function.Supplier;
  * <p>A PONG that matches no outstanding PING is ignored, not treated as a protocol error: a PONG
  * arriving just after its PING timed out looks exactly like an unsolicited one, and closing a
  * healthy connection for being late would turn loss into failure.
+ *
+ * <p>A PING fails with a {@link TransportException}: {@link Kind#TIMED_OUT} when no PONG comes in
+ * time, the kind of the close when the connection closes first (or was closed already), and
+ * {@link Kind#LIMIT_EXCEEDED} when {@value #MAX_OUTSTANDING} PINGs are outstanding already.
  */
 final class PingTracker {
 
@@ -29,25 +32,32 @@ final class PingTracker {
 
     private final Channel channel;
     private final Supplier<String> describe;
+    private final Supplier<Kind> closedBy;
     private final Map<Long, Pending> outstanding = new HashMap<>();
 
     private record Pending(CompletableFuture<Long> result, long sentAt, ScheduledFuture<?> timer) {
     }
 
-    PingTracker(Channel channel, Supplier<String> describe) {
+    /**
+     * @param channel the connection's channel
+     * @param describe names the peer and address, for messages
+     * @param closedBy what closed the connection, for a PING asked of a closed one
+     */
+    PingTracker(Channel channel, Supplier<String> describe, Supplier<Kind> closedBy) {
         this.channel = channel;
         this.describe = describe;
+        this.closedBy = closedBy;
     }
 
     /** Sends a PING with fresh random bytes; must run on the event loop. */
     void start(CompletableFuture<Long> result, Duration timeout) {
         if (!channel.isActive()) {
-            result.completeExceptionally(new ConnectionClosedException("cannot ping " + describe.get()
-                    + ": the connection is closed"));
+            result.completeExceptionally(new TransportException(closedBy.get(), "cannot ping "
+                    + describe.get() + ": the connection is closed"));
             return;
         }
         if (outstanding.size() >= MAX_OUTSTANDING) {
-            result.completeExceptionally(new IllegalStateException(MAX_OUTSTANDING
+            result.completeExceptionally(new TransportException(Kind.LIMIT_EXCEEDED, MAX_OUTSTANDING
                     + " PINGs already outstanding on " + describe.get() + "; wait for them before sending more"));
             return;
         }
@@ -60,8 +70,8 @@ final class PingTracker {
         ScheduledFuture<?> timer = channel.eventLoop().schedule(() -> {
             Pending gone = outstanding.remove(key);
             if (gone != null) {
-                gone.result.completeExceptionally(new ConnectionTimeoutException("no PONG from " + describe.get()
-                        + " within " + timeout.toMillis() + " ms"));
+                gone.result.completeExceptionally(new TransportException(Kind.TIMED_OUT, "no PONG from "
+                        + describe.get() + " within " + timeout.toMillis() + " ms"));
             }
         }, timeout.toNanos(), TimeUnit.NANOSECONDS);
         outstanding.put(key, new Pending(result, System.nanoTime(), timer));
@@ -78,8 +88,13 @@ final class PingTracker {
         }
     }
 
-    /** Fails every outstanding PING; must run on the event loop. */
-    void failAll(String reason) {
+    /**
+     * Fails every outstanding PING; must run on the event loop.
+     *
+     * @param kind what closed the connection
+     * @param reason why, for the message
+     */
+    void failAll(Kind kind, String reason) {
         if (outstanding.isEmpty()) {
             return;
         }
@@ -87,7 +102,7 @@ final class PingTracker {
         outstanding.clear();
         for (Pending p : pending) {
             p.timer.cancel(false);
-            p.result.completeExceptionally(new ConnectionClosedException("connection to " + describe.get()
+            p.result.completeExceptionally(new TransportException(kind, "connection to " + describe.get()
                     + " closed before the PONG arrived: " + reason));
         }
     }

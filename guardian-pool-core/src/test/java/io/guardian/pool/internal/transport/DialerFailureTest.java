@@ -12,10 +12,7 @@ import static io.guardian.pool.internal.transport.SpecWire.read;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.guardian.pool.ConnectionFailedException;
-import io.guardian.pool.ConnectionTimeoutException;
-import io.guardian.pool.HandshakeException;
-import io.guardian.pool.HandshakeException.Reason;
+import io.guardian.pool.internal.transport.TransportException.Kind;
 import io.guardian.pool.net.ProtocolConfig;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
@@ -61,7 +58,7 @@ class DialerFailureTest {
 
     @Test
     void listenerAnsweringWithTheOtherVersionFailsWithProtocol() throws Exception {
-        assertHandshakeFails(Reason.PROTOCOL, (socket, in, out) -> {
+        assertHandshakeFails(Kind.PROTOCOL_REFUSED, (socket, in, out) -> {
             read(in, HELLO_11_LENGTH);
             out.write(SpecWire.helloAck(SpecWire.V10, hex(TestKeys.A_PEER_ID), now(), nonce()));
         });
@@ -69,7 +66,7 @@ class DialerFailureTest {
 
     @Test
     void listenerAnsweringWithAnUnknownProtocolFailsWithProtocol() throws Exception {
-        HandshakeException failure = assertHandshakeFails(Reason.PROTOCOL, (socket, in, out) -> {
+        TransportException failure = assertHandshakeFails(Kind.PROTOCOL_REFUSED, (socket, in, out) -> {
             read(in, HELLO_11_LENGTH);
             out.write(SpecWire.helloAck(SpecWire.ascii("guardian-db/9.9"), hex(TestKeys.A_PEER_ID), now(), nonce()));
         });
@@ -78,7 +75,7 @@ class DialerFailureTest {
 
     @Test
     void listenerPresentingAnotherPeerIdFailsWithPeerIdMismatch() throws Exception {
-        HandshakeException failure = assertHandshakeFails(Reason.PEER_ID_MISMATCH, (socket, in, out) -> {
+        TransportException failure = assertHandshakeFails(Kind.IDENTITY_MISMATCH, (socket, in, out) -> {
             read(in, HELLO_11_LENGTH);
             out.write(SpecWire.helloAck(SpecWire.V11, hex(TestKeys.B_PEER_ID), now(), nonce()));
         });
@@ -88,7 +85,7 @@ class DialerFailureTest {
     @Test
     void impersonatorSigningWithItsOwnKeyFailsWithPeerIdMismatch() throws Exception {
         // Echoes the dialed PeerId in HELLO-ACK (1.0 would accept that) but can only sign as C.
-        HandshakeException failure = assertHandshakeFails(Reason.PEER_ID_MISMATCH, (socket, in, out) -> {
+        TransportException failure = assertHandshakeFails(Kind.IDENTITY_MISMATCH, (socket, in, out) -> {
             byte[] hello = read(in, HELLO_11_LENGTH);
             byte[] ack = ack11(now(), nonce());
             out.write(ack);
@@ -100,7 +97,7 @@ class DialerFailureTest {
 
     @Test
     void impersonatorPresentingTheDialedKeyWithItsOwnSignatureFailsWithBadSignature() throws Exception {
-        assertHandshakeFails(Reason.BAD_SIGNATURE, (socket, in, out) -> {
+        assertHandshakeFails(Kind.BAD_SIGNATURE, (socket, in, out) -> {
             byte[] hello = read(in, HELLO_11_LENGTH);
             byte[] ack = ack11(now(), nonce());
             out.write(ack);
@@ -130,7 +127,7 @@ class DialerFailureTest {
             honest.awaitScript(0);
         }
         // Session 2: the eavesdropper, without A's key, replays A's HELLO-ACK and AUTH-L.
-        assertHandshakeFails(Reason.BAD_SIGNATURE, (socket, in, out) -> {
+        assertHandshakeFails(Kind.BAD_SIGNATURE, (socket, in, out) -> {
             read(in, HELLO_11_LENGTH);
             out.write(recordedAck.get());
             read(in, AUTH_LENGTH);
@@ -140,7 +137,7 @@ class DialerFailureTest {
 
     @Test
     void corruptedSignatureFailsWithBadSignature() throws Exception {
-        assertHandshakeFails(Reason.BAD_SIGNATURE, (socket, in, out) -> {
+        assertHandshakeFails(Kind.BAD_SIGNATURE, (socket, in, out) -> {
             byte[] hello = read(in, HELLO_11_LENGTH);
             byte[] ack = ack11(now(), nonce());
             out.write(ack);
@@ -153,7 +150,7 @@ class DialerFailureTest {
 
     @Test
     void listenerClockBehindByMoreThanTheSkewFailsWithClockSkew() throws Exception {
-        assertHandshakeFails(Reason.CLOCK_SKEW, (socket, in, out) -> {
+        assertHandshakeFails(Kind.CLOCK_SKEW, (socket, in, out) -> {
             read(in, HELLO_11_LENGTH);
             out.write(ack11(now() - 301, nonce()));
         });
@@ -161,7 +158,7 @@ class DialerFailureTest {
 
     @Test
     void listenerClockAheadByMoreThanTheSkewFailsWithClockSkew() throws Exception {
-        assertHandshakeFails(Reason.CLOCK_SKEW, (socket, in, out) -> {
+        assertHandshakeFails(Kind.CLOCK_SKEW, (socket, in, out) -> {
             read(in, HELLO_11_LENGTH);
             out.write(ack11(now() + 301, nonce()));
         });
@@ -169,7 +166,7 @@ class DialerFailureTest {
 
     @Test
     void timestampWithTheTopBitSetFailsWithClockSkew() throws Exception {
-        assertHandshakeFails(Reason.CLOCK_SKEW, (socket, in, out) -> {
+        assertHandshakeFails(Kind.CLOCK_SKEW, (socket, in, out) -> {
             read(in, HELLO_11_LENGTH);
             out.write(ack11(0xFFFF_FFFF_FFFF_FFFFL, nonce()));
         });
@@ -177,7 +174,7 @@ class DialerFailureTest {
 
     @Test
     void helloAckOfLengthZeroIsMalformed() throws Exception {
-        assertHandshakeFails(Reason.MALFORMED, (socket, in, out) -> {
+        assertHandshakeFails(Kind.PROTOCOL_VIOLATION, (socket, in, out) -> {
             read(in, HELLO_11_LENGTH);
             out.write(SpecWire.u16(0));
         });
@@ -185,7 +182,7 @@ class DialerFailureTest {
 
     @Test
     void helloAckLongerThan1024IsMalformedBeforeItsBodyArrives() throws Exception {
-        HandshakeException failure = assertHandshakeFails(Reason.MALFORMED, (socket, in, out) -> {
+        TransportException failure = assertHandshakeFails(Kind.PROTOCOL_VIOLATION, (socket, in, out) -> {
             read(in, HELLO_11_LENGTH);
             out.write(SpecWire.u16(1025));
         });
@@ -194,7 +191,7 @@ class DialerFailureTest {
 
     @Test
     void helloAckTooShortForItsPeerIdIsMalformed() throws Exception {
-        assertHandshakeFails(Reason.MALFORMED, (socket, in, out) -> {
+        assertHandshakeFails(Kind.PROTOCOL_VIOLATION, (socket, in, out) -> {
             read(in, HELLO_11_LENGTH);
             byte[] body = concat(SpecWire.V11, java.util.Arrays.copyOf(hex(TestKeys.A_PEER_ID), 5));
             out.write(concat(SpecWire.u16(body.length), body));
@@ -203,7 +200,7 @@ class DialerFailureTest {
 
     @Test
     void helloAckWithoutItsNonceIsMalformed() throws Exception {
-        assertHandshakeFails(Reason.MALFORMED, (socket, in, out) -> {
+        assertHandshakeFails(Kind.PROTOCOL_VIOLATION, (socket, in, out) -> {
             read(in, HELLO_11_LENGTH);
             out.write(ack11(now(), new byte[31]));
         });
@@ -211,7 +208,7 @@ class DialerFailureTest {
 
     @Test
     void truncatedHelloAckFollowedByCloseFailsWithClosedByPeer() throws Exception {
-        assertHandshakeFails(Reason.CLOSED_BY_PEER, (socket, in, out) -> {
+        assertHandshakeFails(Kind.CLOSED_BY_PEER, (socket, in, out) -> {
             read(in, HELLO_11_LENGTH);
             out.write(java.util.Arrays.copyOf(ack11(now(), nonce()), 40));
             out.flush();
@@ -224,7 +221,7 @@ class DialerFailureTest {
         connector.close();
         connector = new NettyConnector(TestKeys.identity(TestKeys.B_PRIVATE),
                 ProtocolConfig.builder().handshakeTimeout(Duration.ofMillis(300)).build());
-        assertHandshakeFails(Reason.TIMEOUT, (socket, in, out) -> {
+        assertHandshakeFails(Kind.HANDSHAKE_TIMED_OUT, (socket, in, out) -> {
             byte[] hello = read(in, HELLO_11_LENGTH);
             byte[] ack = ack11(now(), nonce());
             out.write(ack);
@@ -236,7 +233,7 @@ class DialerFailureTest {
 
     @Test
     void authOfAnotherLengthIsMalformed() throws Exception {
-        assertHandshakeFails(Reason.MALFORMED, (socket, in, out) -> {
+        assertHandshakeFails(Kind.PROTOCOL_VIOLATION, (socket, in, out) -> {
             read(in, HELLO_11_LENGTH);
             out.write(ack11(now(), nonce()));
             read(in, AUTH_LENGTH);
@@ -246,7 +243,7 @@ class DialerFailureTest {
 
     @Test
     void confirmationOtherThanHandshakeOkIsMalformed() throws Exception {
-        assertHandshakeFails(Reason.MALFORMED, (socket, in, out) -> {
+        assertHandshakeFails(Kind.PROTOCOL_VIOLATION, (socket, in, out) -> {
             byte[] hello = read(in, HELLO_11_LENGTH);
             byte[] ack = ack11(now(), nonce());
             out.write(ack);
@@ -260,7 +257,7 @@ class DialerFailureTest {
     @Test
     void bytesSentOutOfTurnAreMalformed() throws Exception {
         // AUTH-L cannot legitimately follow HELLO-ACK before our AUTH-D.
-        assertHandshakeFails(Reason.MALFORMED, (socket, in, out) -> {
+        assertHandshakeFails(Kind.PROTOCOL_VIOLATION, (socket, in, out) -> {
             read(in, HELLO_11_LENGTH);
             out.write(concat(ack11(now(), nonce()), new byte[] {0x00}));
         });
@@ -268,7 +265,7 @@ class DialerFailureTest {
 
     @Test
     void listenerThatClosesAfterHelloFailsWithClosedByPeer() throws Exception {
-        assertHandshakeFails(Reason.CLOSED_BY_PEER, (socket, in, out) -> {
+        assertHandshakeFails(Kind.CLOSED_BY_PEER, (socket, in, out) -> {
             read(in, HELLO_11_LENGTH);
             socket.close();
         });
@@ -276,7 +273,7 @@ class DialerFailureTest {
 
     @Test
     void listenerThatClosesAfterAuthFailsWithClosedByPeer() throws Exception {
-        assertHandshakeFails(Reason.CLOSED_BY_PEER, (socket, in, out) -> {
+        assertHandshakeFails(Kind.CLOSED_BY_PEER, (socket, in, out) -> {
             read(in, HELLO_11_LENGTH);
             out.write(ack11(now(), nonce()));
             read(in, AUTH_LENGTH);
@@ -285,10 +282,10 @@ class DialerFailureTest {
     }
 
     @Test
-    void listenerThatAcceptsAndNeverAnswersFailsWithConnectionTimeout() throws Exception {
+    void listenerThatAcceptsAndNeverAnswersFailsWithTimedOut() throws Exception {
         try (RawServer silent = new RawServer((socket, in, out) -> SpecWire.drainToEof(in))) {
             Throwable failure = failureOf(connector.connect(A, silent.address(), Duration.ofMillis(300)));
-            assertThat(failure).isInstanceOf(ConnectionTimeoutException.class)
+            assertKind(failure, Kind.TIMED_OUT)
                     .hasMessageContaining(A.toBase58()).hasMessageContaining(silent.address().toString())
                     .hasMessageContaining("connection-timeout");
             silent.awaitScript(0); // and the socket was closed
@@ -300,34 +297,33 @@ class DialerFailureTest {
         connector.close();
         connector = new NettyConnector(TestKeys.identity(TestKeys.B_PRIVATE),
                 ProtocolConfig.builder().handshakeTimeout(Duration.ofMillis(200)).build());
-        assertHandshakeFails(Reason.TIMEOUT, (socket, in, out) -> SpecWire.drainToEof(in));
+        assertHandshakeFails(Kind.HANDSHAKE_TIMED_OUT, (socket, in, out) -> SpecWire.drainToEof(in));
     }
 
     @Test
-    void refusedConnectionFailsWithConnectionFailed() throws Exception {
+    void refusedConnectionFailsWithRefused() throws Exception {
         int port;
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = probe.getLocalPort();
         }
         Multiaddr address = Multiaddr.parse("/ip4/127.0.0.1/tcp/" + port);
-        assertThat(failureOf(connector.connect(A, address, TIMEOUT))).isInstanceOf(ConnectionFailedException.class)
+        assertKind(failureOf(connector.connect(A, address, TIMEOUT)), Kind.REFUSED)
                 .hasMessageContaining(address.toString());
     }
 
     @Test
-    void addressNamingAnotherPeerFailsWithConnectionFailedBeforeDialing() throws Exception {
+    void addressNamingAnotherPeerIsRefusedBeforeDialing() throws Exception {
         try (RawServer server = new RawServer((socket, in, out) -> { })) {
             Multiaddr other = server.address(PeerId.fromBytes(hex(TestKeys.B_PEER_ID)));
-            assertThat(failureOf(connector.connect(A, other, TIMEOUT))).isInstanceOf(ConnectionFailedException.class)
-                    .hasMessageContaining("/p2p/");
+            assertKind(failureOf(connector.connect(A, other, TIMEOUT)), Kind.REFUSED).hasMessageContaining("/p2p/");
             assertThat(server.connections()).isZero();
         }
     }
 
     @Test
-    void addressThatIsNotTcpFailsWithConnectionFailed() throws Exception {
+    void addressThatIsNotTcpIsRefused() throws Exception {
         Multiaddr udp = Multiaddr.parse("/ip4/127.0.0.1/udp/4001");
-        assertThat(failureOf(connector.connect(A, udp, TIMEOUT))).isInstanceOf(ConnectionFailedException.class)
+        assertKind(failureOf(connector.connect(A, udp, TIMEOUT)), Kind.REFUSED)
                 .hasMessageContaining("not a dialable address");
     }
 
@@ -335,9 +331,8 @@ class DialerFailureTest {
     void authenticatedDialOfAPeerIdWithoutEmbeddedKeyIsRefusedClearly() throws Exception {
         PeerId sha256 = PeerId.parse("QmVMT29id3TUASyfZZ6k9hmNyc2nYabCo4uMSpDw4zrgDk");
         Throwable failure = failureOf(connector.connect(sha256, Multiaddr.parse("/ip4/127.0.0.1/tcp/4001"), TIMEOUT));
-        assertThat(failure).isInstanceOf(HandshakeException.class).hasMessageContaining("Ed25519");
-        assertThat(((HandshakeException) failure).reason()).isEqualTo(Reason.PROTOCOL);
-        assertThat(((HandshakeException) failure).retryable()).isFalse();
+        assertKind(failure, Kind.UNSUPPORTED_KEY).hasMessageContaining("Ed25519");
+        assertThat(((TransportException) failure).retryable()).isFalse();
     }
 
     @Test
@@ -367,19 +362,28 @@ class DialerFailureTest {
     void closedConnectorRefusesToDial() {
         connector.close();
         assertThatThrownBy(() -> connector.connect(A, Multiaddr.parse("/ip4/127.0.0.1/tcp/1"), TIMEOUT).join())
-                .hasCauseInstanceOf(ConnectionFailedException.class);
+                .cause().isInstanceOfSatisfying(TransportException.class,
+                        e -> assertThat(e.kind()).isEqualTo(Kind.CLOSED_LOCALLY));
     }
 
-    private HandshakeException assertHandshakeFails(Reason reason, RawServer.Script listener) throws Exception {
+    private TransportException assertHandshakeFails(Kind kind, RawServer.Script listener) throws Exception {
         try (RawServer server = new RawServer(listener)) {
             Throwable failure = failureOf(connector.connect(A, server.address(), TIMEOUT));
-            assertThat(failure).isInstanceOf(HandshakeException.class);
-            HandshakeException handshake = (HandshakeException) failure;
-            assertThat(handshake.reason()).as(handshake.getMessage()).isEqualTo(reason);
+            assertThat(failure).isInstanceOf(TransportException.class);
+            TransportException handshake = (TransportException) failure;
+            assertThat(handshake.kind()).as(handshake.getMessage()).isEqualTo(kind);
             assertThat(handshake.getMessage()).contains(A.toBase58()).contains(server.address().toString());
             server.awaitScript(0);
             return handshake;
         }
+    }
+
+    /** The dial failed with the transport's own type, of this kind; the message is left to check. */
+    private static org.assertj.core.api.AbstractThrowableAssert<?, ? extends Throwable> assertKind(Throwable failure,
+            Kind kind) {
+        assertThat(failure).isInstanceOf(TransportException.class);
+        assertThat(((TransportException) failure).kind()).as(failure.getMessage()).isEqualTo(kind);
+        return assertThat(failure);
     }
 
     static Throwable failureOf(CompletableFuture<?> future) throws Exception {

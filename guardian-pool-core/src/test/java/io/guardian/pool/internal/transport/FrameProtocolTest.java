@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.guardian.pool.ConnectionClosedException;
-import io.guardian.pool.ConnectionTimeoutException;
 import io.guardian.pool.net.PeerListener;
 import io.guardian.pool.net.ProtocolConfig;
 import io.guardian.pool.peer.Multiaddr;
@@ -85,7 +83,9 @@ class FrameProtocolTest {
             // What arrived before the error is still delivered, then the closure is reported.
             assertThat(connection.receive(Duration.ofSeconds(1))).isEqualTo(SpecWire.ascii("before"));
             assertThatThrownBy(() -> connection.receive(Duration.ofSeconds(1)))
-                    .isInstanceOf(ConnectionClosedException.class).hasMessageContaining("protocol error");
+                    .isInstanceOfSatisfying(TransportException.class,
+                            e -> assertThat(e.kind()).isEqualTo(TransportException.Kind.PROTOCOL_VIOLATION))
+                    .hasMessageContaining("protocol error");
             server.awaitScript(0);
         }
     }
@@ -185,7 +185,8 @@ class FrameProtocolTest {
             assertThatThrownBy(() -> connection.send(new byte[MAX_FRAME + 1]))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("max-frame-size");
             connection.close("done");
-            assertThatThrownBy(() -> connection.send(new byte[1])).isInstanceOf(ConnectionClosedException.class);
+            assertThatThrownBy(() -> connection.send(new byte[1])).isInstanceOfSatisfying(TransportException.class,
+                    e -> assertThat(e.kind()).isEqualTo(TransportException.Kind.CLOSED_LOCALLY));
             server.awaitScript(0); // only the CLOSE frame "done" went out
         }
     }
@@ -202,10 +203,12 @@ class FrameProtocolTest {
             FramedConnection connection = connector.connect(A, server.address(), Duration.ofSeconds(5))
                     .get(10, TimeUnit.SECONDS);
             assertThatThrownBy(() -> connection.receive(Duration.ofMillis(50)))
-                    .isInstanceOf(ConnectionTimeoutException.class);
+                    .isInstanceOfSatisfying(TransportException.class,
+                            e -> assertThat(e.kind()).isEqualTo(TransportException.Kind.TIMED_OUT));
             assertThat(connection.isOpen()).isTrue();
             assertThatThrownBy(() -> connection.ping(Duration.ofMillis(100)).get(5, TimeUnit.SECONDS))
-                    .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(ConnectionTimeoutException.class);
+                    .isInstanceOf(ExecutionException.class).cause().isInstanceOfSatisfying(TransportException.class,
+                            e -> assertThat(e.kind()).isEqualTo(TransportException.Kind.TIMED_OUT));
             assertThat(connection.isOpen()).isTrue();
             release.countDown();
             server.awaitScript(0);

@@ -12,8 +12,6 @@ import static io.guardian.pool.internal.transport.SpecWire.read;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.guardian.pool.HandshakeException;
-import io.guardian.pool.HandshakeException.Reason;
 import io.guardian.pool.net.PeerListener;
 import io.guardian.pool.net.ProtocolConfig;
 import io.guardian.pool.net.ProtocolVersion;
@@ -106,8 +104,8 @@ class ListenerFailureTest {
                 ProtocolConfig.builder().version(ProtocolVersion.V1_0).build())) {
             Throwable failure = DialerFailureTest.failureOf(plain.connect(listener.peerId(), listener.listenAddress(),
                     Duration.ofSeconds(5)));
-            assertThat(failure).isInstanceOf(HandshakeException.class);
-            assertThat(((HandshakeException) failure).reason()).isEqualTo(Reason.CLOSED_BY_PEER);
+            assertThat(failure).isInstanceOf(TransportException.class);
+            assertThat(((TransportException) failure).kind()).isEqualTo(TransportException.Kind.CLOSED_BY_PEER);
         }
     }
 

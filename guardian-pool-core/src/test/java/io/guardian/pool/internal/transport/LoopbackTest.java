@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.guardian.pool.ConnectionClosedException;
-import io.guardian.pool.HandshakeException;
-import io.guardian.pool.HandshakeException.Reason;
+import io.guardian.pool.internal.transport.TransportException.Kind;
 import io.guardian.pool.net.PeerListener;
 import io.guardian.pool.net.PeerSession;
 import io.guardian.pool.net.ProtocolConfig;
@@ -216,8 +214,8 @@ class LoopbackTest {
         }).start());
         FramedConnection connection = dial(connector(dialerIdentity, ProtocolVersion.V1_1), listener);
         connection.send(bytes("x"));
-        assertThatThrownBy(() -> connection.receive(TIMEOUT)).isInstanceOf(ConnectionClosedException.class)
-                .hasMessageContaining("handler error");
+        assertThatThrownBy(() -> connection.receive(TIMEOUT)).isInstanceOfSatisfying(TransportException.class,
+                e -> assertThat(e.kind()).isEqualTo(Kind.CLOSED_BY_PEER)).hasMessageContaining("handler error");
     }
 
     @Test
@@ -226,7 +224,7 @@ class LoopbackTest {
         NettyConnector connector = connector(dialerIdentity, ProtocolVersion.V1_1);
         dial(connector, listener);
         dial(connector, listener);
-        assertHandshakeFails(connector, listener, Reason.CLOSED_BY_PEER);
+        assertHandshakeFails(connector, listener, Kind.CLOSED_BY_PEER);
         assertThat(listener.refusedConnections()).isEqualTo(1);
         assertThat(listener.connectionCount()).isEqualTo(2);
     }
@@ -236,7 +234,7 @@ class LoopbackTest {
         PeerListener listener = track(listener().maxInboundPerPeer(1).start());
         NettyConnector first = connector(dialerIdentity, ProtocolVersion.V1_1);
         dial(first, listener);
-        assertHandshakeFails(first, listener, Reason.CLOSED_BY_PEER);
+        assertHandshakeFails(first, listener, Kind.CLOSED_BY_PEER);
         FramedConnection other = dial(connector(PeerIdentity.generate(), ProtocolVersion.V1_1), listener);
         assertThat(other.isOpen()).isTrue();
     }
@@ -249,7 +247,7 @@ class LoopbackTest {
                 listener.listenAddress().port())) {
             assertThat(squatter.isConnected()).isTrue(); // connected, says nothing: holds the only slot
             await().atMost(TIMEOUT).until(() -> listener.connectionCount() == 1);
-            assertHandshakeFails(connector, listener, Reason.CLOSED_BY_PEER);
+            assertHandshakeFails(connector, listener, Kind.CLOSED_BY_PEER);
         }
         await().atMost(TIMEOUT).until(() -> listener.connectionCount() == 0);
         assertThat(dial(connector, listener).isOpen()).isTrue();
@@ -259,7 +257,7 @@ class LoopbackTest {
     void allowListAdmitsOnlyTheNamedDialers() throws Exception {
         PeerListener listener = track(listener().allowedPeers(Set.of(dialerIdentity.peerId())).start());
         assertThat(dial(connector(dialerIdentity, ProtocolVersion.V1_1), listener).isOpen()).isTrue();
-        assertHandshakeFails(connector(PeerIdentity.generate(), ProtocolVersion.V1_1), listener, Reason.CLOSED_BY_PEER);
+        assertHandshakeFails(connector(PeerIdentity.generate(), ProtocolVersion.V1_1), listener, Kind.CLOSED_BY_PEER);
     }
 
     @Test
@@ -269,7 +267,7 @@ class LoopbackTest {
         PeerId stranger = PeerIdentity.generate().peerId();
         Throwable failure = DialerFailureTest.failureOf(connector.connect(stranger,
                 listener.listenAddress().withoutPeerId(), TIMEOUT));
-        assertThat(((HandshakeException) failure).reason()).isEqualTo(Reason.CLOSED_BY_PEER);
+        assertThat(((TransportException) failure).kind()).isEqualTo(Kind.CLOSED_BY_PEER);
     }
 
     @Test
@@ -323,11 +321,11 @@ class LoopbackTest {
         assertThat(connection.closeReason()).isEqualTo("peer sent CLOSE: closed by listener");
     }
 
-    private void assertHandshakeFails(NettyConnector connector, PeerListener listener, Reason reason) throws Exception {
+    private void assertHandshakeFails(NettyConnector connector, PeerListener listener, Kind kind) throws Exception {
         Throwable failure = DialerFailureTest.failureOf(connector.connect(listener.peerId(), listener.listenAddress(),
                 TIMEOUT));
-        assertThat(failure).isInstanceOf(HandshakeException.class);
-        assertThat(((HandshakeException) failure).reason()).isEqualTo(reason);
+        assertThat(failure).isInstanceOf(TransportException.class);
+        assertThat(((TransportException) failure).kind()).isEqualTo(kind);
     }
 
     private static byte[] bytes(String text) {
