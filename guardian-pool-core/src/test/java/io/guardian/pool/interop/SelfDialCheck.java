@@ -40,8 +40,9 @@ final class SelfDialCheck {
                             "/guardian/reset/1.0.0", "/guardian/close-conn/1.0.0");
             assertThat((List<Object>) identify.get("listenAddrs"))
                     .contains(listener.address().withoutPeerId().toString());
+            // js-libp2p reports whole milliseconds, so a loopback ping may read 0.
             assertThat(result.steps("ping")).hasSize(3)
-                    .allSatisfy(p -> assertThat(((Number) p.get("rttMs")).doubleValue()).isPositive());
+                    .allSatisfy(p -> assertThat(((Number) p.get("rttMs")).doubleValue()).isNotNegative());
             assertThat(result.steps("echo")).extracting(e -> ((Number) e.get("bytes")).longValue())
                     .containsExactly(1L, 64L * 1024, 4L * 1024 * 1024);
             assertThat(result.steps("concurrent")).singleElement()

@@ -69,7 +69,7 @@ public final class Libp2pDialer implements AutoCloseable {
         }
         Optional<PeerId> suffix = address.peerId();
         if (suffix.isPresent() && !suffix.get().equals(peer)) {
-            return failed(Kind.IDENTITY_MISMATCH, "cannot dial " + peer + " at " + address + ": the address ends in /p2p/"
+            return failed(Kind.REFUSED, "cannot dial " + peer + " at " + address + ": the address ends in /p2p/"
                     + suffix.get() + ", another peer");
         }
         if (!address.isTcpDialable()) {

@@ -140,8 +140,13 @@ public final class Libp2pNode {
         long started = System.nanoTime();
         String who = (expected != null ? expected + " at " : "") + remoteAddress;
         ScheduledFuture<?> timer = channel.eventLoop().schedule(() -> {
-            if (result.completeExceptionally(new TransportException(Kind.TIMED_OUT, "libp2p handshake with " + who
-                    + " did not complete within " + timeout.toMillis() + " ms"))) {
+            // Connected but not upgraded is a stalled handshake; not even connected, a connect timeout.
+            TransportException late = channel.isActive()
+                    ? new TransportException(Kind.HANDSHAKE_TIMED_OUT, "libp2p handshake with " + who
+                            + " did not complete within " + timeout.toMillis() + " ms")
+                    : new TransportException(Kind.TIMED_OUT, "TCP connect to " + who + " did not complete within "
+                            + timeout.toMillis() + " ms");
+            if (result.completeExceptionally(late)) {
                 channel.close();
             }
         }, timeout.toNanos(), TimeUnit.NANOSECONDS);
