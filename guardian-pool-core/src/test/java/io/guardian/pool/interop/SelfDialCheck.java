@@ -20,7 +20,33 @@ final class SelfDialCheck {
     private SelfDialCheck() {
     }
 
+    /**
+     * Checks a {@code dial} run of every default step against a listener: all ok, the listener's
+     * identify (agent, protocols, listen address), three pings, the three echo sizes, 100 streams,
+     * and a refusal naming the protocol.
+     */
     @SuppressWarnings("unchecked")
+    static void assertFullRun(DialResult result, String agentPrefix, io.guardian.pool.peer.Multiaddr listenAddress,
+            String... protocols) {
+        assertThat(result.ok()).as("%s", result).isTrue();
+        assertThat(result.failures()).isEmpty();
+        Map<String, Object> identify = result.steps("identify").get(0);
+        assertThat((String) identify.get("agentVersion")).startsWith(agentPrefix);
+        assertThat(identify.get("protocolVersion")).isEqualTo("ipfs/0.1.0");
+        assertThat((List<Object>) identify.get("protocols")).contains("/ipfs/id/1.0.0", "/ipfs/ping/1.0.0")
+                .contains((Object[]) protocols);
+        assertThat((List<Object>) identify.get("listenAddrs")).contains(listenAddress.withoutPeerId().toString());
+        // js-libp2p reports whole milliseconds, so a loopback ping may read 0.
+        assertThat(result.steps("ping")).hasSize(3)
+                .allSatisfy(p -> assertThat(((Number) p.get("rttMs")).doubleValue()).isNotNegative());
+        assertThat(result.steps("echo")).extracting(e -> ((Number) e.get("bytes")).longValue())
+                .containsExactly(1L, 64L * 1024, 4L * 1024 * 1024);
+        assertThat(result.steps("concurrent")).singleElement()
+                .satisfies(c -> assertThat(((Number) c.get("streams")).intValue()).isEqualTo(100));
+        assertThat(result.steps("refused")).singleElement()
+                .satisfies(r -> assertThat((String) r.get("error")).contains("/guardian/nope/1.0.0"));
+    }
+
     static void run(Lang lang) {
         String agentPrefix = "guardian-interop-" + lang.id() + "/";
         try (InteropPeer listener = InteropPeer.listen(lang)) {
@@ -30,25 +56,8 @@ final class SelfDialCheck {
 
             DialResult result = InteropPeer.dial(lang, listener.address(), DIAL_TIMEOUT);
 
-            assertThat(result.ok()).as("%s", result).isTrue();
-            assertThat(result.failures()).isEmpty();
-            Map<String, Object> identify = result.steps("identify").get(0);
-            assertThat((String) identify.get("agentVersion")).startsWith(agentPrefix);
-            assertThat(identify.get("protocolVersion")).isEqualTo("ipfs/0.1.0");
-            assertThat((List<Object>) identify.get("protocols"))
-                    .contains("/ipfs/id/1.0.0", "/ipfs/ping/1.0.0", "/guardian/echo/1.0.0",
-                            "/guardian/reset/1.0.0", "/guardian/close-conn/1.0.0");
-            assertThat((List<Object>) identify.get("listenAddrs"))
-                    .contains(listener.address().withoutPeerId().toString());
-            // js-libp2p reports whole milliseconds, so a loopback ping may read 0.
-            assertThat(result.steps("ping")).hasSize(3)
-                    .allSatisfy(p -> assertThat(((Number) p.get("rttMs")).doubleValue()).isNotNegative());
-            assertThat(result.steps("echo")).extracting(e -> ((Number) e.get("bytes")).longValue())
-                    .containsExactly(1L, 64L * 1024, 4L * 1024 * 1024);
-            assertThat(result.steps("concurrent")).singleElement()
-                    .satisfies(c -> assertThat(((Number) c.get("streams")).intValue()).isEqualTo(100));
-            assertThat(result.steps("refused")).singleElement()
-                    .satisfies(r -> assertThat((String) r.get("error")).contains("/guardian/nope/1.0.0"));
+            assertFullRun(result, agentPrefix, listener.address(), "/guardian/echo/1.0.0", "/guardian/reset/1.0.0",
+                    "/guardian/close-conn/1.0.0");
 
             // The listener saw the same run from its side.
             listener.awaitEvent(e -> "connected".equals(e.get("event")), EVENT_TIMEOUT);

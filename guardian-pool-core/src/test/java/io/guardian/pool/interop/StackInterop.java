@@ -53,25 +53,12 @@ final class StackInterop {
                 .start();
     }
 
-    @SuppressWarnings("unchecked")
     static void theirDialerOurListener(Lang lang) {
         PeerIdentity identity = PeerIdentity.generate();
         try (LeakWatch leaks = new LeakWatch(); PeerListener listener = ourListener(identity)) {
             DialResult result = InteropPeer.dial(lang, listener.listenAddress(), Duration.ofMinutes(2));
-            assertThat(result.ok()).as("%s", result).isTrue();
-            Map<String, Object> identify = result.steps("identify").get(0);
-            assertThat((String) identify.get("agentVersion")).startsWith("guardian-pool/");
-            assertThat((List<Object>) identify.get("protocols")).contains(ECHO, PeerListener.DEFAULT_PROTOCOL,
-                    "/ipfs/id/1.0.0", "/ipfs/ping/1.0.0");
-            assertThat((List<Object>) identify.get("listenAddrs"))
-                    .contains(listener.listenAddress().withoutPeerId().toString());
-            assertThat(result.steps("ping")).hasSize(3);
-            assertThat(result.steps("echo")).extracting(e -> ((Number) e.get("bytes")).longValue())
-                    .containsExactly(1L, 64L * 1024, 4L * 1024 * 1024);
-            assertThat(result.steps("concurrent")).singleElement()
-                    .satisfies(c -> assertThat(((Number) c.get("streams")).intValue()).isEqualTo(100));
-            assertThat(result.steps("refused")).singleElement()
-                    .satisfies(r -> assertThat((String) r.get("error")).contains("/guardian/nope/1.0.0"));
+            SelfDialCheck.assertFullRun(result, "guardian-pool/", listener.listenAddress(), ECHO,
+                    PeerListener.DEFAULT_PROTOCOL);
             await("the listener drops the finished dialer's connection").atMost(T)
                     .until(() -> listener.connectionCount() == 0);
             assertThat(listener.failedHandshakes()).isZero();
