@@ -36,6 +36,8 @@ import org.slf4j.LoggerFactory;
 final class InboundSession extends ChannelInboundHandlerAdapter implements PeerSession {
 
     private static final Logger LOG = LoggerFactory.getLogger(InboundSession.class);
+    /** A peer chooses its protocol errors: WARN at most every 10 s, the rest at DEBUG. */
+    private static final RateLimitedWarning PROTOCOL_ERRORS = new RateLimitedWarning(LOG);
     private static final int PAUSE_MESSAGES = 64;
     private static final long PAUSE_BYTES = 4L << 20;
     /** Messages one drain task handles before yielding the executor thread to other connections. */
@@ -228,7 +230,7 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof FrameDecoder.FrameViolation) {
             protocolErrors.increment();
-            LOG.warn("Closing {}: protocol error: {}", this, cause.getMessage());
+            PROTOCOL_ERRORS.log("Closing {}: protocol error: {}", this, cause.getMessage());
         } else if (cause instanceof IOException) {
             LOG.debug("Connection of {} lost: {}", this, cause.toString());
         } else {

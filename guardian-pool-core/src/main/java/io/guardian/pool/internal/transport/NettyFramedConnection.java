@@ -54,6 +54,8 @@ import org.slf4j.LoggerFactory;
 final class NettyFramedConnection extends ChannelInboundHandlerAdapter implements FramedConnection {
 
     private static final Logger LOG = LoggerFactory.getLogger(NettyFramedConnection.class);
+    /** A peer chooses its protocol errors: WARN at most every 10 s, the rest at DEBUG. */
+    private static final RateLimitedWarning PROTOCOL_ERRORS = new RateLimitedWarning(LOG);
     private static final int PAUSE_MESSAGES = 64;
     private static final long PAUSE_BYTES = 4L << 20;
     /** Default of {@code guardian.transport.writeStallMillis}: how long a send waits for a peer that takes nothing. */
@@ -371,7 +373,7 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof FrameDecoder.FrameViolation) {
             recordClose(Kind.PROTOCOL_VIOLATION, "protocol error from peer: " + cause.getMessage());
-            LOG.warn("Closing connection to {}: protocol error: {}", this, cause.getMessage());
+            PROTOCOL_ERRORS.log("Closing connection to {}: protocol error: {}", this, cause.getMessage());
         } else if (cause instanceof IOException) {
             recordClose(Kind.CLOSED_BY_PEER, "connection lost: " + cause.getMessage());
             LOG.debug("Connection to {} lost: {}", this, cause.toString());
