@@ -11,6 +11,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -55,5 +58,31 @@ public final class LeakWatch implements AutoCloseable {
     public void close() {
         logger.detachAppender(appender);
         appender.stop();
+    }
+
+    /**
+     * For {@code @ExtendWith}: watches the whole test class and fails it if Netty reported a leak
+     * once all its tests ran.
+     */
+    public static final class NoneAfterAll implements BeforeAllCallback, AfterAllCallback {
+        private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(NoneAfterAll.class);
+
+        @Override
+        public void beforeAll(ExtensionContext context) {
+            context.getStore(NS).put("watch", new LeakWatch());
+        }
+
+        @Override
+        public void afterAll(ExtensionContext context) {
+            LeakWatch watch = context.getStore(NS).remove("watch", LeakWatch.class);
+            try {
+                List<String> leaks = watch.collectLeaks();
+                if (!leaks.isEmpty()) {
+                    throw new AssertionError("Netty reported leaks: " + leaks);
+                }
+            } finally {
+                watch.close();
+            }
+        }
     }
 }

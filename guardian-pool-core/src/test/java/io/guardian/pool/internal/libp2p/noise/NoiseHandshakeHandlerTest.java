@@ -18,11 +18,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Timeout;
 
+@ExtendWith(LeakWatch.NoneAfterAll.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class NoiseHandshakeHandlerTest {
 
@@ -30,21 +30,6 @@ class NoiseHandshakeHandlerTest {
     private static final String MPLEX = "/mplex/6.7.0";
     private static final PeerIdentity A = PeerIdentity.generate();
     private static final PeerIdentity B = PeerIdentity.generate();
-    private static LeakWatch leaks;
-
-    @BeforeAll
-    static void watch() {
-        leaks = new LeakWatch();
-    }
-
-    @AfterAll
-    static void noLeaks() {
-        try {
-            assertThat(leaks.collectLeaks()).isEmpty();
-        } finally {
-            leaks.close();
-        }
-    }
 
     @Test
     void handshakeAgreesOnTheInitiatorsFirstCommonMuxerAndReplacesItselfWithTheCodec() {

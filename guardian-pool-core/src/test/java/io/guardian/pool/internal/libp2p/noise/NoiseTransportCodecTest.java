@@ -13,29 +13,14 @@ import java.util.concurrent.TimeUnit;
 import javax.crypto.Cipher;
 import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Timeout;
 
+@ExtendWith(LeakWatch.NoneAfterAll.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class NoiseTransportCodecTest {
 
-    private static LeakWatch leaks;
-
-    @BeforeAll
-    static void watch() {
-        leaks = new LeakWatch();
-    }
-
-    @AfterAll
-    static void noLeaks() {
-        try {
-            assertThat(leaks.collectLeaks()).isEmpty();
-        } finally {
-            leaks.close();
-        }
-    }
 
     /** Two codecs keyed by a real handshake: [initiator side, responder side], each with a recorder. */
     static EmbeddedChannel[] pair(NoisePair.Recorder a, NoisePair.Recorder b) {

@@ -1,5 +1,6 @@
 package io.guardian.pool.internal.libp2p.noise;
 
+import io.guardian.pool.internal.codec.Protobuf;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.Signature;
@@ -28,69 +29,44 @@ final class TestSigners {
     /** A key protobuf that cannot sign, with a fixed signature. */
     static NoiseSigner fixed(String keyProtobufHex, byte[] signature) {
         byte[] key = HexFormat.of().parseHex(keyProtobufHex);
-        return new NoiseSigner() {
-            @Override
-            public byte[] publicKeyProtobuf() {
-                return key.clone();
-            }
-
-            @Override
-            public byte[] sign(byte[] data) {
-                return signature.clone();
-            }
-        };
+        return signer(key, data -> signature.clone());
     }
 
     /** A signer that signs something other than what it is asked to. */
     static NoiseSigner tampered(NoiseSigner honest, UnaryOperator<byte[]> change) {
+        return signer(honest.publicKeyProtobuf(), data -> honest.sign(change.apply(data)));
+    }
+
+    /** A signer with a given key protobuf and signing rule. */
+    static NoiseSigner signer(byte[] keyProtobuf, UnaryOperator<byte[]> sign) {
         return new NoiseSigner() {
             @Override
             public byte[] publicKeyProtobuf() {
-                return honest.publicKeyProtobuf();
+                return keyProtobuf.clone();
             }
 
             @Override
             public byte[] sign(byte[] data) {
-                return honest.sign(change.apply(data));
+                return sign.apply(data);
             }
         };
     }
 
     /** libp2p PublicKey protobuf: 08 type 12 len data (the DER key is at most a few hundred bytes here). */
     static byte[] keyProtobuf(int type, byte[] data) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        out.write(0x08);
-        out.write(type);
-        out.write(0x12);
-        int n = data.length;
-        while (n >= 0x80) {
-            out.write((n & 0x7f) | 0x80);
-            n >>>= 7;
-        }
-        out.write(n);
-        out.writeBytes(data);
-        return out.toByteArray();
+        return new Protobuf.Writer().varint(1, type).bytes(2, data).toByteArray();
     }
 
     private static NoiseSigner pkix(int type, KeyPair pair, String algorithm) {
-        byte[] key = keyProtobuf(type, pair.getPublic().getEncoded());
-        return new NoiseSigner() {
-            @Override
-            public byte[] publicKeyProtobuf() {
-                return key.clone();
+        return signer(keyProtobuf(type, pair.getPublic().getEncoded()), data -> {
+            try {
+                Signature s = Signature.getInstance(algorithm);
+                s.initSign(pair.getPrivate());
+                s.update(data);
+                return s.sign();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
             }
-
-            @Override
-            public byte[] sign(byte[] data) {
-                try {
-                    Signature s = Signature.getInstance(algorithm);
-                    s.initSign(pair.getPrivate());
-                    s.update(data);
-                    return s.sign();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-        };
+        });
     }
 }
