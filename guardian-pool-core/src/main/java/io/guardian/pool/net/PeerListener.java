@@ -63,6 +63,7 @@ public final class PeerListener implements AutoCloseable {
 
     private PeerListener(ListenerEngine engine, PeerId peerId) {
         this.engine = engine;
+        io.guardian.pool.internal.transport.ListenerRegistry.register(this, engine);
         this.peerId = peerId;
         this.listenAddress = Multiaddr.tcp(engine.boundAddress()).withPeerId(peerId);
     }

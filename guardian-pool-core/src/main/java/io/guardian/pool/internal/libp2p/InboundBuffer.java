@@ -198,6 +198,48 @@ final class InboundBuffer {
         }
     }
 
+    /** What {@link #pollMessage} returns at a clean end of the stream (compared by identity). */
+    static final byte[] END = new byte[0];
+
+    /**
+     * {@link #readMessage} without waiting: a whole message if one is buffered; else {@code null},
+     * having let a large declared message be credited as {@code readMessage} does.
+     *
+     * @return the message, {@link #END} at a clean end, or {@code null} while incomplete
+     * @throws TransportException on failure, an oversized message or an end inside one
+     */
+    byte[] pollMessage(int maxLength, String what) {
+        int owed;
+        byte[] message = null;
+        lock.lock();
+        try {
+            throwIfFailed();
+            int before = bytes.readableBytes();
+            ByteBuf slice = LengthPrefixed.read(bytes, maxLength, what);
+            if (slice != null) {
+                message = new byte[slice.readableBytes()];
+                slice.readBytes(message);
+                slice.release();
+                bytes.discardReadComponents();
+                creditUpTo = 0;
+                owed = taken(before - bytes.readableBytes());
+            } else if (remoteClosed || readClosed) {
+                if (before == 0) {
+                    release();
+                    return END;
+                }
+                throw new TransportException(Kind.PROTOCOL_VIOLATION, what + ": the stream ended inside a message ("
+                        + before + " bytes of it arrived)");
+            } else {
+                owed = allowFor(maxLength, what);
+            }
+        } finally {
+            lock.unlock();
+        }
+        pay(owed);
+        return message;
+    }
+
     /**
      * Takes exactly {@code n} bytes if that many are buffered, without blocking.
      *

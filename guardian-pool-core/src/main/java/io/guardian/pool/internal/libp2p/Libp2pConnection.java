@@ -149,6 +149,38 @@ public final class Libp2pConnection {
         return channel.isActive() && session.isOpen();
     }
 
+    /**
+     * Whether new streams may be opened: open, and neither side sent GoAway.
+     *
+     * @return {@code true} if a stream opened now would not be refused by the session
+     */
+    public boolean acceptsStreams() {
+        return isOpen() && !session.goAwayReceived() && !session.goAwaySent();
+    }
+
+    /**
+     * Whether the remote ended the connection in order (GoAway, FIN, or a reset socket):
+     * churn, not a protocol error of either side.
+     *
+     * @return {@code true} if the remote closed it
+     */
+    public boolean closedByRemote() {
+        TransportException f = session.failure();
+        return session.goAwayReceived() || (f != null && f.kind() == Kind.CLOSED_BY_PEER);
+    }
+
+    /** @return why the connection ended, or {@code null} while it works */
+    public String closeReason() {
+        TransportException f = session.failure();
+        if (f != null) {
+            return f.getMessage();
+        }
+        if (session.goAwayReceived()) {
+            return "the remote sent GoAway";
+        }
+        return channel.isActive() ? null : "socket closed";
+    }
+
     /** @return stream payload bytes received, all streams (negotiation excluded) */
     public long bytesReceived() {
         return traffic.received.sum();

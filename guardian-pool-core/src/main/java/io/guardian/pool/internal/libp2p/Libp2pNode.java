@@ -48,6 +48,8 @@ public final class Libp2pNode {
     private volatile Supplier<List<Multiaddr>> listenAddrs = List::of;
     /** Muxers offered inside Noise; empty makes both sides agree on one by multistream afterwards. */
     private volatile List<String> inlineMuxers = List.of(YAMUX);
+    /** Another node whose protocols and listen addresses this one answers with (a pool sharing a listener's identity). */
+    private volatile Libp2pNode server;
 
     /**
      * @param settings timeouts, limits and our identity
@@ -100,8 +102,26 @@ public final class Libp2pNode {
         this.listenAddrs = Objects.requireNonNull(supplier, "supplier");
     }
 
+    /**
+     * Makes this node answer as {@code other} does: its protocols (inbound streams on this node's
+     * connections go to its handlers) and its listen addresses in identify. For a pool dialing with
+     * the identity a listener answers with, so a peer sees one node either way.
+     *
+     * @param other the node to answer as, or {@code null} to stop
+     */
+    public void serveAs(Libp2pNode other) {
+        if (other == this) {
+            throw new IllegalArgumentException("a node cannot serve as itself");
+        }
+        this.server = other;
+    }
+
     /** @return every protocol we answer, built-ins included, sorted */
     public List<String> protocols() {
+        Libp2pNode s = server;
+        if (s != null) {
+            return s.protocols();
+        }
         List<String> all = new ArrayList<>(handlers.keySet());
         all.add(IdentifyInfo.PROTOCOL);
         all.add(PingProtocol.PROTOCOL);
@@ -110,13 +130,19 @@ public final class Libp2pNode {
     }
 
     boolean supports(String protocol) {
+        Libp2pNode s = server;
+        if (s != null) {
+            return s.supports(protocol);
+        }
         return handlers.containsKey(protocol) || IdentifyInfo.PROTOCOL.equals(protocol)
                 || PingProtocol.PROTOCOL.equals(protocol);
     }
 
     /** @return what identify tells {@code connection}'s remote about us */
     IdentifyInfo identifyFor(Libp2pConnection connection) {
-        return new IdentifyInfo(settings.identity().publicKeyProtobuf(), listenAddrs.get(), protocols(),
+        Libp2pNode s = server;
+        Supplier<List<Multiaddr>> addrs = s != null ? s.listenAddrs : listenAddrs;
+        return new IdentifyInfo(settings.identity().publicKeyProtobuf(), addrs.get(), protocols(),
                 connection.remoteAddress().withoutPeerId(), Libp2pSettings.PROTOCOL_VERSION, settings.agentVersion());
     }
 
@@ -224,9 +250,18 @@ public final class Libp2pNode {
 
     /** Runs an application handler for {@code stream} off the network threads. */
     void dispatch(StreamChannel stream, String protocol) {
+        Libp2pNode s = server;
+        if (s != null) {
+            s.dispatch(stream, protocol);
+            return;
+        }
         StreamHandler handler = handlers.get(protocol);
         if (handler == null) {
             stream.reset();
+            return;
+        }
+        if (handler instanceof MessageStreams.Served served) {
+            served.start(stream, handlerExecutor); // no thread waits on the stream
             return;
         }
         try {

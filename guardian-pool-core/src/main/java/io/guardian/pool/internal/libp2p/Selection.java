@@ -35,6 +35,8 @@ abstract class Selection {
     private ByteBuf pending = Unpooled.EMPTY_BUFFER;
     private volatile boolean done;
     private boolean headerSeen;
+    /** Whether we answered 'na' to a proposal (responder). */
+    private volatile boolean refusedAny;
 
     Selection(Listener listener) {
         this.listener = listener;
@@ -79,6 +81,7 @@ abstract class Selection {
                 }
                 // "ls" is optional in multistream 1.0: we answer it, like any protocol we lack, with na.
                 stream.writeFromLoop(encode(Multistream.NA));
+                markRefused();
                 return false;
             }
 
@@ -93,6 +96,15 @@ abstract class Selection {
         ByteBuf out = Unpooled.buffer(Multistream.encodedLength(text));
         Multistream.write(out, text);
         return out;
+    }
+
+    void markRefused() {
+        refusedAny = true;
+    }
+
+    /** @return whether we answered 'na' to a proposal on this stream */
+    boolean refusedAny() {
+        return refusedAny;
     }
 
     /** @return whether a protocol was agreed */

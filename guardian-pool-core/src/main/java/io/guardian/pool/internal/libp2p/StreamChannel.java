@@ -117,13 +117,24 @@ public final class StreamChannel implements P2pStream, StreamListener {
 
     @Override
     public void onData(YamuxStream s, ByteBuf data) {
+        if (!selection.done() && inbound.failure() != null) {
+            inbound.deliver(data); // negotiation already failed: dropped, and credited back
+            return;
+        }
         if (!selection.done()) {
             ByteBuf rest;
             try {
                 rest = selection.feed(this, data);
             } catch (TransportException e) {
                 fail(e);
-                stream.reset();
+                if (selection.refusedAny()) {
+                    // After an 'na', whatever followed the refused proposal (a 0-RTT dialer's first
+                    // message) cannot parse as a proposal: end our side in order, so the 'na' ahead
+                    // of it reaches the dialer rather than being overtaken by a reset.
+                    close();
+                } else {
+                    stream.reset();
+                }
                 return;
             }
             if (rest == null) {
@@ -213,6 +224,35 @@ public final class StreamChannel implements P2pStream, StreamListener {
             return inbound.poll(n);
         } catch (TransportException e) {
             throw error(e);
+        }
+    }
+
+    /**
+     * Takes a whole {@code uvarint ‖ bytes} message if one is buffered, without blocking (handlers
+     * that run on the event loop).
+     *
+     * @return the message, {@link InboundBuffer#END} at a clean end, or {@code null} while incomplete
+     * @throws TransportException if the stream failed or the message is oversized or cut short
+     */
+    byte[] pollMessage(int maxLength) {
+        return inbound.pollMessage(maxLength, "message from " + describe());
+    }
+
+    /** Runs {@code task} on this stream's event loop; nothing if the loops are gone. */
+    void onLoop(Runnable task) {
+        try {
+            loop.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // The loops are shutting down with the process.
+        }
+    }
+
+    /** Runs {@code task} on this stream's event loop after {@code nanos}; nothing if the loops are gone. */
+    void onLoopAfter(Runnable task, long nanos) {
+        try {
+            loop.schedule(task, nanos, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // The loops are shutting down with the process.
         }
     }
 
@@ -428,6 +468,12 @@ public final class StreamChannel implements P2pStream, StreamListener {
     @Override
     public boolean isOpen() {
         return inbound.failure() == null && !stream.isReset();
+    }
+
+    /** @return whether the remote reset this stream before accepting it: it refused the stream */
+    boolean refusedUnaccepted() {
+        TransportException f = inbound.failure();
+        return f != null && f.kind() == Kind.RESET && !stream.acknowledged();
     }
 
     private void refuseEventLoop() {

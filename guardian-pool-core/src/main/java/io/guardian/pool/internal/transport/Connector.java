@@ -9,7 +9,7 @@ import java.util.concurrent.CompletableFuture;
  * The dialing side of the guardian-db protocol. Not API. Implementations never block the calling
  * thread: name resolution, connect and handshake happen off it.
  */
-public interface Connector extends AutoCloseable {
+public interface Connector extends TransportDialer {
 
     /**
      * Connects to {@code address}, runs the configured handshake against {@code peer}, and
@@ -31,9 +31,6 @@ public interface Connector extends AutoCloseable {
      * @param timeout bound on connect plus handshake
      * @return the connection, once authenticated
      */
-    CompletableFuture<FramedConnection> connect(PeerId peer, Multiaddr address, Duration timeout);
-
-    /** Closes every connection this connector opened that is still open. Idempotent. */
     @Override
-    void close();
+    CompletableFuture<FramedConnection> connect(PeerId peer, Multiaddr address, Duration timeout);
 }

@@ -18,7 +18,7 @@ import java.util.concurrent.CompletableFuture;
  * knows nothing of the pool); their messages name the peer and the address, and the pool maps their
  * {@link TransportException.Kind} to what a lease's caller sees.
  */
-public interface FramedConnection {
+public interface FramedConnection extends PooledTransport, MessageChannel {
 
     /** @return the peer this connection authenticated (or, for 1.0, claimed) */
     PeerId remotePeer();
@@ -94,12 +94,26 @@ public interface FramedConnection {
      *
      * @return {@code true} if open with nothing unread
      */
+    @Override
     default boolean reusable() {
         return isOpen() && !hasUnreadData();
     }
 
     /** @return completes (normally) once the socket is closed, whoever closed it */
+    @Override
     CompletableFuture<Void> closeFuture();
+
+    /** The whole connection is the one allocation's channel: guardian-db has one protocol. */
+    @Override
+    default MessageChannel channel(String protocol) {
+        return this;
+    }
+
+    /** @return DATA payload bytes moved so far, both directions */
+    @Override
+    default long bytesMoved() {
+        return bytesSent() + bytesReceived();
+    }
 
     /** @return why the connection closed, or {@code null} while it is open */
     String closeReason();

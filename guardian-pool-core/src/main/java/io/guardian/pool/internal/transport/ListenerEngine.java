@@ -66,6 +66,8 @@ public final class ListenerEngine {
     private final Set<InboundSession> sessions = ConcurrentHashMap.newKeySet();
     private final Set<Libp2pSession> libp2pSessions = ConcurrentHashMap.newKeySet();
     private final Libp2pNode node;
+    /** Told of every libp2p connection accepted (a pool sharing this listener's identity), or {@code null}. */
+    private volatile java.util.function.Consumer<io.guardian.pool.internal.libp2p.Libp2pConnection> inboundSink;
     private final Map<PeerId, Integer> perPeer = new ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger pending = new AtomicInteger();
@@ -150,6 +152,21 @@ public final class ListenerEngine {
         List<PeerSession> all = new ArrayList<>(sessions);
         all.addAll(libp2pSessions);
         return all;
+    }
+
+    /** @return the libp2p node answering on this listener (identity, handlers, listen addresses) */
+    public Libp2pNode node() {
+        return node;
+    }
+
+    /**
+     * Hands every libp2p connection accepted from now on to {@code sink} (on the event loop), once
+     * the remote is authenticated and admitted.
+     *
+     * @param sink the receiver, or {@code null} to stop
+     */
+    public void inboundConnections(java.util.function.Consumer<io.guardian.pool.internal.libp2p.Libp2pConnection> sink) {
+        this.inboundSink = sink;
     }
 
     /** @return every protocol id libp2p dialers may open streams to, built-ins included */
@@ -261,6 +278,10 @@ public final class ListenerEngine {
                 connection.close();
             }
             LOG.debug("libp2p session established: {}", session);
+            java.util.function.Consumer<io.guardian.pool.internal.libp2p.Libp2pConnection> sink = inboundSink;
+            if (sink != null) {
+                sink.accept(connection);
+            }
         });
     }
 

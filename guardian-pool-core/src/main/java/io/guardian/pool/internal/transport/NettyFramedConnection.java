@@ -280,6 +280,12 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
         return closeReason;
     }
 
+    /** A CLOSE frame, a FIN or a lost socket: the remote's side ended it, not a protocol error or us. */
+    @Override
+    public boolean closedByRemote() {
+        return closeKind == Kind.CLOSED_BY_PEER;
+    }
+
     @Override
     public long bytesSent() {
         return bytesSent;

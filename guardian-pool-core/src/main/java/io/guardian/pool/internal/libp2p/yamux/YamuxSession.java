@@ -174,6 +174,11 @@ public final class YamuxSession extends ChannelDuplexHandler {
         return goAwayReceived;
     }
 
+    /** @return what ended the session, or {@code null} while it works */
+    public TransportException failure() {
+        return failure;
+    }
+
     // ---- Netty callbacks ----
 
     /** Binds to the pipeline. */
@@ -259,7 +264,8 @@ public final class YamuxSession extends ChannelDuplexHandler {
         return ctx.alloc();
     }
 
-    boolean goAwaySent() {
+    /** @return whether this side sent GoAway */
+    public boolean goAwaySent() {
         return goAwaySent;
     }
 

@@ -200,6 +200,16 @@ public final class YamuxStream {
         return ackPending ? State.SYN_RECEIVED : State.ESTABLISHED;
     }
 
+    /**
+     * Whether the remote accepted this stream: always for an inbound one; for an outbound one,
+     * once its ACK (or any frame with ACK) arrived. A reset before that is a refusal.
+     *
+     * @return {@code true} if accepted
+     */
+    public boolean acknowledged() {
+        return !outbound || (!synPending && !awaitingAck);
+    }
+
     /** Marks an inbound stream accepted: the ACK (with any extra window) is to be sent. */
     void accepted() {
         session.schedule(this);

@@ -1,0 +1,103 @@
+package io.guardian.pool.internal.libp2p;
+
+import io.guardian.pool.internal.transport.MessageChannel;
+import io.guardian.pool.internal.transport.TransportException;
+import io.guardian.pool.internal.transport.TransportException.Kind;
+import io.guardian.pool.net.StreamException;
+import java.time.Duration;
+
+/**
+ * One lease's stream: messages are a uvarint length and the bytes (the libp2p convention). Not
+ * API. Failures come out as the {@link TransportException} underneath the stream's public
+ * exception, so the pool sees one family of errors for both wire stacks.
+ */
+final class StreamMessages implements MessageChannel {
+
+    private final StreamChannel stream;
+    private final int maxMessage;
+    private long moved;
+    private boolean ended;
+    /** Whether a message arrived on this stream: a reset after that is not a refusal. */
+    private boolean receivedAny;
+
+    StreamMessages(StreamChannel stream, int maxMessage) {
+        this.stream = stream;
+        this.maxMessage = maxMessage;
+    }
+
+    @Override
+    public void send(byte[] message) {
+        if (message.length > maxMessage) {
+            throw new IllegalArgumentException("message of " + message.length + " bytes is larger than the "
+                    + maxMessage + " bytes a stream message may have");
+        }
+        try {
+            stream.writeMessage(message);
+        } catch (StreamException e) {
+            throw transportFailure(e);
+        }
+        moved += message.length;
+    }
+
+    @Override
+    public byte[] receive(Duration timeout) {
+        byte[] message;
+        try {
+            message = stream.readMessage(maxMessage, timeout);
+        } catch (StreamException e) {
+            throw transportFailure(e);
+        }
+        moved += message.length;
+        receivedAny = true;
+        return message;
+    }
+
+    private static TransportException transportFailure(StreamException e) {
+        if (e.getCause() instanceof TransportException t) {
+            return new TransportException(t.kind(), e.getMessage(), e);
+        }
+        Kind kind = switch (e.reason()) {
+            case TIMED_OUT -> Kind.TIMED_OUT;
+            case RESET -> Kind.RESET;
+            case PROTOCOL_REFUSED -> Kind.PROTOCOL_REFUSED;
+            case PROTOCOL_VIOLATION -> Kind.PROTOCOL_VIOLATION;
+            case LIMIT_EXCEEDED -> Kind.LIMIT_EXCEEDED;
+            default -> Kind.CLOSED_LOCALLY;
+        };
+        return new TransportException(kind, e.getMessage(), e);
+    }
+
+    @Override
+    public boolean wholeConnection() {
+        return false;
+    }
+
+    @Override
+    public long bytesMoved() {
+        return moved;
+    }
+
+    @Override
+    public void end(boolean clean) {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        if (clean && stream.isOpen()) {
+            stream.close();
+        } else {
+            stream.reset();
+        }
+    }
+
+    /**
+     * A reset before the remote accepted the stream (no ACK yet), or before it sent any message on
+     * it: js-libp2p, for one, negotiates the protocol and then resets a stream over its inbound
+     * limit, so the ACK alone does not tell.
+     */
+    @Override
+    public boolean refusedUnaccepted() {
+        TransportException f = stream.failure();
+        return f != null && f.kind() == Kind.RESET && (!receivedAny || stream.refusedUnaccepted());
+    }
+}
