@@ -115,7 +115,8 @@ public final class OptimizedConnectionPool implements AutoCloseable {
 
     /**
      * Leases a connection to {@code peerId}, like {@link #getConnection}, as a lease to use in
-     * try-with-resources.
+     * try-with-resources. On {@link Transport#LIBP2P} the lease is a stream negotiated to
+     * {@code default-protocol} on a connection it may share with other leases.
      *
      * @param peerId the peer
      * @param address where to dial it if a new connection is needed
@@ -124,6 +125,94 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      */
     public PeerConnection acquire(PeerId peerId, Multiaddr address) {
         return engine.acquire(peerId, address);
+    }
+
+    /**
+     * Leases a stream to {@code peerId} negotiated to {@code protocol} ({@link Transport#LIBP2P}).
+     * The stream goes on a connection to the peer that has room (fewer than
+     * {@code max-streams-per-connection} leases); a new connection is dialed only when every one is
+     * full. Opening the stream sends nothing: the protocol proposal goes out with the first message
+     * (0-RTT), so a peer that does not speak the protocol is found at the first {@code receive},
+     * which throws {@link ProtocolNotSupportedException}. {@code close()} ends the stream; the
+     * connection stays pooled.
+     *
+     * @param peerId the peer
+     * @param address where to dial it if a new connection is needed
+     * @param protocol the protocol id, e.g. {@code /my-app/query/1.0.0}
+     * @return the lease
+     * @throws IllegalArgumentException if {@code protocol} is not a protocol id, or differs from
+     *     {@code default-protocol} on {@link Transport#GUARDIAN}, which carries one protocol
+     * @throws ProtocolNotSupportedException if the peer refused this protocol less than
+     *     {@code circuit-breaker.open-timeout} ago
+     * @throws GuardianPoolException as {@link #getConnection} describes
+     */
+    public PeerConnection acquire(PeerId peerId, Multiaddr address, String protocol) {
+        return engine.acquire(peerId, address, protocol);
+    }
+
+    /**
+     * Protects the peer's connections from the connection manager's trimming
+     * ({@code connection-manager.*}) under {@code tag}, until every tag is removed with
+     * {@link #unprotect}. Does not dial and holds no connection open by itself.
+     *
+     * @param peerId the peer, e.g. a bootstrap node
+     * @param tag why it is protected; tags are removed one by one
+     * @throws IllegalStateException if the peer already carries 64 tags
+     */
+    public void protect(PeerId peerId, String tag) {
+        engine.admin().protect(peerId, tag);
+    }
+
+    /**
+     * Removes one protection tag.
+     *
+     * @param peerId the peer
+     * @param tag the tag
+     * @return whether the peer is still protected by other tags
+     */
+    public boolean unprotect(PeerId peerId, String tag) {
+        return engine.admin().unprotect(peerId, tag);
+    }
+
+    /**
+     * @param peerId the peer
+     * @param tag a tag, or {@code null} for any
+     * @return whether the peer is protected under that tag (any tag for {@code null})
+     */
+    public boolean isProtected(PeerId peerId, String tag) {
+        return engine.admin().isProtected(peerId, tag);
+    }
+
+    /**
+     * Shares connections with a {@link io.guardian.pool.net.PeerListener} that answers as this
+     * pool's identity ({@link Transport#LIBP2P} only). Connections peers dial to the listener then
+     * join the pool: they count against {@code max-connections-per-peer} and
+     * {@code max-total-connections} and carry this pool's streams to those peers, so a peer behind
+     * NAT, which can only be reached over the connection it opened, can be leased to. A connection
+     * arriving while either limit is reached is not pooled (the listener still serves it). Streams
+     * peers open on connections the pool dialed are answered by the listener's handlers, so peers
+     * see one node either way.
+     *
+     * @param listener a started listener with the pool's identity
+     * @return a handle that stops sharing; connections already pooled stay
+     * @throws IllegalArgumentException if the listener answers as another PeerId
+     * @throws IllegalStateException if the pool's transport is {@link Transport#GUARDIAN}
+     */
+    public AutoCloseable attach(io.guardian.pool.net.PeerListener listener) {
+        return engine.attach(io.guardian.pool.internal.transport.ListenerRegistry.engineOf(listener));
+    }
+
+    /**
+     * {@link #acquire(PeerId, Multiaddr, String)} without blocking, with the threads
+     * {@link #acquireAsync(PeerId, Multiaddr)} describes.
+     *
+     * @param peerId the peer
+     * @param address where to dial it if a new connection is needed
+     * @param protocol the protocol id
+     * @return the future lease
+     */
+    public CompletableFuture<PeerConnection> acquireAsync(PeerId peerId, Multiaddr address, String protocol) {
+        return engine.acquireAsync(peerId, address, protocol);
     }
 
     /**
@@ -161,6 +250,18 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      */
     public PeerConnection acquireAny(List<PeerAddress> candidates) {
         return engine.chooser().acquireAny(candidates);
+    }
+
+    /**
+     * {@link #acquireAny(List)} for a stream negotiated to {@code protocol} ({@link Transport#LIBP2P}).
+     * A peer that refused the protocol recently fails at once and the next candidate is tried.
+     *
+     * @param candidates peers and their addresses, at least one
+     * @param protocol the protocol id
+     * @return a lease on one of them
+     */
+    public PeerConnection acquireAny(List<PeerAddress> candidates, String protocol) {
+        return engine.chooser().acquireAny(candidates, protocol);
     }
 
     /**

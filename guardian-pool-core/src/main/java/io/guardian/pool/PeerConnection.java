@@ -95,4 +95,13 @@ public interface PeerConnection extends AutoCloseable {
      */
     @Override
     void close();
+
+    /**
+     * The protocol this lease speaks: on {@link Transport#LIBP2P} the protocol id its stream
+     * negotiated (the one passed to {@code acquire}, or {@code default-protocol}); on
+     * {@link Transport#GUARDIAN}, which carries one protocol, {@code default-protocol}.
+     *
+     * @return the protocol id
+     */
+    String protocol();
 }

@@ -19,11 +19,16 @@ import java.util.Objects;
  *     a connection of this peer
  * @param degraded whether its last score was below 0.5, or it was unreachable at the last health
  *     pass (no connection open and its dials failing)
- * @param leased connections leased to callers
+ * @param leased connections carrying at least one lease (on guardian-db a lease is the whole
+ *     connection; on libp2p several streams may share one)
  * @param idle idle connections ready for reuse
  * @param pending dials in progress
  * @param waiting callers waiting for a connection to this peer
  * @param connections every open connection, leased or idle
+ * @param streams leases out now: on libp2p the streams open across its connections, on guardian-db
+ *     equal to {@code leased}
+ * @param info its latest identify answer (libp2p), {@code null} for guardian-db peers or before one
+ *     arrived
  */
 public record PeerSnapshot(
         PeerId peerId,
@@ -35,13 +40,35 @@ public record PeerSnapshot(
         int idle,
         int pending,
         int waiting,
-        List<PooledConnection> connections) {
+        List<PooledConnection> connections,
+        int streams,
+        PeerInfo info) {
 
     /** Requires the peer and the breaker, and copies the connection list. */
     public PeerSnapshot {
         Objects.requireNonNull(peerId, "peerId");
         Objects.requireNonNull(circuitBreaker, "circuitBreaker");
         connections = List.copyOf(connections);
+    }
+
+    /**
+     * A snapshot without stream counts or identify answer (guardian-db peers).
+     *
+     * @param peerId the peer
+     * @param address the address last used to reach it
+     * @param circuitBreaker its breaker
+     * @param health its health metrics, or {@code null} before the first health pass
+     * @param degraded whether its score is below 0.5
+     * @param leased connections carrying a lease
+     * @param idle idle connections
+     * @param pending dials under way
+     * @param waiting callers waiting
+     * @param connections its connections
+     */
+    public PeerSnapshot(PeerId peerId, Multiaddr address, CircuitBreakerView circuitBreaker, PeerHealthMetrics health,
+            boolean degraded, int leased, int idle, int pending, int waiting, List<PooledConnection> connections) {
+        this(peerId, address, circuitBreaker, health, degraded, leased, idle, pending, waiting, connections, leased,
+                null);
     }
 
     /**

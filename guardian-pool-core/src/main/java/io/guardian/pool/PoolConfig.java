@@ -63,6 +63,19 @@ public final class PoolConfig {
      * Longest duration any setting accepts (365 days); the engine adds settings to nanosecond clock
      * readings, and "forever" would overflow there.
      */
+    /** Default {@code transport}: libp2p. */
+    public static final Transport DEFAULT_TRANSPORT = Transport.LIBP2P;
+    /** Default {@code default-protocol}: the protocol a {@code PeerListener}'s message handler answers. */
+    public static final String DEFAULT_PROTOCOL = io.guardian.pool.net.PeerListener.DEFAULT_PROTOCOL;
+    /**
+     * Default {@code max-streams-per-connection}: 32, js-libp2p's default limit of inbound streams
+     * per protocol and connection (its registrar's {@code maxInboundStreams}), the tightest of the
+     * reference stacks; go-libp2p's resource manager allows more.
+     */
+    public static final int DEFAULT_MAX_STREAMS_PER_CONNECTION = 32;
+    /** Longest protocol id accepted, in bytes: multistream-select's messages are bounded too. */
+    public static final int MAX_PROTOCOL_ID_BYTES = 1000;
+
     public static final Duration LONGEST_DURATION = Duration.ofDays(365);
 
     private final int maxConnectionsPerPeer;
@@ -87,8 +100,16 @@ public final class PoolConfig {
     private final int eventBufferSize;
     private final Duration maxRetryBackoff;
     private final ProtocolConfig protocol;
+    private final Transport transport;
+    private final String defaultProtocol;
+    private final int maxStreamsPerConnection;
+    private final ConnectionManagerConfig connectionManager;
 
     private PoolConfig(Builder b) {
+        this.transport = b.transport;
+        this.defaultProtocol = b.defaultProtocol;
+        this.maxStreamsPerConnection = b.maxStreamsPerConnection;
+        this.connectionManager = b.connectionManager;
         this.maxConnectionsPerPeer = b.maxConnectionsPerPeer;
         this.maxTotalConnections = b.maxTotalConnections;
         this.connectionTimeout = b.connectionTimeout;
@@ -173,7 +194,11 @@ public final class PoolConfig {
                 .latencyBudget(latencyBudget)
                 .eventBufferSize(eventBufferSize)
                 .maxRetryBackoff(maxRetryBackoff)
-                .protocol(protocol);
+                .protocol(protocol)
+                .transport(transport)
+                .defaultProtocol(defaultProtocol)
+                .maxStreamsPerConnection(maxStreamsPerConnection)
+                .connectionManager(connectionManager);
     }
 
     /**
@@ -399,6 +424,44 @@ public final class PoolConfig {
     }
 
     /**
+     * The wire stack the pool dials with.
+     *
+     * @return {@code transport}, {@link Transport#LIBP2P} by default
+     */
+    public Transport transport() {
+        return transport;
+    }
+
+    /**
+     * The protocol id {@code acquire(peer, address)} negotiates on {@link Transport#LIBP2P}.
+     *
+     * @return {@code default-protocol}
+     */
+    public String defaultProtocol() {
+        return defaultProtocol;
+    }
+
+    /**
+     * Leases one libp2p connection carries at once (each a stream); a second connection to the peer
+     * is dialed only when every one is full. Lowered per connection when the remote refuses
+     * streams. Guardian connections carry one lease whatever this says.
+     *
+     * @return {@code max-streams-per-connection}
+     */
+    public int maxStreamsPerConnection() {
+        return maxStreamsPerConnection;
+    }
+
+    /**
+     * The connection manager's watermarks and grace period.
+     *
+     * @return {@code connection-manager.*}
+     */
+    public ConnectionManagerConfig connectionManager() {
+        return connectionManager;
+    }
+
+    /**
      * The number of consecutive failures that opens a breaker: the override when set, else
      * {@code max(1, floor(10 × circuit-breaker-threshold))}.
      *
@@ -545,7 +608,11 @@ public final class PoolConfig {
                 && pingTimeout.equals(c.pingTimeout)
                 && latencyBudget.equals(c.latencyBudget)
                 && maxRetryBackoff.equals(c.maxRetryBackoff)
-                && protocol.equals(c.protocol);
+                && protocol.equals(c.protocol)
+                && transport == c.transport
+                && defaultProtocol.equals(c.defaultProtocol)
+                && maxStreamsPerConnection == c.maxStreamsPerConnection
+                && connectionManager.equals(c.connectionManager);
     }
 
     @Override
@@ -555,7 +622,7 @@ public final class PoolConfig {
                 circuitBreakerThreshold, enableIntelligentLoadBalancing, acquireTimeout, acquireDeadline, maxLifetime,
                 leakDetectionThreshold, circuitBreakerOpenTimeout, circuitBreakerFailureThreshold,
                 circuitBreakerMaxOpenTimeout, pingTimeout, latencyBudget, eventBufferSize, maxRetryBackoff,
-                protocol);
+                protocol, transport, defaultProtocol, maxStreamsPerConnection, connectionManager);
     }
 
     @Override
@@ -581,6 +648,12 @@ public final class PoolConfig {
                 + ", latency-budget=" + latencyBudget
                 + ", event-buffer-size=" + eventBufferSize
                 + ", max-retry-backoff=" + maxRetryBackoff
+                + ", transport=" + transport
+                + ", default-protocol=" + defaultProtocol
+                + ", max-streams-per-connection=" + maxStreamsPerConnection
+                + ", connection-manager.low-watermark=" + connectionManager.lowWatermark()
+                + ", connection-manager.high-watermark=" + connectionManager.highWatermark()
+                + ", connection-manager.grace-period=" + connectionManager.gracePeriod()
                 + ", protocol=" + protocol + "]";
     }
 
@@ -611,6 +684,10 @@ public final class PoolConfig {
         private int eventBufferSize = DEFAULT_EVENT_BUFFER_SIZE;
         private Duration maxRetryBackoff;
         private ProtocolConfig protocol = ProtocolConfig.defaults();
+        private Transport transport = DEFAULT_TRANSPORT;
+        private String defaultProtocol = DEFAULT_PROTOCOL;
+        private int maxStreamsPerConnection = DEFAULT_MAX_STREAMS_PER_CONNECTION;
+        private ConnectionManagerConfig connectionManager = ConnectionManagerConfig.OFF;
 
         private Builder() {
         }
@@ -822,6 +899,45 @@ public final class PoolConfig {
         }
 
         /**
+         * @param value the wire stack to dial with (default {@link Transport#LIBP2P})
+         * @return this builder
+         */
+        public Builder transport(Transport value) {
+            this.transport = value;
+            return this;
+        }
+
+        /**
+         * @param value the protocol id {@code acquire(peer, address)} negotiates on libp2p (default
+         *     {@value #DEFAULT_PROTOCOL})
+         * @return this builder
+         */
+        public Builder defaultProtocol(String value) {
+            this.defaultProtocol = value;
+            return this;
+        }
+
+        /**
+         * @param value leases (streams) one libp2p connection carries at once, 1 to 1000 (default
+         *     {@value #DEFAULT_MAX_STREAMS_PER_CONNECTION})
+         * @return this builder
+         */
+        public Builder maxStreamsPerConnection(int value) {
+            this.maxStreamsPerConnection = value;
+            return this;
+        }
+
+        /**
+         * @param value the connection manager's watermarks and grace period (default
+         *     {@link ConnectionManagerConfig#OFF})
+         * @return this builder
+         */
+        public Builder connectionManager(ConnectionManagerConfig value) {
+            this.connectionManager = value;
+            return this;
+        }
+
+        /**
          * Sets the limits group at once; the flat setters set the same values.
          *
          * @param value the limits
@@ -934,6 +1050,25 @@ public final class PoolConfig {
                 }
             }
             Objects.requireNonNull(protocol, "protocol must not be null");
+            if (transport == null) {
+                throw new InvalidSettingException("transport", "transport must be LIBP2P or GUARDIAN, was null");
+            }
+            checkProtocolId("default-protocol", defaultProtocol);
+            atLeast("max-streams-per-connection", maxStreamsPerConnection, 1);
+            if (maxStreamsPerConnection > 1000) {
+                throw new InvalidSettingException("max-streams-per-connection", "max-streams-per-connection must be "
+                        + "<= 1000 (the streams yamux lets one side open on a connection), was "
+                        + maxStreamsPerConnection);
+            }
+            if (connectionManager == null) {
+                throw new InvalidSettingException("connection-manager", "connection-manager must not be null "
+                        + "(use ConnectionManagerConfig.OFF)");
+            }
+            if (connectionManager.highWatermark() > maxTotalConnections) {
+                throw new InvalidSettingException("connection-manager.high-watermark", "connection-manager"
+                        + ".high-watermark must be <= max-total-connections (" + maxTotalConnections + "), was "
+                        + connectionManager.highWatermark() + "; lower it, or raise max-total-connections");
+            }
             PoolConfig config = new PoolConfig(this);
             if (circuitBreakerMaxOpenTimeout != null) {
                 positive("circuit-breaker.max-open-timeout", circuitBreakerMaxOpenTimeout);
@@ -944,6 +1079,32 @@ public final class PoolConfig {
                 }
             }
             return config;
+        }
+
+        /**
+         * Checks a protocol id as multistream-select carries it: starts with '/', printable ASCII
+         * without spaces, and short enough for one negotiation message.
+         *
+         * @param setting the setting or parameter named in the error
+         * @param id the protocol id
+         * @throws InvalidSettingException if it is not one
+         */
+        public static void checkProtocolId(String setting, String id) {
+            if (id == null || id.isEmpty() || id.charAt(0) != '/') {
+                throw new InvalidSettingException(setting, setting + " must be a protocol id starting with '/', "
+                        + "e.g. /guardian-pool/request/1.0.0, was " + (id == null ? "null" : "\"" + id + "\""));
+            }
+            if (id.length() > MAX_PROTOCOL_ID_BYTES) {
+                throw new InvalidSettingException(setting, setting + " must be at most " + MAX_PROTOCOL_ID_BYTES
+                        + " characters, was " + id.length());
+            }
+            for (int i = 0; i < id.length(); i++) {
+                char ch = id.charAt(i);
+                if (ch <= ' ' || ch >= 0x7f) {
+                    throw new InvalidSettingException(setting, setting + " must be printable ASCII without spaces "
+                            + "(character " + i + " is U+" + String.format("%04X", (int) ch) + "), was \"" + id + "\"");
+                }
+            }
         }
 
         private static void atLeast(String setting, int value, int min) {

@@ -21,6 +21,9 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * {@code close(Duration grace)} against real loopback peers: new acquires and waiters fail at
@@ -28,7 +31,13 @@ import org.junit.jupiter.api.Timeout;
  * the last one is back (or when the grace is over, or when a later close cuts it short).
  */
 @Timeout(30)
+@ParameterizedClass
+@EnumSource(Transport.class)
 class GracefulCloseTest {
+
+    /** Both transports; libp2p with one stream per connection, so leases and connections line up. */
+    @Parameter
+    Transport transport;
 
     private static final byte[] HELLO = "hello".getBytes(StandardCharsets.US_ASCII);
     private static final Duration LONG_GRACE = Duration.ofSeconds(20);
@@ -45,7 +54,7 @@ class GracefulCloseTest {
     }
 
     private OptimizedConnectionPool pool(PoolConfig.Builder config) {
-        pool = new OptimizedConnectionPool(config.build());
+        pool = new OptimizedConnectionPool(config.transport(transport).maxStreamsPerConnection(1).build());
         return pool;
     }
 

@@ -8,6 +8,7 @@ import io.guardian.pool.OptimizedConnectionPool;
 import io.guardian.pool.PeerAddress;
 import io.guardian.pool.PeerConnection;
 import io.guardian.pool.PoolConfig;
+import io.guardian.pool.Transport;
 import io.guardian.pool.PoolStats;
 import io.guardian.pool.breaker.CircuitState;
 import io.guardian.pool.event.ConnectionEvent;
@@ -29,8 +30,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Chaos soak: 50 real listeners on 127.0.0.1, 15 of them (30 %) going down and coming back on the
@@ -72,8 +74,10 @@ class ChaosSoakTest {
     private final List<String> untypedSamples = Collections.synchronizedList(new ArrayList<>());
     private final BreakerRecovery recovery = new BreakerRecovery();
 
-    @Test
-    void poolLosesNoRequestKeepsItsLimitsAndLeaksNothingWhileAThirdOfItsPeersFlap() throws Exception {
+    /** On both transports: libp2p leases are streams (up to the default 32 per connection). */
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void poolLosesNoRequestKeepsItsLimitsAndLeaksNothingWhileAThirdOfItsPeersFlap(Transport transport) throws Exception {
         Size size = Size.current();
         Duration soak = size.pick(Duration.ofSeconds(25), Duration.ofMinutes(5));
         Figures figures = Figures.forRun(getClass(), size);
@@ -94,7 +98,7 @@ class ChaosSoakTest {
             Collections.shuffle(shuffled, new Random(Size.SEED));
             List<LoopbackPeer> flapping = shuffled.subList(0, FLAPPING);
 
-            pool = new OptimizedConnectionPool(config());
+            pool = new OptimizedConnectionPool(config(transport));
             pool.subscribeEvents(this::onEvent);
             AutoCloseable monitor = pool.startHealthMonitor();
             sampler = new LimitSampler(pool, MAX_TOTAL, PER_PEER);
@@ -147,7 +151,7 @@ class ChaosSoakTest {
             figures.put("suspiciousLogLines", logs.suspicious().size());
             figures.put("logLinesByLevel", logs.countByLevel());
             report(figures, flapper, sampler, afterDrain, afterClose, recoveredMs);
-            figures.write("chaos-soak");
+            figures.write(transport == Transport.GUARDIAN ? "chaos-soak" : "chaos-soak-libp2p");
 
             assertThat(leakReports).as("Netty leak reports").isEmpty();
             assertThat(logs.suspicious()).as("log lines pointing at an unhandled or untyped failure").isEmpty();
@@ -183,8 +187,9 @@ class ChaosSoakTest {
         assertThat(flapper.downs.get()).as("flaps performed").isGreaterThanOrEqualTo(FLAPPING);
     }
 
-    private static PoolConfig config() {
+    private static PoolConfig config(Transport transport) {
         return PoolConfig.builder()
+                .transport(transport)
                 .maxConnectionsPerPeer(PER_PEER)
                 .maxTotalConnections(MAX_TOTAL)
                 .connectionTimeout(Duration.ofSeconds(1))

@@ -9,6 +9,7 @@ import io.guardian.pool.GuardianPoolException;
 import io.guardian.pool.OptimizedConnectionPool;
 import io.guardian.pool.PeerConnection;
 import io.guardian.pool.PoolConfig;
+import io.guardian.pool.Transport;
 import io.guardian.pool.PoolStats;
 import io.guardian.pool.internal.transport.Bytes;
 import io.guardian.pool.internal.transport.LeakWatch;
@@ -97,6 +98,7 @@ class DialerFuzzTest {
 
     private static PoolConfig dialerConfig(ProtocolVersion version) {
         return PoolConfig.builder()
+                .transport(Transport.GUARDIAN) // the fuzzed listener speaks guardian-db
                 .maxConnectionsPerPeer(FuzzRun.WORKERS * 2)
                 .maxTotalConnections(FuzzRun.WORKERS * 2)
                 .connectionTimeout(Duration.ofSeconds(3))

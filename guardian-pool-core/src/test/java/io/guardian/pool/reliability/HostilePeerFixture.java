@@ -2,6 +2,7 @@ package io.guardian.pool.reliability;
 
 import io.guardian.pool.OptimizedConnectionPool;
 import io.guardian.pool.PoolConfig;
+import io.guardian.pool.Transport;
 import io.guardian.pool.event.ConnectionEvent;
 import io.guardian.pool.internal.transport.Bytes;
 import io.guardian.pool.internal.transport.RawServer;
@@ -50,6 +51,7 @@ abstract class HostilePeerFixture {
 
     OptimizedConnectionPool pool(Consumer<PoolConfig.Builder> settings, PeerIdentity identity) {
         PoolConfig.Builder b = PoolConfig.builder()
+                .transport(Transport.GUARDIAN) // the scripted peers speak guardian-db
                 .connectionTimeout(Duration.ofSeconds(10))
                 .acquireTimeout(Duration.ofSeconds(10))
                 .maxRetryAttempts(0)

@@ -10,6 +10,7 @@ import io.guardian.pool.GuardianPoolException;
 import io.guardian.pool.OptimizedConnectionPool;
 import io.guardian.pool.PeerConnection;
 import io.guardian.pool.PoolConfig;
+import io.guardian.pool.Transport;
 import io.guardian.pool.PoolStats;
 import io.guardian.pool.event.ConnectionEvent;
 import io.guardian.pool.internal.transport.Bytes;
@@ -111,6 +112,7 @@ class HostilePeersTest extends HostilePeerFixture {
         AtomicInteger peakFds = new AtomicInteger();
         try (SilentPeers silent = new SilentPeers(count)) {
             OptimizedConnectionPool pool = new OptimizedConnectionPool(PoolConfig.builder()
+                    .transport(Transport.GUARDIAN)
                     .maxTotalConnections(count).maxConnectionsPerPeer(1).connectionTimeout(CONNECT_TIMEOUT)
                     .acquireTimeout(Duration.ofSeconds(10)).maxRetryAttempts(0).build());
             ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();

@@ -8,6 +8,7 @@ import io.guardian.pool.OptimizedConnectionPool;
 import io.guardian.pool.PeerConnection;
 import io.guardian.pool.PoolClosedException;
 import io.guardian.pool.PoolConfig;
+import io.guardian.pool.Transport;
 import io.guardian.pool.event.ConnectionEvent;
 import io.guardian.pool.internal.transport.LeakWatch;
 import io.guardian.pool.peer.Multiaddr;
@@ -26,6 +27,8 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -98,11 +101,17 @@ class LeaksAndShutdownTest {
                 .map(e -> (ConnectionEvent.ConnectionLeakSuspected) e).collect(Collectors.toList());
     }
 
-    @Test
-    void closingThePoolUnderLoadFailsWaitersClosesEverySocketAndEndsEveryThreadItStarted() throws Exception {
+    /**
+     * On both transports; libp2p with one stream per connection, so that holders and waiters line
+     * up with connections as they do on guardian-db.
+     */
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void closingThePoolUnderLoadFailsWaitersClosesEverySocketAndEndsEveryThreadItStarted(Transport transport)
+            throws Exception {
         int holders = 8;
         int waiters = 24;
-        Figures f = FIGURES.section("closeUnderLoad");
+        Figures f = FIGURES.section(transport == Transport.GUARDIAN ? "closeUnderLoad" : "closeUnderLoadLibp2p");
         ProcessProbe baseline = ProcessProbe.baseline();
         baseline.report(f, "baseline");
         List<LoopbackPeer> peers = new ArrayList<>();
@@ -112,6 +121,7 @@ class LeaksAndShutdownTest {
             }
             Set<Thread> beforePool = ProcessProbe.liveThreads();
             OptimizedConnectionPool pool = new OptimizedConnectionPool(PoolConfig.builder()
+                    .transport(transport).maxStreamsPerConnection(1)
                     .maxConnectionsPerPeer(2).maxTotalConnections(holders).acquireTimeout(Duration.ofMinutes(1))
                     .healthCheckInterval(Duration.ofMillis(200)).build());
             List<ConnectionEvent> events = new CopyOnWriteArrayList<>();

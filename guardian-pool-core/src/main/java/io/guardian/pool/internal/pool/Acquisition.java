@@ -1,7 +1,7 @@
 package io.guardian.pool.internal.pool;
 
 import io.guardian.pool.PeerConnection;
-import io.guardian.pool.internal.transport.FramedConnection;
+import io.guardian.pool.internal.transport.PooledTransport;
 import io.guardian.pool.peer.Multiaddr;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -41,7 +41,9 @@ final class Acquisition {
     int attempt;
     Throwable lastError;
     long attemptStartNanos;
-    volatile CompletableFuture<FramedConnection> connect;
+    volatile CompletableFuture<? extends PooledTransport> connect;
+    /** The protocol its lease negotiates (libp2p); the pool's default when none was asked for. */
+    String protocol;
     volatile PoolScheduler.Cancellable timer;
     volatile PoolScheduler.Cancellable retry;
     /** Deferred reclaim at the global limit (see the engine's reclaimDeferral). */

@@ -8,6 +8,8 @@ enum CloseKind {
     DEAD,
     /** Failed under its holder: I/O or protocol error, {@code markFailed}. */
     FAILED,
+    /** The remote closed it in order (CLOSE, GoAway, FIN, a connection manager's trim): churn, not a failure. */
+    CHURN,
     /** Pool shutdown. */
     SHUTDOWN
 }

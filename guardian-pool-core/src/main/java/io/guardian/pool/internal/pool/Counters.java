@@ -18,6 +18,7 @@ final class Counters {
     private final LongAdder rejected = new LongAdder();
     private final LongAdder evictions = new LongAdder();
     private final LongAdder leaks = new LongAdder();
+    private final LongAdder closedByRemote = new LongAdder();
     private final LongAdder latencySumNanos = new LongAdder();
     private final LongAdder latencySamples = new LongAdder();
     private final AtomicLong retiredReuses = new AtomicLong();
@@ -50,9 +51,42 @@ final class Counters {
             case FAILED:
                 failed.increment();
                 break;
+            case CHURN:
+                // Gone from the pool like any eviction, but not a failure of the peer.
+                evictions.increment();
+                closedByRemote.increment();
+                break;
             default:
                 break;
         }
+    }
+
+    private final LongAdder adopted = new LongAdder();
+    private final LongAdder trimmed = new LongAdder();
+
+    /** The connection manager closed a connection above its high watermark. */
+    void trimmed() {
+        trimmed.increment();
+    }
+
+    /** @return connections the connection manager closed */
+    long trimmedCount() {
+        return trimmed.sum();
+    }
+
+    /** A connection the peer dialed to our listener joined the pool. */
+    void adopted() {
+        adopted.increment();
+    }
+
+    /** @return connections adopted from an attached listener */
+    long adoptedCount() {
+        return adopted.sum();
+    }
+
+    /** @return connections the remote closed in order (churn) */
+    long closedByRemote() {
+        return closedByRemote.sum();
     }
 
     void rejectedByBreaker() {

@@ -9,8 +9,8 @@ import io.guardian.pool.PoolConfig;
 import io.guardian.pool.PoolObserver;
 import io.guardian.pool.RequestTimeoutException;
 import io.guardian.pool.breaker.CircuitState;
-import io.guardian.pool.internal.transport.Connector;
-import io.guardian.pool.internal.transport.FramedConnection;
+import io.guardian.pool.internal.transport.PooledTransport;
+import io.guardian.pool.internal.transport.TransportDialer;
 import io.guardian.pool.internal.transport.TransportException;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
@@ -44,14 +44,14 @@ final class Dialer {
     private static final Logger LOG = LoggerFactory.getLogger(Dialer.class);
 
     private final PoolEngine engine;
-    private final Connector connector;
+    private final TransportDialer connector;
     private final PoolConfig config;
     private final PoolConfig.Retry retry;
     private final DoubleSupplier random;
     private final long acquireDeadlineNanos;
     private final Set<Acquisition> inflight = ConcurrentHashMap.newKeySet();
 
-    Dialer(PoolEngine engine, Connector connector, DoubleSupplier random) {
+    Dialer(PoolEngine engine, TransportDialer connector, DoubleSupplier random) {
         this.engine = engine;
         this.connector = connector;
         this.config = engine.config();
@@ -147,7 +147,7 @@ final class Dialer {
         Duration timeout = left < retry.connectionTimeout().toNanos() ? Duration.ofNanos(left)
                 : retry.connectionTimeout();
         PeerId peer = a.slot.peerId;
-        CompletableFuture<FramedConnection> f;
+        CompletableFuture<? extends PooledTransport> f;
         try {
             f = connector.connect(peer, a.address, timeout);
         } catch (RuntimeException e) {
@@ -159,7 +159,7 @@ final class Dialer {
         // future completes from here, and a caller's thenApply(lease -> lease.request(...)) on an
         // event loop would block the very loop that must deliver the reply. One already complete
         // (refused at once, or a connector that answers inline) is handled on this thread, ours.
-        BiConsumer<FramedConnection, Throwable> outcome = (fc, error) -> {
+        BiConsumer<PooledTransport, Throwable> outcome = (fc, error) -> {
             try {
                 onAttemptDone(a, fc, error);
             } catch (RuntimeException | Error unexpected) {
@@ -180,7 +180,7 @@ final class Dialer {
         }
     }
 
-    private void onAttemptDone(Acquisition a, FramedConnection fc, Throwable error) {
+    private void onAttemptDone(Acquisition a, PooledTransport fc, Throwable error) {
         long now = engine.clock().nanoTime();
         PeerId peer = a.slot.peerId;
         PoolObserver[] obs = engine.observerCalls().current();
@@ -244,7 +244,7 @@ final class Dialer {
 
     /** Ends a dialing acquisition at its deadline: its failure so far, and the connect cancelled. */
     void expire(Acquisition a) {
-        CompletableFuture<FramedConnection> f = a.connect;
+        CompletableFuture<? extends PooledTransport> f = a.connect;
         engine.acquisitions().abort(a, deadlinePassed(a));
         if (f != null) {
             f.cancel(true);

@@ -134,6 +134,11 @@ final class GlobalAdmission {
         }
     }
 
+    /** Takes a permit if one is free, without waiting or reclaiming. @return whether one was taken */
+    boolean tryTake() {
+        return tryReserve();
+    }
+
     private boolean tryReserve() {
         while (true) {
             int n = open.get();

@@ -268,6 +268,14 @@ final class HealthMonitor {
                         pass.pinged.add(c);
                     }
                 }
+                if (pings && s.busy > 0) {
+                    // libp2p connections carry leases and PINGs side by side: measure those too.
+                    for (PooledConn c : s.conns) {
+                        if (c.state == PooledConn.LEASED && c.multiplexed && !c.failed) {
+                            pass.pinged.add(c);
+                        }
+                    }
+                }
                 if (rule.hasLifetime()) {
                     for (PooledConn c : s.conns) {
                         if (c.state == PooledConn.LEASED && rule.tooOld(c, now) && !c.retireOnRelease) {
@@ -370,6 +378,7 @@ final class HealthMonitor {
             }
         }
         retire(now);
+        pass.evicted += e.connectionManager().trim();
         return new HealthReport(pass.startedAt, Duration.ofNanos(Math.max(0L, now - pass.startNanos)),
                 pass.pinged.size(), lost, pass.failed, pass.evicted, leaks, scores);
     }
@@ -379,6 +388,7 @@ final class HealthMonitor {
         for (PeerSlot s : e.slotsView()) {
             synchronized (s) {
                 if (s.conns.isEmpty() && s.reserved == 0 && s.dialing == 0 && s.waiterCount() == 0
+                        && (s.protectTags == null || s.protectTags.isEmpty())
                         && now - s.lastUsedNanos > retentionNanos && s.breaker.retirable(now, retentionNanos)) {
                     e.forget(s);
                 }

@@ -48,8 +48,8 @@ public final class IdHandles {
     public PeerConnection connection(String id) {
         Parsed p = parse(id);
         PooledConn c = find(p, id);
-        Lease lease = currentLease(c);
-        if (lease == null || (p.number > 0 && lease.number != p.number)) {
+        Lease lease = currentLease(c, p.number);
+        if (lease == null) {
             throw ended(id, c);
         }
         return lease;
@@ -75,8 +75,8 @@ public final class IdHandles {
             throw new IllegalArgumentException("connection " + id + " belongs to peer " + c.slot.peerId
                     + ", not to peer " + peer + "; release it with the peer it was acquired for");
         }
-        Lease lease = currentLease(c);
-        if (lease == null || lease.number != p.number) {
+        Lease lease = currentLease(c, p.number);
+        if (lease == null) {
             throw ended(id, c);
         }
         lease.close();
@@ -95,10 +95,17 @@ public final class IdHandles {
                 + "connection has been closed since");
     }
 
-    /** @return the connection's current lease, or {@code null} if it is idle or closed */
-    private static Lease currentLease(PooledConn c) {
+    /**
+     * @param number a handle's lease number, or 0 for a bare connection id
+     * @return that lease while it lasts; for a connection id, the connection's only lease; else
+     *     {@code null} (idle, closed, ended, or a libp2p connection carrying several leases)
+     */
+    private static Lease currentLease(PooledConn c, long number) {
         synchronized (c.slot) {
-            return c.state == PooledConn.LEASED ? c.lease : null;
+            if (c.state != PooledConn.LEASED) {
+                return null;
+            }
+            return number > 0 ? c.leaseNumbered(number) : c.allocations == 1 ? c.leases[0] : null;
         }
     }
 

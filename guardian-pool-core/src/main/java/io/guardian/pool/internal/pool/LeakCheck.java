@@ -27,13 +27,15 @@ final class LeakCheck {
         for (PeerSlot s : e.slotsView()) {
             synchronized (s) {
                 for (PooledConn c : s.conns) {
-                    Lease l = c.lease;
-                    if (l == null || l.leakReported || l.site == null) {
-                        continue;
-                    }
-                    if (now - l.acquiredNanos >= e.leakThresholdNanos()) {
-                        l.leakReported = true;
-                        leaked.add(l);
+                    for (int i = 0; i < c.allocations; i++) {
+                        Lease l = c.leases[i];
+                        if (l.leakReported || l.site == null) {
+                            continue;
+                        }
+                        if (now - l.acquiredNanos >= e.leakThresholdNanos()) {
+                            l.leakReported = true;
+                            leaked.add(l);
+                        }
                     }
                 }
             }

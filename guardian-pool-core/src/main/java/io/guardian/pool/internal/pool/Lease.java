@@ -5,7 +5,9 @@ import io.guardian.pool.ConnectionTimeoutException;
 import io.guardian.pool.GuardianPoolException;
 import io.guardian.pool.PeerConnection;
 import io.guardian.pool.PoolInterruptedException;
+import io.guardian.pool.ProtocolNotSupportedException;
 import io.guardian.pool.RequestTimeoutException;
+import io.guardian.pool.internal.transport.MessageChannel;
 import io.guardian.pool.internal.transport.TransportException;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
@@ -13,9 +15,10 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /**
- * One lease of a pooled connection: a new small object per acquire, so that closing is
- * idempotent and a stale lease (closed, its connection since leased to someone else) can never
- * touch the connection again. Not API.
+ * One lease: on guardian-db the whole connection, on libp2p one stream of a shared connection,
+ * opened on first use (its protocol negotiated with the first message, 0-RTT) and ended at release.
+ * A new small object per acquire, so that closing is idempotent and a stale lease (closed, its
+ * connection since leased to someone else) can never touch the connection again. Not API.
  */
 final class Lease implements PeerConnection {
 
@@ -30,6 +33,12 @@ final class Lease implements PeerConnection {
     final boolean reused;
     /** Which lease of its connection this is (1, 2, ...): with the connection's id, the id API's handle. */
     final long number;
+    private final String protocol;
+    /**
+     * What messages go through: the connection itself (guardian-db), or this lease's stream (libp2p;
+     * {@code null} until first use and after a failed stream was dropped).
+     */
+    private MessageChannel io;
     /**
      * Whether this lease is its peer's half-open probe: the breaker settles on this lease's outcome
      * when it is released (slot lock).
@@ -43,14 +52,25 @@ final class Lease implements PeerConnection {
     volatile boolean touched;
     /** Health pass only: the leak event for this lease was raised. */
     boolean leakReported;
+    /** The peer failed this lease without failing the connection (a stream left unanswered, a stream protocol error). */
+    volatile boolean peerFailed;
+    /** The peer answered {@code na} to this lease's protocol. */
+    volatile boolean refusedProtocol;
+    /** The remote reset one of this lease's streams before accepting it. */
+    private volatile boolean refusedStream;
+    /** Bytes moved by this lease's streams that were dropped already. */
+    private long droppedStreamBytes;
 
-    Lease(PoolEngine engine, PooledConn conn, long acquiredNanos, Throwable site, boolean reused, long number) {
+    Lease(PoolEngine engine, PooledConn conn, long acquiredNanos, Throwable site, boolean reused, long number,
+            String protocol) {
         this.engine = engine;
         this.conn = conn;
         this.acquiredNanos = acquiredNanos;
         this.site = site;
         this.reused = reused;
         this.number = number;
+        this.protocol = protocol;
+        this.io = conn.multiplexed ? null : conn.transport.channel(protocol);
     }
 
     /**
@@ -76,6 +96,11 @@ final class Lease implements PeerConnection {
         return conn.address;
     }
 
+    @Override
+    public String protocol() {
+        return protocol;
+    }
+
     boolean isClosed() {
         return closed != 0;
     }
@@ -87,6 +112,20 @@ final class Lease implements PeerConnection {
         }
     }
 
+    /** The channel to use: on libp2p a stream, opened now if this lease has none. */
+    private MessageChannel channel() {
+        MessageChannel c = io;
+        if (c == null) {
+            try {
+                c = conn.transport.channel(protocol);
+            } catch (TransportException e) {
+                throw streamFailed(e);
+            }
+            io = c;
+        }
+        return c;
+    }
+
     @Override
     public void send(byte[] message) {
         ensureOpen("send");
@@ -95,12 +134,13 @@ final class Lease implements PeerConnection {
         }
         conn.operations++;
         touched = true;
+        MessageChannel c = channel();
         try {
-            conn.transport.send(message);
+            c.send(message);
         } catch (ConnectionClosedException e) {
             throw failedSend(e);
         } catch (TransportException e) {
-            throw failedSend(DialFailures.onLease(e, conn.slot.peerId, conn.id));
+            throw conn.multiplexed ? streamFailed(e) : failedSend(DialFailures.onLease(e, conn.slot.peerId, conn.id));
         }
         replyOwed = true;
     }
@@ -112,8 +152,64 @@ final class Lease implements PeerConnection {
             return new PoolInterruptedException("interrupted while sending on connection " + conn.id + " to peer "
                     + conn.slot.peerId + " (the thread's interrupt flag is set)", e);
         }
-        conn.failed = true;
+        connectionFailed();
         return e;
+    }
+
+    /**
+     * The connection broke under this lease: a close the remote made in order is churn (the
+     * connection is retired, nobody is charged); anything else fails it.
+     */
+    private void connectionFailed() {
+        if (!conn.transport.isOpen() && conn.transport.closedByRemote()) {
+            String r = conn.transport.closeReason();
+            conn.retire("closed by the peer" + (r != null ? " (" + r + ")" : ""));
+        } else {
+            conn.failed = true;
+        }
+    }
+
+    /**
+     * A libp2p stream failed: the stream is dropped (reset), the next use opens a new one. Only a
+     * connection that broke too is retired or failed; a refused protocol, a reset stream or a timeout
+     * leave the connection to the other leases.
+     */
+    private GuardianPoolException streamFailed(TransportException e) {
+        MessageChannel c = io;
+        if (c != null && c.refusedUnaccepted()) {
+            refusedStream = true;
+        }
+        dropStream();
+        PeerId peer = conn.slot.peerId;
+        if (Thread.currentThread().isInterrupted()) {
+            return new PoolInterruptedException("interrupted while using a stream (" + protocol + ") to peer " + peer
+                    + " (the thread's interrupt flag is set; the stream was reset)", e);
+        }
+        if (e.kind() == TransportException.Kind.PROTOCOL_REFUSED) {
+            refusedProtocol = true;
+            return new ProtocolNotSupportedException(peer, protocol, "peer " + peer + " does not speak protocol "
+                    + protocol + " (it answered multistream-select 'na'); check the protocol id and the handlers the "
+                    + "peer registered", e);
+        }
+        if (!conn.transport.isOpen()) {
+            connectionFailed();
+            // A connection that broke other than by an orderly close failed this caller.
+            peerFailed = conn.failed;
+        } else if (e.kind() == TransportException.Kind.PROTOCOL_VIOLATION) {
+            peerFailed = true;
+        }
+        return DialFailures.onLease(e, peer, conn.id);
+    }
+
+    /** Resets and forgets this lease's stream (libp2p); its bytes still count. */
+    private void dropStream() {
+        MessageChannel c = io;
+        if (c != null && conn.multiplexed) {
+            io = null;
+            droppedStreamBytes += c.bytesMoved();
+            c.end(false);
+        }
+        replyOwed = false;
     }
 
     @Override
@@ -121,12 +217,16 @@ final class Lease implements PeerConnection {
         ensureOpen("receive");
         requirePositive(timeout);
         touched = true;
+        MessageChannel c = channel();
         byte[] message;
         try {
-            message = conn.transport.receive(timeout);
+            message = c.receive(timeout);
         } catch (GuardianPoolException e) {
             throw failedReceive(e, e instanceof ConnectionTimeoutException, timeout);
         } catch (TransportException e) {
+            if (conn.multiplexed && e.kind() != TransportException.Kind.TIMED_OUT) {
+                throw streamFailed(e);
+            }
             throw failedReceive(e, e.kind() == TransportException.Kind.TIMED_OUT, timeout);
         }
         replyOwed = false;
@@ -135,39 +235,51 @@ final class Lease implements PeerConnection {
 
     /**
      * Decides what a failed receive means. When a reply may still be on its way, the connection is
-     * never lent to anyone else: it is closed when this lease ends.
+     * never lent to anyone else: it is closed when this lease ends (on libp2p only the stream is
+     * reset, and the connection stays).
      * <ul>
      * <li>interrupted: the caller's decision, not the peer's fault (no breaker charge);
      * <li>timed out with a reply owed (a message was sent since the last one received): the peer
-     * failed this caller, as for an unanswered request, and the connection is closed when the lease
-     * ends; timed out with nothing owed: nothing can arrive late, the connection stays usable;
-     * <li>closed or broken: the peer or network failed.
+     * failed this caller, as for an unanswered request; timed out with nothing owed: nothing can
+     * arrive late, the connection (or stream) stays usable;
+     * <li>closed or broken: the peer or network failed, or, for an orderly close by the remote, churn.
      * </ul>
      *
      * @param e the failure: a public exception, or the transport's own (then typed here)
      * @param timedOut whether nothing arrived within {@code timeout}
      */
     private GuardianPoolException failedReceive(RuntimeException e, boolean timedOut, Duration timeout) {
+        boolean owed = replyOwed;
         if (Thread.currentThread().isInterrupted()) {
-            conn.retire("its holder was interrupted while a message may be on its way; a late message must not "
-                    + "reach the next holder");
+            if (conn.multiplexed) {
+                dropStream();
+            } else {
+                conn.retire("its holder was interrupted while a message may be on its way; a late message must "
+                        + "not reach the next holder");
+            }
             return new PoolInterruptedException("interrupted while waiting for a message on connection " + conn.id
                     + " to peer " + conn.slot.peerId + " (the thread's interrupt flag is set)", e);
         }
         if (timedOut) {
-            if (replyOwed) {
-                conn.closeReason = "a request got no reply within " + timeout + "; a late reply must not reach the "
-                        + "next holder";
-                conn.failed = true;
+            if (owed) {
+                if (conn.multiplexed) {
+                    // The late reply dies with its stream; the connection carries on for others.
+                    dropStream();
+                    peerFailed = true;
+                } else {
+                    conn.closeReason = "a request got no reply within " + timeout + "; a late reply must not reach "
+                            + "the next holder";
+                    conn.failed = true;
+                }
             }
             // With nothing owed (no message sent since the last one received) nothing can arrive
             // late on the caller's behalf: the connection stays usable, and poolable.
             return e instanceof RequestTimeoutException ? (RequestTimeoutException) e
                     : new RequestTimeoutException("no message from peer "
                     + conn.slot.peerId + " on connection " + conn.id + " within " + timeout
-                    + (replyOwed ? " (the peer may have acted on the request: not retried by default)" : ""), e);
+                    + (owed ? " (the peer may have acted on the request: not retried by default)" : ""), e);
         }
-        conn.failed = true;
+        connectionFailed();
         return e instanceof GuardianPoolException ? (GuardianPoolException) e
                 : DialFailures.onLease((TransportException) e, conn.slot.peerId, conn.id);
     }
@@ -187,6 +299,27 @@ final class Lease implements PeerConnection {
     private static void requirePositive(Duration timeout) {
         if (timeout == null || timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("timeout must be a positive duration, was " + timeout);
+        }
+    }
+
+    /** @return bytes this lease's streams moved (libp2p) */
+    long streamBytes() {
+        MessageChannel c = io;
+        return droppedStreamBytes + (c == null ? 0L : c.bytesMoved());
+    }
+
+    /** @return whether the remote refused one of this lease's streams before accepting it */
+    boolean streamRefused() {
+        MessageChannel c = io;
+        return refusedStream || (c != null && c.refusedUnaccepted());
+    }
+
+    /** Ends this lease's stream at release (libp2p): closed in order after a clean lease, else reset. */
+    void endStream(boolean clean) {
+        MessageChannel c = io;
+        if (c != null) {
+            io = null;
+            c.end(clean && !replyOwed);
         }
     }
 
@@ -222,6 +355,6 @@ final class Lease implements PeerConnection {
 
     @Override
     public String toString() {
-        return "PeerConnection[" + conn.id + (closed != 0 ? ", closed]" : "]");
+        return "PeerConnection[" + conn.id + (conn.multiplexed ? ", " + protocol : "") + (closed != 0 ? ", closed]" : "]");
     }
 }

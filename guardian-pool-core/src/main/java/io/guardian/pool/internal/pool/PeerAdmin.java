@@ -108,4 +108,81 @@ public final class PeerAdmin {
         }
         return peer;
     }
+
+    /** Most protection tags one peer may carry: the set is held for as long as any tag is. */
+    static final int MAX_TAGS = 64;
+
+    /**
+     * Protects the peer's connections from the connection manager under {@code tag} (creates the
+     * peer's entry, kept while any tag is on it).
+     *
+     * @param peer the peer
+     * @param tag why, e.g. "bootstrap"; each tag is removed on its own
+     * @throws IllegalStateException if the peer already carries {@value #MAX_TAGS} tags
+     */
+    public void protect(PeerId peer, String tag) {
+        requirePeer(peer);
+        requireTag(tag);
+        while (true) {
+            PeerSlot s = engine.slotFor(peer);
+            synchronized (s) {
+                if (s.retired) {
+                    continue;
+                }
+                if (s.protectTags == null) {
+                    s.protectTags = new java.util.HashSet<>(2);
+                }
+                if (!s.protectTags.contains(tag) && s.protectTags.size() >= MAX_TAGS) {
+                    throw new IllegalStateException("peer " + peer + " already carries " + MAX_TAGS
+                            + " protection tags; unprotect some before adding " + tag);
+                }
+                s.protectTags.add(tag);
+                return;
+            }
+        }
+    }
+
+    /**
+     * Removes one protection tag.
+     *
+     * @param peer the peer
+     * @param tag the tag to remove
+     * @return whether the peer is still protected (by other tags)
+     */
+    public boolean unprotect(PeerId peer, String tag) {
+        requireTag(tag);
+        PeerSlot s = engine.slotOf(requirePeer(peer));
+        if (s == null) {
+            return false;
+        }
+        synchronized (s) {
+            if (s.protectTags == null) {
+                return false;
+            }
+            s.protectTags.remove(tag);
+            return !s.protectTags.isEmpty();
+        }
+    }
+
+    /**
+     * @param peer the peer
+     * @param tag a tag, or {@code null} for any
+     * @return whether the peer is protected under that tag (or any tag)
+     */
+    public boolean isProtected(PeerId peer, String tag) {
+        PeerSlot s = engine.slotOf(requirePeer(peer));
+        if (s == null) {
+            return false;
+        }
+        synchronized (s) {
+            return s.protectTags != null && (tag == null ? !s.protectTags.isEmpty() : s.protectTags.contains(tag));
+        }
+    }
+
+    private static void requireTag(String tag) {
+        if (tag == null || tag.isEmpty() || tag.length() > 256) {
+            throw new IllegalArgumentException("a protection tag must be 1 to 256 characters, was "
+                    + (tag == null ? "null" : tag.length() + " characters"));
+        }
+    }
 }

@@ -32,6 +32,18 @@ public final class PeerChooser {
      * @throws GuardianPoolException the last candidate's failure, earlier ones suppressed in it
      */
     public PeerConnection acquireAny(List<PeerAddress> candidates) {
+        return acquireAny(candidates, engine.config().defaultProtocol());
+    }
+
+    /**
+     * Tries candidates in chosen order until one yields a lease negotiated to {@code protocol}.
+     *
+     * @param candidates peers and addresses, at least one
+     * @param protocol the protocol id (libp2p)
+     * @return a lease on one of them
+     * @throws GuardianPoolException the last candidate's failure, earlier ones suppressed in it
+     */
+    public PeerConnection acquireAny(List<PeerAddress> candidates, String protocol) {
         if (candidates == null || candidates.isEmpty()) {
             throw new IllegalArgumentException("candidates must hold at least one PeerAddress");
         }
@@ -47,7 +59,7 @@ public final class PeerChooser {
         while (!remaining.isEmpty()) {
             PeerAddress pick = choose(remaining);
             try {
-                return engine.acquire(pick.peerId(), pick.address());
+                return engine.acquire(pick.peerId(), pick.address(), protocol);
             } catch (PoolClosedException e) {
                 throw e;
             } catch (GuardianPoolException e) {

@@ -35,8 +35,18 @@ final class PeerSlot {
     int open;
     int reserved;
     int dialing;
+    /** Leases out now (on libp2p, streams: several may share a connection). */
     int leased;
+    /** Connections carrying at least one lease. */
+    int busy;
     boolean retired;
+
+    /** Protocols the peer refused, and until when (pool clock) acquires for them fail at once; created on first refusal. */
+    java.util.LinkedHashMap<String, Long> refusedProtocols;
+    /** Tags protecting the peer's connections from the connection manager; created on first use. */
+    java.util.Set<String> protectTags;
+    /** The latest identify answer of the peer (libp2p), or {@code null}. */
+    volatile io.guardian.pool.PeerInfo info;
 
     Multiaddr lastAddress;
     /** The last address instance that passed validation; a racy cache, so worst case re-validates. */

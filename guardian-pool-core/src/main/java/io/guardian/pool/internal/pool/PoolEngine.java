@@ -9,8 +9,9 @@ import io.guardian.pool.breaker.CircuitState;
 import io.guardian.pool.event.ConnectionEvent;
 import io.guardian.pool.event.ConnectionEventListener;
 import io.guardian.pool.event.EventSubscription;
-import io.guardian.pool.internal.transport.Connector;
-import io.guardian.pool.internal.transport.FramedConnection;
+import io.guardian.pool.ProtocolNotSupportedException;
+import io.guardian.pool.internal.transport.PooledTransport;
+import io.guardian.pool.internal.transport.TransportDialer;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
 import io.guardian.pool.peer.PeerIdentity;
@@ -60,7 +61,10 @@ public final class PoolEngine implements AutoCloseable {
 
     private final PoolConfig config;
     private final PeerId localPeer;
-    private final Connector connector;
+    private final TransportDialer connector;
+    /** Whether dialed connections carry several leases (libp2p): callers then ride a dial under way. */
+    private final boolean multiplexed;
+    private final String defaultProtocol;
     private final PoolClock clock;
     private final PoolScheduler scheduler;
     private final EventDispatcher events;
@@ -74,6 +78,7 @@ public final class PoolEngine implements AutoCloseable {
     private final PeerAdmin admin = new PeerAdmin(this);
     private final IdHandles ids = new IdHandles(this);
     private final Acquisitions acquisitions;
+    private final ConnectionManager connectionManager;
 
     private final ConcurrentHashMap<PeerId, PeerSlot> slots = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, PooledConn> connsById = new ConcurrentHashMap<>();
@@ -97,6 +102,8 @@ public final class PoolEngine implements AutoCloseable {
         this.config = b.config;
         this.localPeer = b.localPeer;
         this.connector = b.connector;
+        this.multiplexed = b.multiplexed;
+        this.defaultProtocol = config.defaultProtocol();
         this.clock = b.clock;
         this.scheduler = b.scheduler != null ? b.scheduler : new HousekeeperScheduler();
         this.random = b.random != null ? b.random : () -> ThreadLocalRandom.current().nextDouble();
@@ -112,6 +119,7 @@ public final class PoolEngine implements AutoCloseable {
         this.dialer = new Dialer(this, connector, random);
         this.chooser = new PeerChooser(this, random);
         this.monitor = new HealthMonitor(this);
+        this.connectionManager = new ConnectionManager(this, config.connectionManager());
         this.holdsTicker = new AtomicBoolean(clock == PoolClock.SYSTEM);
         if (holdsTicker.get()) {
             CoarseTicker.retain();
@@ -129,7 +137,7 @@ public final class PoolEngine implements AutoCloseable {
     public static PoolEngine create(PoolConfig config, PeerIdentity local) {
         return builder(config)
                 .localPeer(local.peerId())
-                .connector(DefaultConnector.create(local, config.protocol()))
+                .dialer(DefaultConnector.create(local, config), config.transport() == io.guardian.pool.Transport.LIBP2P)
                 .build();
     }
 
@@ -153,16 +161,29 @@ public final class PoolEngine implements AutoCloseable {
      * @return the lease
      */
     public PeerConnection acquire(PeerId peer, Multiaddr address) {
+        return acquire(peer, address, defaultProtocol);
+    }
+
+    /**
+     * Leases a stream negotiated to {@code protocol} (libp2p), blocking until one is available or
+     * the acquire fails.
+     *
+     * @param peer the peer
+     * @param address where to dial it
+     * @param protocol the protocol id
+     * @return the lease
+     */
+    public PeerConnection acquire(PeerId peer, Multiaddr address, String protocol) {
         PoolObserver[] obs = observerCalls.current();
         if (obs.length != 0) {
             // Timed for observers: only then is the precise clock read (bookkeeping reads the coarse one).
-            return observerCalls.timed(obs, peer, clock, () -> acquireUntimed(peer, address));
+            return observerCalls.timed(obs, peer, clock, () -> acquireUntimed(peer, address, protocol));
         }
-        return acquireUntimed(peer, address);
+        return acquireUntimed(peer, address, protocol);
     }
 
-    private Lease acquireUntimed(PeerId peer, Multiaddr address) {
-        Object started = begin(peer, address);
+    private Lease acquireUntimed(PeerId peer, Multiaddr address, String protocol) {
+        Object started = begin(peer, address, protocol);
         return started instanceof Lease ? (Lease) started : (Lease) acquisitions.await((Acquisition) started);
     }
 
@@ -175,11 +196,23 @@ public final class PoolEngine implements AutoCloseable {
      * @return the future lease
      */
     public CompletableFuture<PeerConnection> acquireAsync(PeerId peer, Multiaddr address) {
+        return acquireAsync(peer, address, defaultProtocol);
+    }
+
+    /**
+     * Leases a stream negotiated to {@code protocol} without blocking.
+     *
+     * @param peer the peer
+     * @param address where to dial it
+     * @param protocol the protocol id
+     * @return the future lease
+     */
+    public CompletableFuture<PeerConnection> acquireAsync(PeerId peer, Multiaddr address, String protocol) {
         PoolObserver[] obs = observerCalls.current();
         long start = obs.length != 0 ? clock.nanoTime() : 0L;
         Object started;
         try {
-            started = begin(peer, address);
+            started = begin(peer, address, protocol);
         } catch (RuntimeException e) {
             observerCalls.failedAt(obs, peer, clock, start, e);
             return CompletableFuture.failedFuture(e);
@@ -205,7 +238,14 @@ public final class PoolEngine implements AutoCloseable {
      * Starts an acquire: returns a {@link Lease} when an idle connection was taken, or the
      * {@link Acquisition} now dialing or waiting.
      */
-    private Object begin(PeerId peer, Multiaddr address) {
+    private Object begin(PeerId peer, Multiaddr address, String protocol) {
+        if (protocol != defaultProtocol && !protocol.equals(defaultProtocol)) {
+            checkProtocol(protocol);
+            if (!multiplexed) {
+                throw new IllegalArgumentException("protocol " + protocol + " cannot be negotiated: transport GUARDIAN "
+                        + "carries one protocol per connection; use transport LIBP2P, or acquire without a protocol");
+            }
+        }
         if (peer == null) {
             throw new IllegalArgumentException("peerId must not be null");
         }
@@ -236,6 +276,12 @@ public final class PoolEngine implements AutoCloseable {
                     // setting the flag, so nothing is leased or queued here behind its back.
                     throw new PoolClosedException("the pool is closed; cannot acquire a connection to peer " + peer);
                 }
+                if (slot.refusedProtocols != null) {
+                    RuntimeException refused = refusedLocked(slot, protocol, now);
+                    if (refused != null) {
+                        throw refused;
+                    }
+                }
                 boolean probe = false;
                 if (!slot.breakerClosed) {
                     CircuitBreaker.Admission admission = slot.breaker.tryAcquire(now);
@@ -245,13 +291,19 @@ public final class PoolEngine implements AutoCloseable {
                     }
                     probe = admission == CircuitBreaker.Admission.PROBE;
                 }
-                while (slot.idleCount > 0) {
+                if (slot.busy > 0) {
+                    PooledConn shared = sharedWithRoom(slot, now);
+                    if (shared != null) {
+                        lease = leaseLocked(slot, shared, now, site, true, probe, protocol);
+                    }
+                }
+                while (lease == null && slot.idleCount > 0) {
                     PooledConn c = slot.takeIdle(loadBalancing);
                     ReuseRule.Verdict verdict = rule.idle(c, now);
                     if (verdict == ReuseRule.Verdict.REUSE) {
                         // A probe lease settles the half-open breaker when it is released, on
                         // what it did: taking an idle connection proves nothing yet.
-                        lease = leaseLocked(slot, c, now, site, true, probe);
+                        lease = leaseLocked(slot, c, now, site, true, probe, protocol);
                         break;
                     }
                     slot.pushIdle(c); // detached below with the rest of its bookkeeping
@@ -265,7 +317,13 @@ public final class PoolEngine implements AutoCloseable {
                     slot.lastAddress = address;
                     // Precise: its deadline counts from here.
                     acq = new Acquisition(slot, address, site, probe, clock.nanoTime());
-                    if (slot.open < perPeerLimit) {
+                    acq.protocol = protocol;
+                    if (!probe && ridesDial(slot)) {
+                        // A dial under way will carry this lease too: wait for it rather than dial
+                        // a second connection to the peer.
+                        acq.state.set(Acquisition.WAITING_PEER);
+                        slot.addWaiter(acq);
+                    } else if (slot.open < perPeerLimit) {
                         slot.open++;
                         slot.reserved++;
                         acq.reserved = true;
@@ -349,10 +407,90 @@ public final class PoolEngine implements AutoCloseable {
         }
     }
 
+    private void checkProtocol(String protocol) {
+        try {
+            PoolConfig.Builder.checkProtocolId("protocol", protocol);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A protocol the peer refused recently fails at once (slot lock held), until
+     * {@code circuit-breaker.open-timeout} after the refusal.
+     */
+    private RuntimeException refusedLocked(PeerSlot slot, String protocol, long now) {
+        Long until = slot.refusedProtocols.get(protocol);
+        if (until == null) {
+            return null;
+        }
+        if (now - until >= 0) {
+            slot.refusedProtocols.remove(protocol);
+            return null;
+        }
+        return new ProtocolNotSupportedException(slot.peerId, protocol, "peer " + slot.peerId + " refused protocol "
+                + protocol + " (multistream-select 'na') less than circuit-breaker.open-timeout ("
+                + config.circuitBreakerOpenTimeout() + ") ago; check the protocol id and the peer's handlers", null);
+    }
+
+    /** Remembers that the peer refused {@code protocol} (slot lock held); at most 64 protocols per peer. */
+    void protocolRefusedLocked(PeerSlot slot, String protocol, long now) {
+        if (slot.refusedProtocols == null) {
+            slot.refusedProtocols = new java.util.LinkedHashMap<>();
+        }
+        slot.refusedProtocols.remove(protocol);
+        if (slot.refusedProtocols.size() >= 64) {
+            slot.refusedProtocols.remove(slot.refusedProtocols.keySet().iterator().next());
+        }
+        slot.refusedProtocols.put(protocol, now + config.circuitBreakerOpenTimeout().toNanos());
+    }
+
+    /**
+     * A connection already carrying leases that has room for one more and may take it (slot lock
+     * held): the lowest round trip with load balancing, else the first. Only libp2p connections
+     * have room while leased.
+     */
+    private PooledConn sharedWithRoom(PeerSlot slot, long now) {
+        PooledConn best = null;
+        for (int i = 0, n = slot.conns.size(); i < n; i++) {
+            PooledConn c = slot.conns.get(i);
+            if (c.state != PooledConn.LEASED || !c.hasRoom() || c.failed || c.retireOnRelease
+                    || !c.transport.reusable() || rule.tooOld(c, now)) {
+                continue;
+            }
+            if (best == null) {
+                best = c;
+                if (!loadBalancing) {
+                    break;
+                }
+            } else if (c.latency.ewmaMillis() < best.latency.ewmaMillis()) {
+                best = c;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Whether a new caller should wait for a dial under way rather than dial (slot lock held):
+     * on libp2p, while the connections being dialed will have room for it beside those already
+     * waiting for them.
+     */
+    private boolean ridesDial(PeerSlot slot) {
+        if (!multiplexed || slot.reserved == 0 || acquireTimeoutNanos == 0) {
+            return false;
+        }
+        long room = (long) slot.reserved * (config.maxStreamsPerConnection() - 1);
+        return slot.waiterCount() < room;
+    }
+
     // ---------------------------------------------------------------- the slot state machine
 
-    private Lease leaseLocked(PeerSlot slot, PooledConn c, long now, Throwable site, boolean reuse, boolean probe) {
-        c.state = PooledConn.LEASED;
+    private Lease leaseLocked(PeerSlot slot, PooledConn c, long now, Throwable site, boolean reuse, boolean probe,
+            String protocol) {
+        if (c.state != PooledConn.LEASED) {
+            c.state = PooledConn.LEASED;
+            slot.busy++;
+        }
         if (reuse) {
             c.reuseCount++;
             slot.reuses++;
@@ -360,9 +498,9 @@ public final class PoolEngine implements AutoCloseable {
         c.lastUsedNanos = now;
         slot.lastUsedNanos = now;
         slot.leased++;
-        Lease lease = new Lease(this, c, now, site, reuse, ++c.leaseNumber);
+        Lease lease = new Lease(this, c, now, site, reuse, ++c.leaseNumber, protocol);
         lease.probe = probe;
-        c.lease = lease;
+        c.addLease(lease);
         return lease;
     }
 
@@ -376,8 +514,9 @@ public final class PoolEngine implements AutoCloseable {
         if (c.state == PooledConn.IDLE) {
             slot.removeIdle(c);
         } else if (c.state == PooledConn.LEASED) {
-            slot.leased--;
-            c.lease = null;
+            slot.leased -= c.allocations;
+            slot.busy--;
+            c.clearLeases();
         } else {
             return false;
         }
@@ -433,11 +572,12 @@ public final class PoolEngine implements AutoCloseable {
     // ---------------------------------------------------------------- a dialed connection joins its slot
 
     /** A dial succeeded: the connection joins its slot, leased to the acquisition that dialed it. */
-    void admitDialed(Acquisition a, FramedConnection fc, long now) {
+    void admitDialed(Acquisition a, PooledTransport fc, long now) {
         PeerSlot slot = a.slot;
         long rtt = fc.handshakeRttNanos();
         PooledConn c = new PooledConn(newConnectionId(slot.peerId), slot, fc, a.address, now);
         Lease lease = null;
+        Handoffs riders = new Handoffs();
         synchronized (slot) {
             if (!closed && a.state.get() == Acquisition.ACTIVE) {
                 slot.dialing--;
@@ -451,13 +591,15 @@ public final class PoolEngine implements AutoCloseable {
                 slot.conns.add(c);
                 connsById.put(c.id, c);
                 // A probe's dial hands the probe on to its lease, which settles it at release.
-                lease = leaseLocked(slot, c, now, a.site, false, a.probe);
+                lease = leaseLocked(slot, c, now, a.site, false, a.probe, a.protocol);
                 if (!a.probe) {
                     slot.breaker.onSuccess(false, now);
                 }
                 slot.dialFailures = 0;
                 a.probe = false;
                 events.publish(new ConnectionEvent.Connected(slot.peerId, rtt / 1_000_000.0));
+                // Callers that waited for this dial (libp2p) take their streams on it now.
+                serveWaitersLocked(slot, c, now, riders);
             }
         }
         if (lease == null) {
@@ -468,8 +610,70 @@ public final class PoolEngine implements AutoCloseable {
         counters.dialed(now - a.attemptStartNanos);
         recordLatency(c, rtt, now);
         fc.closeFuture().whenComplete((v, e) -> onTransportClosed(c));
+        Identities.watch(this, c);
         dialer.done(a);
         acquisitions.complete(a, lease);
+        riders.complete(acquisitions);
+        if (connectionManager.over()) {
+            connectionManager.trim();
+        }
+    }
+
+    /** Gives waiting callers leases on {@code c} while it has room (slot lock held). */
+    private void serveWaitersLocked(PeerSlot slot, PooledConn c, long now, Handoffs out) {
+        Acquisition w;
+        while (c.hasRoom() && (w = pollWaiterLocked(slot)) != null) {
+            out.add(w, leaseLocked(slot, c, now, w.site, true, w.probe, w.protocol));
+            w.probe = false;
+        }
+    }
+
+    /**
+     * A connection the peer dialed to our listener joins the pool (libp2p, a listener sharing the
+     * pool's identity): it counts against both limits like a dialed one and carries our streams to
+     * the peer. Not adopted when either limit is reached: the listener still serves it.
+     *
+     * @param t the connection
+     * @return whether the pool adopted it
+     */
+    boolean admitInbound(PooledTransport t) {
+        if (closed || !admission.tryTake()) {
+            return false;
+        }
+        PeerSlot slot = slotFor(t.remotePeer());
+        long now = clock.nanoTime();
+        PooledConn c = new PooledConn(newConnectionId(slot.peerId), slot, t, t.remoteAddress(), now);
+        Handoffs served = new Handoffs();
+        boolean adopted = false;
+        synchronized (slot) {
+            if (!closed && !slot.retired && slot.open < perPeerLimit) {
+                adopted = true;
+                slot.open++;
+                if (slot.conns.isEmpty()) {
+                    slot.uptimeStartNanos = now;
+                }
+                slot.conns.add(c);
+                connsById.put(c.id, c);
+                serveWaitersLocked(slot, c, now, served);
+                if (c.allocations == 0) {
+                    c.state = PooledConn.IDLE;
+                    slot.pushIdle(c);
+                }
+                events.publish(new ConnectionEvent.Connected(slot.peerId, t.handshakeRttNanos() / 1_000_000.0));
+            }
+        }
+        if (!adopted) {
+            admission.release();
+            return false;
+        }
+        counters.adopted();
+        t.closeFuture().whenComplete((v, e) -> onTransportClosed(c));
+        Identities.watch(this, c);
+        served.complete(acquisitions);
+        if (connectionManager.over()) {
+            connectionManager.trim();
+        }
+        return true;
     }
 
     private String newConnectionId(PeerId peer) {
@@ -480,66 +684,93 @@ public final class PoolEngine implements AutoCloseable {
 
     /**
      * Ends a lease (called once per lease, by {@link Lease}): back to idle, straight to a waiter,
-     * or closed if it failed, expired, or must make room at the global limit.
+     * or closed if it failed, expired, or must make room at the global limit. On libp2p the lease's
+     * stream ends (closed, or reset after a failure) and the connection stays for its other leases.
      */
     void release(Lease lease, Throwable failure) {
         PooledConn c = lease.conn;
         PeerSlot slot = c.slot;
         long now = clock.coarseNanoTime();
+        boolean whole = !c.multiplexed;
         // DATA moves only through the lease, so an untouched lease moved nothing: skip the counters.
-        long bytes = lease.touched ? c.bytesMoved() : -1L;
+        long bytes = !lease.touched ? -1L : whole ? c.bytesMoved() : lease.streamBytes();
+        boolean refused = !whole && lease.streamRefused();
         Lease handed = null;
         Acquisition handedTo = null;
         Closings closing = new Closings(this);
         boolean shuttingDown;
-        synchronized (slot) {
-            if (c.state != PooledConn.LEASED || c.lease != lease) {
-                if (lease.probe) {
-                    slot.breaker.releaseProbe(); // closed by shutdown: the probe tells nothing
-                    lease.probe = false;
+        try {
+            synchronized (slot) {
+                if (c.state != PooledConn.LEASED || !c.removeLease(lease)) {
+                    if (lease.probe) {
+                        slot.breaker.releaseProbe(); // closed by shutdown: the probe tells nothing
+                        lease.probe = false;
+                    }
+                    return; // closed under the holder by shutdown or a dead socket; nothing to return
                 }
-                return; // closed under the holder by shutdown or a dead socket; nothing to return
-            }
-            // Read under the lock, as are the flags evict and the health pass set: a graceful close
-            // passes this slot after setting the flag, so a lease returned from then on is closed,
-            // never pooled behind its back; and an evict racing this release is never lost.
-            shuttingDown = closed;
-            boolean healthy = !shuttingDown && rule.atRelease(c, failure, now);
-            settleLocked(slot, c, lease, bytes, failure, now);
-            if (!healthy) {
-                c.closedAsFailure = failure != null || c.failed || !c.transport.isOpen();
-                CloseKind kind = failure != null || c.failed ? CloseKind.FAILED
-                        : c.closedAsFailure ? CloseKind.DEAD : shuttingDown ? CloseKind.SHUTDOWN : CloseKind.EVICTED;
-                closing.detachLocked(slot, c, rule.releaseReason(c, failure, now, closed), kind);
-                if (shuttingDown) {
-                    // Counted before the lease stops counting as leased (same lock), so a graceful
-                    // close never sees "nothing out" while this release is still closing its socket.
-                    shutdown.releasingWhileClosed();
+                slot.leased--;
+                if (refused) {
+                    // The remote reset a stream it never answered: it carries fewer than we tried.
+                    c.allocationLimit = Math.max(1, c.allocations);
                 }
-            } else {
-                c.lastUsedNanos = now;
-                Acquisition w = pollWaiterLocked(slot);
-                if (w == null) {
-                    Object claim = admission.claimForRelease(slot);
-                    if (claim == GlobalAdmission.RECLAIM) {
-                        closing.detachLocked(slot, c, "closed to make room for another peer at max-total-connections ("
-                                + config.maxTotalConnections() + ")", CloseKind.EVICTED);
-                    } else if (claim instanceof Acquisition) {
-                        w = (Acquisition) claim;
+                if (lease.refusedProtocol) {
+                    protocolRefusedLocked(slot, lease.protocol(), now);
+                }
+                // Read under the lock, as are the flags evict and the health pass set: a graceful close
+                // passes this slot after setting the flag, so a lease returned from then on is closed,
+                // never pooled behind its back; and an evict racing this release is never lost.
+                shuttingDown = closed;
+                Throwable connFailure = whole ? failure : null; // a stream's failure is not its connection's
+                boolean healthy = !shuttingDown && rule.atRelease(c, connFailure, now);
+                settleLocked(slot, c, lease, bytes, failure, now);
+                if (!healthy) {
+                    if (c.allocations > 0) {
+                        // Other streams are still on it: no new ones go there, and the last to end closes it.
+                        if (c.closeReason == null) {
+                            c.closeReason = rule.releaseReason(c, connFailure, now, closed);
+                        }
+                        c.retireOnRelease = true;
+                        return;
+                    }
+                    c.closedAsFailure = connFailure != null || c.failed
+                            || (!c.transport.isOpen() && !c.transport.closedByRemote());
+                    CloseKind kind = connFailure != null || c.failed ? CloseKind.FAILED
+                            : c.closedAsFailure ? CloseKind.DEAD : shuttingDown ? CloseKind.SHUTDOWN
+                            : !c.transport.isOpen() ? (c.transport.closedByRemote() ? CloseKind.CHURN : CloseKind.DEAD)
+                            : CloseKind.EVICTED;
+                    closing.detachLocked(slot, c, rule.releaseReason(c, connFailure, now, closed), kind);
+                    if (shuttingDown) {
+                        // Counted before the lease stops counting as leased (same lock), so a graceful
+                        // close never sees "nothing out" while this release is still closing its socket.
+                        shutdown.releasingWhileClosed();
+                    }
+                } else {
+                    c.lastUsedNanos = now;
+                    Acquisition w = c.hasRoom() ? pollWaiterLocked(slot) : null;
+                    if (w == null && c.allocations == 0) {
+                        Object claim = admission.claimForRelease(slot);
+                        if (claim == GlobalAdmission.RECLAIM) {
+                            closing.detachLocked(slot, c, "closed to make room for another peer at "
+                                    + "max-total-connections (" + config.maxTotalConnections() + ")", CloseKind.EVICTED);
+                        } else if (claim instanceof Acquisition) {
+                            w = (Acquisition) claim;
+                        }
+                    }
+                    if (w != null) {
+                        handed = leaseLocked(slot, c, now, w.site, true, w.probe, w.protocol);
+                        handedTo = w;
+                        w.probe = false; // now the lease's, settled at its release
+                    } else if (closing.size() == 0 && c.allocations == 0) {
+                        c.state = PooledConn.IDLE;
+                        slot.busy--;
+                        c.pooledAtNanos = now;
+                        slot.pushIdle(c);
                     }
                 }
-                if (w != null) {
-                    slot.leased--;
-                    handed = leaseLocked(slot, c, now, w.site, true, w.probe);
-                    handedTo = w;
-                    w.probe = false; // now the lease's, settled at its release
-                } else if (closing.size() == 0) {
-                    slot.leased--;
-                    c.lease = null;
-                    c.state = PooledConn.IDLE;
-                    c.pooledAtNanos = now;
-                    slot.pushIdle(c);
-                }
+            }
+        } finally {
+            if (!whole) {
+                lease.endStream(failure == null);
             }
         }
         if (closing.size() > 0) {
@@ -562,13 +793,20 @@ public final class PoolEngine implements AutoCloseable {
     /**
      * A lease's accounts (slot lock held): bytes and time for bandwidth and the reclaim estimate,
      * and its outcome for the breaker. A half-open probe settles here, on what its lease did.
+     *
+     * @param bytes for a whole connection its DATA counter now; for a stream the bytes it moved;
+     *     -1 if the lease moved nothing
      */
     private void settleLocked(PeerSlot slot, PooledConn c, Lease lease, long bytes, Throwable failure, long now) {
         long held = Math.max(0L, now - lease.acquiredNanos); // coarse and precise readings mix
         long moved = 0L;
         if (bytes >= 0) {
-            moved = bytes - c.bytesAtRelease;
-            c.bytesAtRelease = bytes;
+            if (c.multiplexed) {
+                moved = bytes;
+            } else {
+                moved = bytes - c.bytesAtRelease;
+                c.bytesAtRelease = bytes;
+            }
         }
         slot.bandwidthBps -= c.bandwidthBps();
         c.leaseBytes += moved;
@@ -579,7 +817,7 @@ public final class PoolEngine implements AutoCloseable {
         slot.leaseBytes += moved;
         slot.leaseNanos += held;
         slot.lastUsedNanos = now;
-        if (failure != null || c.failed) {
+        if (failure != null || lease.peerFailed || (c.failed && !c.multiplexed)) {
             // The holder's report, a broken socket, a protocol error or an unanswered request:
             // each is the peer failing this caller. A half-open breaker reopens on its probe.
             slot.breaker.onFailure(lease.probe, now);
@@ -589,18 +827,22 @@ public final class PoolEngine implements AutoCloseable {
         lease.probe = false;
     }
 
-    /** The socket closed on its own (peer, network): drop the connection now if it is idle. */
+    /**
+     * The socket closed on its own (peer, network): drop the connection now if it is idle. A close
+     * the remote made in order (CLOSE, GoAway, FIN) is churn: reported, never counted as a failure.
+     */
     private void onTransportClosed(PooledConn c) {
         PeerSlot slot = c.slot;
         Closings dead = new Closings(this);
         synchronized (slot) {
             if (c.state != PooledConn.IDLE) {
-                return; // leased: its holder sees the error and the release closes it
+                return; // leased: its holders see the error and the last release closes it
             }
-            c.closedAsFailure = true;
+            boolean churn = c.transport.closedByRemote();
+            c.closedAsFailure = !churn;
             String r = c.transport.closeReason();
-            dead.detachLocked(slot, c, "closed by the peer or the network" + (r != null ? " (" + r + ")" : ""),
-                    CloseKind.DEAD);
+            dead.detachLocked(slot, c, (churn ? "closed by the peer" : "closed by the network")
+                    + (r != null ? " (" + r + ")" : ""), churn ? CloseKind.CHURN : CloseKind.DEAD);
         }
         dead.finish();
     }
@@ -618,6 +860,44 @@ public final class PoolEngine implements AutoCloseable {
         c.latency.record(rttNanos, now);
         c.slot.latency.record(rttNanos, now);
         counters.latency(rttNanos);
+    }
+
+    /**
+     * Shares connections with a listener answering as this pool's identity (libp2p): connections
+     * peers dial to it join the pool and carry our streams to them, and streams peers open on the
+     * pool's own connections are served by the listener's handlers.
+     *
+     * @param listener the listener's engine
+     * @return a handle that stops sharing (adopted connections stay pooled)
+     */
+    public AutoCloseable attach(io.guardian.pool.internal.transport.ListenerEngine listener) {
+        ensureOpen("attach a listener");
+        if (!(connector instanceof io.guardian.pool.internal.libp2p.Libp2pConnector)) {
+            throw new IllegalStateException("only a pool with transport LIBP2P shares connections with a listener; "
+                    + "this pool's transport is " + config.transport());
+        }
+        io.guardian.pool.internal.libp2p.Libp2pNode listenerNode = listener.node();
+        PeerId listenerPeer = listenerNode.settings().identity().peerId();
+        if (!listenerPeer.equals(localPeer)) {
+            throw new IllegalArgumentException("the listener answers as " + listenerPeer + " but the pool dials as "
+                    + localPeer + "; give both the same PeerIdentity (guardian.pool.identity.key-file in the starter)");
+        }
+        io.guardian.pool.internal.libp2p.Libp2pNode own = ((io.guardian.pool.internal.libp2p.Libp2pConnector) connector).node();
+        own.serveAs(listenerNode);
+        int maxMessage = own.settings().maxMessageSize();
+        int streams = config.maxStreamsPerConnection();
+        listener.inboundConnections(connection -> CompletableFuture.runAsync(() -> {
+            // Off the event loop: adopting may hand streams to waiting callers, whose code runs next.
+            if (!admitInbound(new io.guardian.pool.internal.libp2p.PooledLibp2pConnection(connection, streams,
+                    maxMessage))) {
+                LOG.debug("Inbound connection from {} not pooled: the pool is closed or at a limit",
+                        connection.remotePeer());
+            }
+        }));
+        return () -> {
+            listener.inboundConnections(null);
+            own.serveAs(null);
+        };
     }
 
     // ---------------------------------------------------------------- parts with a public face
@@ -748,6 +1028,10 @@ public final class PoolEngine implements AutoCloseable {
 
     HealthMonitor monitor() {
         return monitor;
+    }
+
+    ConnectionManager connectionManager() {
+        return connectionManager;
     }
 
     Observers observerCalls() {

@@ -2,6 +2,7 @@ package io.guardian.pool.internal.pool;
 
 import io.guardian.pool.PoolConfig;
 import io.guardian.pool.internal.transport.Connector;
+import io.guardian.pool.internal.transport.TransportDialer;
 import io.guardian.pool.peer.PeerId;
 import java.util.Objects;
 import java.util.function.DoubleSupplier;
@@ -10,7 +11,8 @@ import java.util.function.DoubleSupplier;
 public final class PoolEngineBuilder {
     final PoolConfig config;
     PeerId localPeer;
-    Connector connector;
+    TransportDialer connector;
+    boolean multiplexed;
     PoolClock clock = PoolClock.SYSTEM;
     PoolScheduler scheduler;
     DoubleSupplier random;
@@ -34,6 +36,21 @@ public final class PoolEngineBuilder {
      */
     public PoolEngineBuilder connector(Connector connector) {
         this.connector = connector;
+        this.multiplexed = false;
+        return this;
+    }
+
+    /**
+     * Sets the dialer of either wire stack.
+     *
+     * @param dialer the dialer the engine owns and closes
+     * @param multiplexed whether its connections carry several leases (libp2p): then callers arriving
+     *     while a dial is under way wait for its connection rather than dial more
+     * @return this builder
+     */
+    public PoolEngineBuilder dialer(TransportDialer dialer, boolean multiplexed) {
+        this.connector = dialer;
+        this.multiplexed = multiplexed;
         return this;
     }
 

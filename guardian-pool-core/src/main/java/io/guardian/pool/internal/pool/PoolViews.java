@@ -29,6 +29,7 @@ public final class PoolViews {
      */
     public static PoolStats stats(PoolEngine e) {
         int active;
+        int streams;
         int pooled;
         int pending;
         int waiting;
@@ -44,6 +45,7 @@ public final class PoolViews {
             // reuse counter never goes backwards.
             retiredBefore = e.counters().retiredReuses();
             active = 0;
+            streams = 0;
             pooled = 0;
             pending = 0;
             waiting = e.admission().waiting();
@@ -58,7 +60,8 @@ public final class PoolViews {
                     }
                     reused += s.reuses;
                     peers++;
-                    active += s.leased;
+                    active += s.busy;
+                    streams += s.leased;
                     pooled += s.idleCount;
                     pending += s.dialing;
                     waiting += s.waiterCount();
@@ -74,7 +77,8 @@ public final class PoolViews {
         double reuseRate = created + reused == 0 ? 0.0 : reused / (double) (created + reused);
         return new PoolStats(active, pooled, created, reused, e.counters().failed(), e.counters().timeouts(), avgConnect, reuseRate,
                 bandwidth, e.counters().avgLatencyMillis(), waiting, pending, e.counters().rejected(), e.counters().evictions(), e.counters().leaks(),
-                peers, openCircuits, e.events().dropped(), e.config().maxTotalConnections());
+                peers, openCircuits, e.events().dropped(), e.config().maxTotalConnections(), streams,
+                e.counters().closedByRemote(), e.counters().trimmedCount(), e.counters().adoptedCount());
     }
 
     /**
@@ -117,8 +121,8 @@ public final class PoolViews {
                 }
             }
             PeerHealthMetrics health = s.metrics;
-            return new PeerSnapshot(s.peerId, s.lastAddress, breaker, health, s.degraded, s.leased, s.idleCount,
-                    s.dialing, s.waiterCount() + globalWaiting, conns);
+            return new PeerSnapshot(s.peerId, s.lastAddress, breaker, health, s.degraded, s.busy, s.idleCount,
+                    s.dialing, s.waiterCount() + globalWaiting, conns, s.leased, s.info);
         }
     }
 
@@ -135,7 +139,8 @@ public final class PoolViews {
         int priority = (int) Math.round(score.value() * 10);
         ConnectionInfo info = new ConnectionInfo(c.id, c.address, e.clock().wallAt(c.createdNanos),
                 e.clock().wallAt(c.lastUsedNanos), c.operations, avg, status(s, c), priority, c.bandwidthBps());
-        return new PooledConnection(info, e.clock().wallAt(c.pooledAtNanos), c.reuseCount, inUse);
+        return new PooledConnection(info, e.clock().wallAt(c.pooledAtNanos), c.reuseCount, inUse, c.allocations,
+                c.inbound);
     }
 
     private static ConnectionStatus status(PeerSlot s, PooledConn c) {

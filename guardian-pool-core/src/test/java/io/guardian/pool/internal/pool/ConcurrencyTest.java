@@ -24,6 +24,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
+import io.guardian.pool.Transport;
+import io.guardian.pool.internal.libp2p.Libp2pConnector;
+import io.guardian.pool.internal.libp2p.Libp2pSettings;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -32,7 +38,13 @@ import org.junit.jupiter.api.Timeout;
  * deadlocked and every permit is back.
  */
 @Timeout(120)
+@ParameterizedClass
+@EnumSource(Transport.class)
 class ConcurrencyTest {
+
+    /** Both transports; libp2p with two streams per connection, so streams share and wait. */
+    @Parameter
+    Transport transport;
 
     private static final int THREADS = 8;
     private static final int PEERS = 20;
@@ -62,11 +74,14 @@ class ConcurrencyTest {
             listeners.add(l);
             peers.add(new PeerAddress(id.peerId(), l.listenAddress()));
         }
-        PoolConfig config = PoolConfig.builder().maxConnectionsPerPeer(PER_PEER).maxTotalConnections(global)
+        PoolConfig config = PoolConfig.builder().transport(transport).maxStreamsPerConnection(2)
+                .maxConnectionsPerPeer(PER_PEER).maxTotalConnections(global)
                 .acquireTimeout(Duration.ofSeconds(5)).build();
         PeerIdentity local = PeerIdentity.generate();
-        PoolEngine engine = PoolEngine.builder(config).localPeer(local.peerId())
-                .connector(new NettyConnector(local, config.protocol())).build();
+        PoolEngineBuilder builder = PoolEngine.builder(config).localPeer(local.peerId());
+        PoolEngine engine = (transport == Transport.LIBP2P
+                ? builder.dialer(new Libp2pConnector(Libp2pSettings.defaults(local), 2), true)
+                : builder.connector(new NettyConnector(local, config.protocol()))).build();
         AtomicLong samples = new AtomicLong();
         AtomicLong exhausted = new AtomicLong();
         AtomicLong rejected = new AtomicLong();
@@ -144,7 +159,15 @@ class ConcurrencyTest {
                 assertThat(s.open).as("open of %s", s.peerId).isBetween(0, Math.min(engine.config().maxConnectionsPerPeer(), engine.config().maxTotalConnections()));
                 assertThat(s.open).as("open = connections + reserved for %s", s.peerId)
                         .isEqualTo(s.conns.size() + s.reserved);
-                assertThat(s.leased + s.idleCount).as("leased + idle for %s", s.peerId).isEqualTo(s.conns.size());
+                assertThat(s.busy + s.idleCount).as("busy + idle for %s", s.peerId).isEqualTo(s.conns.size());
+                int allocations = 0;
+                for (PooledConn c : s.conns) {
+                    allocations += c.allocations;
+                    assertThat(c.allocations).as("leases on %s", c).isBetween(0, c.allocationLimit);
+                    assertThat(c.state == PooledConn.LEASED).as("%s leased iff it has leases", c)
+                            .isEqualTo(c.allocations > 0);
+                }
+                assertThat(allocations).as("leases of %s", s.peerId).isEqualTo(s.leased);
                 assertThat(s.dialing).isBetween(0, s.reserved);
             }
         }
