@@ -171,7 +171,8 @@
           failureCount: p.circuitBreaker ? p.circuitBreaker.failureCount : p.failureCount,
           healthScore: p.health ? p.health.healthScore : p.healthScore,
           latencyMs: p.health ? p.health.currentLatencyMs : p.latencyMs,
-          degraded: p.degraded, leased: p.leased, idle: p.idle, pending: p.pending, served: null });
+          degraded: p.degraded, leased: p.leased, idle: p.idle, pending: p.pending, served: null,
+          streams: p.streams, agent: p.identify ? p.identify.agentVersion : null });
       }
     });
     var rows = {};
@@ -191,7 +192,8 @@
   function createRow(p) {
     var key = p.name || p.peerId;
     var tr = el('tr', { 'data-key': p.peerId, 'id': 'peer-row-' + key, 'data-peer': key });
-    ['name', 'pid', 'addr', 'running', 'breaker', 'failures', 'health', 'latency', 'conns', 'served', 'actions']
+    ['name', 'pid', 'addr', 'running', 'breaker', 'failures', 'health', 'latency', 'conns', 'streams', 'agent',
+      'served', 'actions']
       .forEach(function (c) { tr.appendChild(el('td', { 'class': c })); });
     var actions = tr.querySelector('td.actions');
     if (p.name) {
@@ -220,6 +222,8 @@
     renderScore(cell('health'), key, p);
     cell('latency').textContent = p.latencyMs === null || p.latencyMs === undefined ? '—' : formatMs(p.latencyMs);
     cell('conns').textContent = p.tracked ? num(p.leased) + ' / ' + num(p.idle) + ' / ' + num(p.pending) : '—';
+    cell('streams').textContent = p.tracked ? num(p.streams) : '—';
+    cell('agent').textContent = p.agent || '—';
     cell('served').textContent = p.served === null || p.served === undefined ? '—' : num(p.served);
     var stop = tr.querySelector('button[data-action="stop"]');
     var start = tr.querySelector('button[data-action="start"]');

@@ -29,6 +29,8 @@ import java.util.Optional;
  * @param leased connections lent out now
  * @param idle connections waiting for reuse
  * @param pending dials under way
+ * @param streams leases out to it now (libp2p: streams sharing its connections)
+ * @param agent the agent it announced in libp2p identify, e.g. guardian-pool/0.1.0
  */
 public record PeerView(
         String name,
@@ -47,13 +49,16 @@ public record PeerView(
         Boolean degraded,
         Integer leased,
         Integer idle,
-        Integer pending) {
+        Integer pending,
+        Integer streams,
+        String agent) {
 
     static PeerView of(DemoPeer peer, Optional<PeerSnapshot> pooled) {
         String multiaddr = peer.address().map(Object::toString).orElse(null);
         if (pooled.isEmpty()) {
             return new PeerView(peer.name(), peer.peerId().toBase58(), multiaddr, peer.isRunning(), peer.served(),
-                    peer.inboundConnections(), false, null, null, null, null, null, null, null, null, null, null);
+                    peer.inboundConnections(), false, null, null, null, null, null, null, null, null, null, null, null,
+                    null);
         }
         PeerSnapshot s = pooled.get();
         CircuitBreakerView breaker = s.circuitBreaker();
@@ -62,6 +67,7 @@ public record PeerView(
                 peer.inboundConnections(), true, breaker.state().name(), breaker.failureCount(),
                 breaker.nextProbeAt(), health == null ? null : health.healthScore(),
                 health == null ? null : health.currentLatencyMs(), health == null ? null : health.packetLossRate(),
-                s.degraded(), s.leased(), s.idle(), s.pending());
+                s.degraded(), s.leased(), s.idle(), s.pending(), s.streams(),
+                s.info() == null ? null : s.info().agentVersion());
     }
 }

@@ -37,7 +37,8 @@ public record SampleProperties(
 
     /**
      * The embedded demo peers: real {@code PeerListener}s on 127.0.0.1, each with its own
-     * generated identity, answering the authenticated guardian-db/1.1 handshake.
+     * generated identity, answering libp2p (the pool's default transport) and the authenticated
+     * guardian-db/1.1 handshake on the same port.
      *
      * @param count how many to run (1 to {@value SampleProperties#MAX_PEERS})
      * @param basePort first TCP port, the others following one by one; 0 lets the OS pick a free

@@ -2,6 +2,7 @@ package io.guardian.pool.spring;
 
 import io.guardian.pool.PoolConfig;
 import java.nio.file.Path;
+import io.guardian.pool.Transport;
 import java.time.Duration;
 import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -59,6 +60,16 @@ import org.springframework.util.unit.DataSize;
  *     ones are dropped and counted. At least 1.
  * @param maxRetryBackoff Cap on one retry backoff; by default the larger of 30s and
  *     initial-retry-backoff.
+ * @param transport The wire stack the pool dials with: LIBP2P (multistream-select, Noise, yamux;
+ *     a lease is a stream on a connection shared with other leases; talks to go-, rust- and
+ *     js-libp2p nodes) or GUARDIAN (the guardian-db protocol; a lease is the whole connection).
+ * @param defaultProtocol Protocol id a lease negotiates on LIBP2P when acquire is given none; a
+ *     PeerListener's message handler answers it.
+ * @param maxStreamsPerConnection Leases (streams) one libp2p connection carries at once; another
+ *     connection to the peer is dialed only when every one is full. Lowered per connection when
+ *     the peer resets streams it never answered. 1 to 1000; the default matches js-libp2p's
+ *     limit of 32 inbound streams per protocol.
+ * @param connectionManager Soft limits on open connections, as go-libp2p's connection manager.
  * @param circuitBreaker Circuit breaker timing.
  * @param handshake Handshake and framing.
  * @param identity This node's libp2p identity.
@@ -88,6 +99,10 @@ public record GuardianPoolProperties(
         Duration latencyBudget,
         Integer eventBufferSize,
         Duration maxRetryBackoff,
+        Transport transport,
+        String defaultProtocol,
+        Integer maxStreamsPerConnection,
+        @DefaultValue ConnectionManager connectionManager,
         @DefaultValue CircuitBreaker circuitBreaker,
         @DefaultValue Handshake handshake,
         @DefaultValue Identity identity,
@@ -96,6 +111,19 @@ public record GuardianPoolProperties(
         @DefaultValue Shutdown shutdown,
         @DefaultValue Endpoint endpoint,
         @DefaultValue Retry retry) {
+
+    /**
+     * {@code guardian.pool.connection-manager.*}: trimming above a high watermark.
+     *
+     * @param lowWatermark Connections the manager trims down to once it starts; below
+     *     high-watermark.
+     * @param highWatermark Open connections above which the manager closes the least valuable
+     *     ones (no lease on them, least recently used first; never a protected peer's, never one
+     *     younger than grace-period); 0 turns the manager off. At most max-total-connections.
+     * @param gracePeriod How long a new connection is safe from trimming.
+     */
+    public record ConnectionManager(Integer lowWatermark, Integer highWatermark, Duration gracePeriod) {
+    }
 
     /**
      * {@code guardian.pool.circuit-breaker.*}: when an open breaker lets a probe through, and how

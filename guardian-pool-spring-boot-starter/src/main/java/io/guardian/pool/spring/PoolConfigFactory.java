@@ -1,5 +1,6 @@
 package io.guardian.pool.spring;
 
+import io.guardian.pool.ConnectionManagerConfig;
 import io.guardian.pool.InvalidSettingException;
 import io.guardian.pool.PoolConfig;
 import io.guardian.pool.net.ProtocolConfig;
@@ -74,6 +75,24 @@ final class PoolConfigFactory {
         set("latency-budget", p.latencyBudget(), b::latencyBudget);
         set("event-buffer-size", p.eventBufferSize(), b::eventBufferSize);
         set("max-retry-backoff", p.maxRetryBackoff(), b::maxRetryBackoff);
+        set("transport", p.transport(), b::transport);
+        set("default-protocol", p.defaultProtocol(), b::defaultProtocol);
+        set("max-streams-per-connection", p.maxStreamsPerConnection(), b::maxStreamsPerConnection);
+        GuardianPoolProperties.ConnectionManager cm = p.connectionManager();
+        if (cm.lowWatermark() != null || cm.highWatermark() != null || cm.gracePeriod() != null) {
+            ConnectionManagerConfig off = ConnectionManagerConfig.OFF;
+            set("connection-manager.high-watermark", cm.highWatermark(), v -> { });
+            set("connection-manager.low-watermark", cm.lowWatermark(), v -> { });
+            set("connection-manager.grace-period", cm.gracePeriod(), v -> { });
+            try {
+                b.connectionManager(new ConnectionManagerConfig(
+                        cm.lowWatermark() != null ? cm.lowWatermark() : off.lowWatermark(),
+                        cm.highWatermark() != null ? cm.highWatermark() : off.highWatermark(),
+                        cm.gracePeriod() != null ? cm.gracePeriod() : off.gracePeriod()));
+            } catch (IllegalArgumentException | NullPointerException e) {
+                throw translate(e);
+            }
+        }
         GuardianPoolProperties.CircuitBreaker cb = p.circuitBreaker();
         set("circuit-breaker.open-timeout", cb.openTimeout(), b::circuitBreakerOpenTimeout);
         set("circuit-breaker.failure-threshold", cb.failureThreshold(), b::circuitBreakerFailureThreshold);
@@ -183,7 +202,9 @@ final class PoolConfigFactory {
                 "acquire-deadline", "max-lifetime",
                 "leak-detection-threshold", "circuit-breaker.open-timeout", "circuit-breaker.failure-threshold",
                 "circuit-breaker.max-open-timeout", "ping-timeout", "latency-budget", "event-buffer-size",
-                "max-retry-backoff").forEach(name -> byName.put(name, name));
+                "max-retry-backoff", "transport", "default-protocol", "max-streams-per-connection",
+                "connection-manager.low-watermark", "connection-manager.high-watermark",
+                "connection-manager.grace-period").forEach(name -> byName.put(name, name));
         byName.put("max-clock-skew", "handshake.max-clock-skew");
         byName.put("handshake-timeout", "handshake.timeout");
         byName.put("max-frame-size", "handshake.max-frame-size");

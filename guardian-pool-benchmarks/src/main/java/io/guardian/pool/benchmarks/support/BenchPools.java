@@ -2,6 +2,7 @@ package io.guardian.pool.benchmarks.support;
 
 import io.guardian.pool.OptimizedConnectionPool;
 import io.guardian.pool.PoolConfig;
+import io.guardian.pool.Transport;
 import io.guardian.pool.PoolStats;
 import io.guardian.pool.peer.PeerIdentity;
 import java.time.Duration;
@@ -22,8 +23,9 @@ public final class BenchPools {
     }
 
     /**
-     * A pool with the given limits and otherwise default settings (1.1 handshake, intelligent load
-     * balancing on, as the defaults say).
+     * A guardian-db pool (transport {@code GUARDIAN}: these suites measure the pool around whole
+     * connections, as in the runs of record) with the given limits and otherwise default settings
+     * (1.1 handshake, intelligent load balancing on, as the defaults say).
      *
      * @param maxPerPeer {@code max-connections-per-peer}
      * @param maxTotal {@code max-total-connections}; the pool enforces it on every acquire
@@ -31,6 +33,7 @@ public final class BenchPools {
      */
     public static OptimizedConnectionPool create(int maxPerPeer, int maxTotal) {
         PoolConfig config = PoolConfig.builder()
+                .transport(Transport.GUARDIAN)
                 .maxConnectionsPerPeer(maxPerPeer)
                 .maxTotalConnections(maxTotal)
                 .idleTimeout(NEVER_DURING_A_RUN)

@@ -52,24 +52,44 @@ public final class PoolDescriptors {
      *     one of its connections
      * @param health the last health measurement, {@code null} likewise
      * @param degraded whether its last score was below 0.5, or it was unreachable at the last pass
-     * @param leased connections leased to callers
+     * @param leased connections carrying a lease
      * @param idle idle connections
      * @param pending dials in progress
      * @param waiting callers waiting for one of its connections
+     * @param streams leases out to it: on libp2p streams across its connections
+     * @param identify its latest libp2p identify answer, {@code null} for guardian-db peers
      * @param connections its open connections, or {@code null} in the listing
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record PeerDescriptor(String peerId, String address, BreakerDescriptor circuitBreaker, Double healthScore,
-            HealthDescriptor health, boolean degraded, int leased, int idle, int pending, int waiting,
-            List<ConnectionDescriptor> connections) implements OperationResponseBody {
+            HealthDescriptor health, boolean degraded, int leased, int idle, int pending, int waiting, int streams,
+            IdentifyDescriptor identify, List<ConnectionDescriptor> connections) implements OperationResponseBody {
 
         static PeerDescriptor of(PeerSnapshot p, boolean withConnections) {
             PeerHealthMetrics h = p.health();
             return new PeerDescriptor(p.peerId().toBase58(), p.address() == null ? null : p.address().toString(),
                     BreakerDescriptor.of(p.circuitBreaker()), h == null ? null : h.healthScore(),
                     h == null ? null : HealthDescriptor.of(h), p.degraded(), p.leased(), p.idle(), p.pending(),
-                    p.waiting(), withConnections ? p.connections().stream().map(ConnectionDescriptor::of).toList()
-                            : null);
+                    p.waiting(), p.streams(), p.info() == null ? null : IdentifyDescriptor.of(p.info()),
+                    withConnections ? p.connections().stream().map(ConnectionDescriptor::of).toList() : null);
+        }
+    }
+
+    /**
+     * What a libp2p peer said about itself in identify.
+     *
+     * @param agentVersion its agent, e.g. go-libp2p/0.52.0
+     * @param protocolVersion its protocol family, e.g. ipfs/0.1.0
+     * @param protocols the protocol ids it answers
+     * @param listenAddresses the addresses it announced (unverified)
+     * @param receivedAt when the answer arrived
+     */
+    public record IdentifyDescriptor(String agentVersion, String protocolVersion, List<String> protocols,
+            List<String> listenAddresses, String receivedAt) {
+
+        static IdentifyDescriptor of(io.guardian.pool.PeerInfo i) {
+            return new IdentifyDescriptor(i.agentVersion(), i.protocolVersion(), i.protocols(),
+                    i.listenAddresses().stream().map(Object::toString).toList(), i.receivedAt().toString());
         }
     }
 
@@ -128,17 +148,19 @@ public final class PoolDescriptors {
      * @param pooledAt when it last entered the pool
      * @param reuseCount leases after its first
      * @param inUse whether a caller holds it
+     * @param streams leases on it now (libp2p streams; 0 or 1 on guardian-db)
+     * @param inbound whether the peer dialed it (to an attached listener)
      */
     public record ConnectionDescriptor(String connectionId, String peerAddress, String connectedAt, String lastUsed,
             long operationsCount, double avgLatencyMs, String status, int priority, long bandwidthBps,
-            String pooledAt, long reuseCount, boolean inUse) {
+            String pooledAt, long reuseCount, boolean inUse, int streams, boolean inbound) {
 
         static ConnectionDescriptor of(PooledConnection c) {
             ConnectionInfo i = c.info();
             String address = i.peerAddress() == null ? null : i.peerAddress().toString();
             return new ConnectionDescriptor(i.connectionId(), address, text(i.connectedAt()), text(i.lastUsed()),
                     i.operationsCount(), i.avgLatencyMs(), i.status().name(), i.priority(), i.bandwidthBps(),
-                    text(c.pooledAt()), c.reuseCount(), c.inUse());
+                    text(c.pooledAt()), c.reuseCount(), c.inUse(), c.streams(), c.inbound());
         }
     }
 
@@ -173,6 +195,14 @@ public final class PoolDescriptors {
         m.put("latency-budget", c.latencyBudget().toString());
         m.put("event-buffer-size", c.eventBufferSize());
         m.put("max-retry-backoff", c.maxRetryBackoff().toString());
+        m.put("transport", c.transport().name());
+        m.put("default-protocol", c.defaultProtocol());
+        m.put("max-streams-per-connection", c.maxStreamsPerConnection());
+        Map<String, Object> manager = new LinkedHashMap<>();
+        manager.put("low-watermark", c.connectionManager().lowWatermark());
+        manager.put("high-watermark", c.connectionManager().highWatermark());
+        manager.put("grace-period", c.connectionManager().gracePeriod().toString());
+        m.put("connection-manager", manager);
         Map<String, Object> breaker = new LinkedHashMap<>();
         breaker.put("open-timeout", c.circuitBreakerOpenTimeout().toString());
         breaker.put("failure-threshold", c.circuitBreakerFailureThreshold());

@@ -97,6 +97,16 @@ public final class GuardianPoolMetrics implements MeterBinder, AutoCloseable {
         counter(registry, "evicted", "Connections the pool closed on its own: idle, expired, dead or reclaimed",
                 PoolStats::evictions);
         counter(registry, "leaked", "Leases held longer than leak-detection-threshold", PoolStats::leaksSuspected);
+        counter(registry, "closed.by.peer", "Connections the peer closed in order (CLOSE, GoAway, FIN): churn, not"
+                + " failures", PoolStats::closedByPeer);
+        counter(registry, "trimmed", "Idle connections the connection manager closed above its high watermark",
+                PoolStats::trimmed);
+        counter(registry, "adopted", "Connections peers dialed to an attached listener that joined the pool",
+                PoolStats::adoptedInbound);
+        Gauge.builder("guardian.pool.streams.active", this, m -> m.stats().activeStreams())
+                .description("Leases out now: on libp2p each is a stream, several share a connection; on guardian-db"
+                        + " one per active connection")
+                .register(registry);
         FunctionCounter.builder("guardian.pool.events.dropped", this, m -> m.stats().eventsDropped())
                 .description("Events not delivered because listeners fell behind event-buffer-size")
                 .register(registry);

@@ -17,8 +17,9 @@ import java.util.function.ToDoubleFunction;
  * Meters tagged with each peer's id, switched on by {@code guardian.pool.metrics.per-peer=true}:
  * {@code guardian.pool.peer.connections} (tag {@code state}: active, idle, pending),
  * {@code guardian.pool.peer.health.score}, {@code guardian.pool.peer.latency} (seconds),
- * {@code guardian.pool.peer.packet.loss} and {@code guardian.pool.peer.circuit.open} (1 while
- * the breaker is open or half-open).
+ * {@code guardian.pool.peer.packet.loss}, {@code guardian.pool.peer.circuit.open} (1 while
+ * the breaker is open or half-open) and {@code guardian.pool.peer.streams} (leases out to the
+ * peer; on libp2p streams across its connections).
  *
  * <p>The set of peers is refreshed by {@link #refresh()}, which the auto-configuration calls
  * after every health pass (peers the pool no longer tracks lose their series then), and when a
@@ -45,6 +46,8 @@ public final class PerPeerMeters {
                 p -> p.health() == null ? Double.NaN : p.health().currentLatencyMs() / 1000.0);
         family(registry, "guardian.pool.peer.packet.loss", "Share of a peer's recent PINGs without a PONG", null,
                 p -> p.health() == null ? Double.NaN : p.health().packetLossRate());
+        family(registry, "guardian.pool.peer.streams", "Leases out to a peer: on libp2p, streams across its "
+                + "connections", null, PeerSnapshot::streams);
         family(registry, "guardian.pool.peer.circuit.open", "1 while a peer's circuit breaker is open or half-open",
                 null, p -> p.circuitBreaker().state() == CircuitState.CLOSED ? 0 : 1);
         refresh();
