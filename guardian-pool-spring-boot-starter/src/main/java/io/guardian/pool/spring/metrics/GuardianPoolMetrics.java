@@ -41,8 +41,9 @@ import org.slf4j.LoggerFactory;
  *       handshake; buckets from 100 µs to {@code connection-timeout};
  *   <li>{@code guardian.pool.connections.usage} (timer): how long callers held their leases, from
  *       acquire to close, to about 1 ms; buckets from 1 ms to {@code leak-detection-threshold}
- *       (1 minute when that is off). The name and meaning are HikariCP's, which Boot users know;
- * *   <li>gauges {@code guardian.pool.reuse.rate}, {@code guardian.pool.acquires.waiting},
+ *       (1 minute when that is off). The name and meaning are HikariCP's
+ *       ({@code hikaricp.connections.usage}), which Boot users know;
+ *   <li>gauges {@code guardian.pool.reuse.rate}, {@code guardian.pool.acquires.waiting},
  *       {@code guardian.pool.peers}, {@code guardian.pool.circuits.open} (open or half-open),
  *       {@code guardian.pool.peers.unhealthy} (last score below 0.5, or unreachable) and
  *       {@code guardian.pool.latency} (mean of all round trips, in seconds like every time
