@@ -12,13 +12,13 @@ import io.guardian.pool.peer.PeerId;
  * costs an allocation or a hand-off: {@code acquired} and {@code acquireFailed} on the thread that
  * called {@code acquire} (for {@code acquireAsync}: the thread that completes the future),
  * {@code dialed} and {@code dialFailed} on the thread that finished the dial, often a network
- * event loop. Hence an observer must be cheap and must never block: record a number and return.
+ * event loop, {@code released} on the thread that closed the lease. Hence an observer must be cheap and must never block: record a number and return.
  * An exception thrown by an observer is caught and logged; it never fails the acquire or the dial
  * and the observer stays registered.
  *
  * <p>With no observer registered the pool pays one volatile read per acquire and reads no clock
- * for it; with observers, one clock reading per acquire (the dial timings reuse readings the pool
- * takes anyway). Every method has an empty default, so an observer implements only what it needs.
+ * for it; with observers, one clock reading per acquire and one cached-clock reading per release (the
+ * dial timings reuse readings the pool takes anyway). Every method has an empty default, so an observer implements only what it needs.
  */
 public interface PoolObserver {
 
@@ -68,5 +68,20 @@ public interface PoolObserver {
      *     {@link ConnectionTimeoutException} or {@link HandshakeException}
      */
     default void dialFailed(PeerId peer, long tookNanos, Throwable cause) {
+    }
+
+    /**
+     * A caller ended its lease: {@link PeerConnection#close()} or {@link PeerConnection#markFailed}
+     * (the first of them; later calls end nothing), also when the pool had already closed the
+     * connection under its holder. Called after the connection went back to the pool, so the
+     * observer delays no waiter. A lease never closed is never reported (leak detection reports
+     * those).
+     *
+     * @param peer the peer
+     * @param heldNanos from the lease's start to its end, read on the pool's bookkeeping clock,
+     *     which trails the precise clock by up to about a millisecond: hold times are accurate to
+     *     about 1 ms, never negative
+     */
+    default void released(PeerId peer, long heldNanos) {
     }
 }

@@ -211,6 +211,53 @@ class PoolObserverTest {
     }
 
     @Test
+    void everyEndedLeaseIsReportedOnceWithHowLongItWasHeld() {
+        try (FakePool p = new FakePool(PoolConfig.defaults())) {
+            List<String> releases = new CopyOnWriteArrayList<>();
+            List<String> threads = new CopyOnWriteArrayList<>();
+            p.pool.addObserver(new PoolObserver() {
+                @Override
+                public void released(PeerId peer, long heldNanos) {
+                    releases.add(heldNanos + (peer.equals(FakePool.peer(1)) ? " peer1" : " other"));
+                    threads.add(Thread.currentThread().getName());
+                }
+            });
+
+            PeerConnection first = p.acquire(1);
+            p.clock.advance(Duration.ofMillis(5));
+            first.close();
+            first.close(); // ends nothing: not reported again
+            PeerConnection second = p.acquire(1);
+            p.clock.advance(Duration.ofMillis(2));
+            second.markFailed(new IllegalStateException("bad answer"));
+            second.close();
+
+            assertThat(releases).containsExactly("5000000 peer1", "2000000 peer1");
+            assertThat(threads).containsOnly(Thread.currentThread().getName());
+        }
+    }
+
+    @Test
+    void aLeaseClosedUnderItsHolderIsReportedWhenTheHolderEndsIt() {
+        FakePool p = new FakePool(PoolConfig.defaults());
+        List<Long> held = new CopyOnWriteArrayList<>();
+        p.pool.addObserver(new PoolObserver() {
+            @Override
+            public void released(PeerId peer, long heldNanos) {
+                held.add(heldNanos);
+            }
+        });
+        PeerConnection lease = p.acquire(1);
+        p.clock.advance(Duration.ofMillis(3));
+        p.close(); // closes the connection under its holder
+
+        assertThat(held).isEmpty();
+        p.clock.advance(Duration.ofMillis(1));
+        lease.close();
+        assertThat(held).containsExactly(4_000_000L);
+    }
+
+    @Test
     void aNullObserverOrAClosedPoolIsRefused() {
         FakePool p = new FakePool(PoolConfig.defaults());
         assertThatThrownBy(() -> p.pool.addObserver(null)).isInstanceOf(IllegalArgumentException.class)
@@ -284,9 +331,9 @@ class PoolObserverTest {
 
             // Acquire and release read the clock once each (the cheap coarse reading, which a test
             // clock serves from nanoTime); a registered observer adds the two precise readings
-            // that time the acquire for it.
+            // that time the acquire for it and the coarse one that ends the lease's hold time.
             assertThat(plain).isEqualTo(2);
-            assertThat(observed).isEqualTo(plain + 2);
+            assertThat(observed).isEqualTo(plain + 3);
             assertThat(afterRemoval).isEqualTo(plain);
         }
     }

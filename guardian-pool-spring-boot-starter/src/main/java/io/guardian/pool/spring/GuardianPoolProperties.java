@@ -34,22 +34,22 @@ import org.springframework.util.unit.DataSize;
  *     backoff-multiplier to the power of the retry number, capped at max-retry-backoff.
  * @param backoffMultiplier Growth factor of retry backoffs and of a circuit breaker's wait after
  *     a failed probe. At least 1.0.
- * @param circuitBreakerThreshold The original breaker ratio: a peer's breaker opens after
- *     max(1, floor(10 x threshold)) consecutive failures (0.5 means 5), unless
+ * @param circuitBreakerThreshold Breaker ratio of the original design: a peer's breaker opens
+ *     after max(1, floor(10 x threshold)) consecutive failures (0.5 means 5), unless
  *     circuit-breaker.failure-threshold sets the count. Above 0, at most 1.
- * @param enableIntelligentLoadBalancing Which of a peer's idle connections an acquire takes: on,
- *     the one with the lowest round-trip time (a moving average of its handshake, request and
- *     PING round trips); off, the most recently returned one. When new connections are dialed,
- *     and which peer acquireAny picks, do not depend on it.
+ * @param enableIntelligentLoadBalancing Whether an acquire takes the peer's idle connection with
+ *     the lowest round-trip time (a moving average of its handshake, request and PING round
+ *     trips) rather than the most recently returned one. When new connections are dialed, and
+ *     which peer acquireAny picks, do not depend on it.
  * @param acquireTimeout How long a caller waits for a free connection at a limit before
  *     PoolExhaustedException; zero fails at once.
- * @param acquireDeadline The one bound on a whole acquire: waiting at limits, every dial and
- *     handshake, and the retry backoffs between them; no retry starts that could not finish
- *     before it. At least acquire-timeout; by default the larger of 30s and acquire-timeout.
+ * @param acquireDeadline Bound on a whole acquire: waiting at limits, every dial and handshake,
+ *     and the retry backoffs between them; no retry starts that could not finish before it. At least acquire-timeout; by default the larger of 30s and acquire-timeout.
  * @param maxLifetime Age after which a connection is closed instead of being reused; zero means
  *     no limit.
- * @param leakDetectionThreshold A lease held longer than this raises one ConnectionLeakSuspected
- *     event with the stack of its acquire; zero switches leak detection off. Leases are checked
+ * @param leakDetectionThreshold How long a lease may be held before it raises one
+ *     ConnectionLeakSuspected event with the stack of its acquire; zero switches leak detection
+ *     off. Leases are checked
  *     every half threshold, whether or not health.enabled is set, so a leak is reported between
  *     one and about one and a half thresholds after its acquire.
  * @param pingTimeout How long the health monitor waits for a PONG before counting the PING as
@@ -60,15 +60,15 @@ import org.springframework.util.unit.DataSize;
  *     ones are dropped and counted. At least 1.
  * @param maxRetryBackoff Cap on one retry backoff; by default the larger of 30s and
  *     initial-retry-backoff.
- * @param transport The wire stack the pool dials with: LIBP2P (multistream-select, Noise, yamux;
+ * @param transport Wire stack the pool dials with: LIBP2P (multistream-select, Noise, yamux;
  *     a lease is a stream on a connection shared with other leases; talks to go-, rust- and
  *     js-libp2p nodes) or GUARDIAN (the guardian-db protocol; a lease is the whole connection).
  * @param defaultProtocol Protocol id a lease negotiates on LIBP2P when acquire is given none; a
  *     PeerListener's message handler answers it.
  * @param maxStreamsPerConnection Leases (streams) one libp2p connection carries at once; another
  *     connection to the peer is dialed only when every one is full. Lowered per connection when
- *     the peer resets streams it never answered. 1 to 1000; the default matches js-libp2p's
- *     limit of 32 inbound streams per protocol.
+ *     the peer resets streams it never answered. 1 to 1000; js-libp2p refuses more than 32
+ *     inbound streams per protocol by default.
  * @param connectionManager Soft limits on open connections, as go-libp2p's connection manager.
  * @param circuitBreaker Circuit breaker timing.
  * @param handshake Handshake and framing.
@@ -142,14 +142,14 @@ public record GuardianPoolProperties(
     /**
      * {@code guardian.pool.handshake.*}: the guardian-db handshake and frames (PROTOCOL.md).
      *
-     * @param protocolVersion The handshake the pool speaks when it dials: 1.1 (authenticated with
+     * @param protocolVersion Handshake the pool speaks when it dials: 1.1 (authenticated with
      *     Ed25519 signatures) or 1.0 (the original, unauthenticated; proves nothing about the
      *     peer). The pool never falls back on its own.
      * @param maxClockSkew How far a peer's handshake timestamp may be from this node's clock.
      * @param acceptPlain Whether a listener built from this configuration answers the
      *     unauthenticated 1.0 handshake.
-     * @param allowedPeers PeerIds a listener built from this configuration accepts as dialers
-     *     (1.1 only); empty means anyone.
+     * @param allowedPeers Comma-separated list of the PeerIds a listener built from this
+     *     configuration accepts as dialers (1.1 only); empty means anyone.
      * @param maxFrameSize Largest frame payload, in either direction (bytes unless a unit is
      *     given, e.g. 4MB).
      * @param timeout On a listener built from this configuration, the deadline for a whole
@@ -178,10 +178,10 @@ public record GuardianPoolProperties(
      * @param enabled Whether the pool's health monitor PINGs idle connections and scores peers
      *     every health-check-interval, with each pass's report published as an application event.
      *     It runs on the pool's own housekeeping thread (the application needs no
-     *     @EnableScheduling). Housekeeping without PINGs (idle eviction, retirement, leak checks)
-     *     runs in core whatever this says.
+     *     EnableScheduling annotation). Housekeeping without PINGs (idle eviction, retirement,
+     *     leak checks) runs in core whatever this says.
      * @param downOnOpenCircuit Whether an open circuit breaker on any peer makes the
-     *     connectionPool health indicator DOWN; by default open breakers are listed in its
+     *     connectionPool health indicator DOWN; when not, open breakers are listed in its
      *     details and it stays UP while the pool works.
      */
     public record Health(@DefaultValue("true") boolean enabled, @DefaultValue("false") boolean downOnOpenCircuit) {
@@ -190,8 +190,8 @@ public record GuardianPoolProperties(
     /**
      * {@code guardian.pool.metrics.*}: Micrometer meters.
      *
-     * @param perPeer Whether to add meters tagged with each peer's id. Off by default: every peer
-     *     adds a time series per meter.
+     * @param perPeer Whether to add meters tagged with each peer's id. Every peer then adds a
+     *     time series per meter.
      */
     public record Metrics(@DefaultValue("false") boolean perPeer) {
     }
@@ -219,9 +219,9 @@ public record GuardianPoolProperties(
      * backoffs come from the pool's retry settings).
      *
      * @param retryRequestTimeouts Whether the template retries a request that timed out
-     *     (RequestTimeoutException). Off by default: the peer may already have acted on the
-     *     request, so only applications whose requests are idempotent should turn it on. Dial
-     *     timeouts are always retried; interrupts never are.
+     *     (RequestTimeoutException). The peer may already have acted on the request, so only
+     *     applications whose requests are idempotent should turn it on. Dial timeouts are always
+     *     retried; interrupts never are.
      */
     public record Retry(@DefaultValue("false") boolean retryRequestTimeouts) {
     }

@@ -178,6 +178,20 @@ class GuardianPoolAutoConfigurationTest {
     }
 
     @Test
+    void closingTheContextClosesThePoolAndRemovesItsMeters() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        OptimizedConnectionPool[] pool = new OptimizedConnectionPool[1];
+        runner.withBean(MeterRegistry.class, () -> registry).run(context -> {
+            context.getBean(GuardianPoolMetrics.class).bindTo(registry);
+            pool[0] = context.getBean(OptimizedConnectionPool.class);
+            assertThat(registry.find("guardian.pool.acquire.failures").counters()).isNotEmpty();
+        });
+        assertThat(pool[0].isClosed()).isTrue();
+        assertThat(registry.getMeters()).extracting(m -> m.getId().getName())
+                .noneMatch(name -> name.startsWith("guardian."));
+    }
+
+    @Test
     void withoutActuatorThereIsNoEndpointAndNoHealthIndicator() {
         runner.withClassLoader(new FilteredClassLoader(Endpoint.class, HealthIndicator.class)).run(context -> {
             assertThat(context).hasNotFailed();

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,6 +24,7 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
+import org.springframework.core.env.Environment;
 
 /** {@code guardian.pool.*} reaching {@link PoolConfig}, and bad values stopping start-up. */
 @Timeout(60)
@@ -200,10 +202,15 @@ class GuardianPoolPropertiesTest {
 
     @Test
     void theFailureAnalysisSaysWhichPropertyToChange() {
-        runner.withPropertyValues("guardian.pool.max-connections-per-peer=-1").run(context -> {
+        AtomicReference<Environment> environment = new AtomicReference<>();
+        runner.withInitializer(context -> environment.set(context.getEnvironment()))
+                .withPropertyValues("guardian.pool.max-connections-per-peer=-1").run(context -> {
             GuardianPoolPropertyException e = findCause(context.getStartupFailure());
-            FailureAnalysis analysis = new GuardianPoolPropertyFailureAnalyzer().analyze(context.getStartupFailure());
-            assertThat(analysis.getDescription()).isEqualTo(e.getMessage());
+            FailureAnalysis analysis = new GuardianPoolPropertyFailureAnalyzer(
+                            environment.get())
+                    .analyze(context.getStartupFailure());
+            assertThat(analysis.getDescription()).contains("Property: guardian.pool.max-connections-per-peer",
+                    "Value: \"-1\"", "Reason: " + e.getMessage());
             assertThat(analysis.getAction()).startsWith("Update guardian.pool.max-connections-per-peer");
         });
     }

@@ -5,6 +5,7 @@ import io.guardian.pool.ConnectionTimeoutException;
 import io.guardian.pool.GuardianPoolException;
 import io.guardian.pool.PeerConnection;
 import io.guardian.pool.PoolInterruptedException;
+import io.guardian.pool.PoolObserver;
 import io.guardian.pool.ProtocolNotSupportedException;
 import io.guardian.pool.RequestTimeoutException;
 import io.guardian.pool.internal.transport.MessageChannel;
@@ -326,14 +327,30 @@ final class Lease implements PeerConnection {
     @Override
     public void markFailed(Throwable cause) {
         if (markClosed()) {
+            PoolObserver[] observers = engine.observerCalls().current();
+            long end = observers.length == 0 ? 0L : engine.clock().coarseNanoTime();
             engine.release(this, cause == null ? new IllegalStateException("marked failed without a cause") : cause);
+            reportReleased(observers, end);
         }
     }
 
     @Override
     public void close() {
         if (markClosed()) {
+            PoolObserver[] observers = engine.observerCalls().current();
+            long end = observers.length == 0 ? 0L : engine.clock().coarseNanoTime();
             engine.release(this, null);
+            reportReleased(observers, end);
+        }
+    }
+
+    /**
+     * Tells the observers (read before the release, like the clock, and only then) how long this
+     * lease was held; called after the release so that no waiter waits for them.
+     */
+    private void reportReleased(PoolObserver[] observers, long end) {
+        if (observers.length != 0) {
+            engine.observerCalls().released(observers, conn.slot.peerId, end - acquiredNanos);
         }
     }
 

@@ -152,6 +152,18 @@ final class Observers {
         }
     }
 
+    /** Reports a lease its holder ended after {@code heldNanos} (clamped at zero: coarse readings). */
+    void released(PoolObserver[] observers, PeerId peer, long heldNanos) {
+        long held = Math.max(0L, heldNanos);
+        for (PoolObserver o : observers) {
+            try {
+                o.released(peer, held);
+            } catch (RuntimeException | Error e) {
+                failed(o, "released", e);
+            }
+        }
+    }
+
     private void failed(PoolObserver observer, String method, Throwable e) {
         if (failedBefore.add(observer)) {
             LOG.warn("Pool observer {} threw from {}; the pool ignores it and keeps calling it (later failures are"

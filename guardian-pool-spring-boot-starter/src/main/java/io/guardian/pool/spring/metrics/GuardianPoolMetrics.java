@@ -1,19 +1,18 @@
 package io.guardian.pool.spring.metrics;
 
-import io.guardian.pool.GuardianPoolException;
 import io.guardian.pool.OptimizedConnectionPool;
 import io.guardian.pool.PeerSnapshot;
 import io.guardian.pool.PoolObserver;
 import io.guardian.pool.PoolStats;
 import io.guardian.pool.event.ConnectionEvent;
-import io.guardian.pool.peer.PeerId;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
@@ -32,11 +31,18 @@ import org.slf4j.LoggerFactory;
  *       {@code _created} is a reserved suffix), {@code .reused},
  *       {@code .failed}, {@code .timeout}, {@code .rejected} (refused by an open breaker),
  *       {@code .evicted}, {@code .leaked}, and {@code guardian.pool.events.dropped};
- *   <li>{@code guardian.pool.acquire} (timer with a percentile histogram, tag {@code outcome}:
- *       {@code reused}, {@code created}, {@code failed}): how long each acquire took, from the call
- *       until the caller had a lease (or its exception);
- *   <li>{@code guardian.pool.connect} (timer with a percentile histogram): each successful dial
- *       attempt's TCP connect plus handshake;
+ *   <li>{@code guardian.pool.acquire} (timer, tag {@code outcome}: {@code reused}, {@code created},
+ *       {@code failed}): how long each acquire took, from the call until the caller had a lease
+ *       (or its exception); buckets from 1 µs to {@code acquire-deadline};
+ *   <li>{@code guardian.pool.acquire.failures} (counter, tag {@code reason}: {@code circuit_open},
+ *       {@code exhausted}, {@code dial_timeout}, {@code handshake}, {@code dial_failed},
+ *       {@code pool_closed}, {@code interrupted}, {@code other}), every reason registered at zero;
+ *   <li>{@code guardian.pool.connect} (timer): each successful dial attempt's TCP connect plus
+ *       handshake; buckets from 100 µs to {@code connection-timeout};
+ *   <li>{@code guardian.pool.connections.usage} (timer): how long callers held their leases, from
+ *       acquire to close, to about 1 ms; buckets from 1 ms to {@code leak-detection-threshold}
+ *       (1 minute when that is off). The name and meaning are HikariCP's
+ *       ({@code hikaricp.connections.usage}), which Boot users know;
  *   <li>gauges {@code guardian.pool.reuse.rate}, {@code guardian.pool.acquires.waiting},
  *       {@code guardian.pool.peers}, {@code guardian.pool.circuits.open} (open or half-open),
  *       {@code guardian.pool.peers.unhealthy} (last score below 0.5, or unreachable) and
@@ -46,11 +52,16 @@ import org.slf4j.LoggerFactory;
  *       see {@link PerPeerMeters}.
  * </ul>
  *
- * Gauges and counters read {@link OptimizedConnectionPool#getStats()}; one snapshot serves all of
- * them for 100 ms, so a scrape costs one walk over the pool, not one per meter. The two timers
- * are fed by a {@link PoolObserver} called on the acquiring and dialing threads, so they miss no
- * sample (events are buffered and may be dropped under load) and cost one timer update per
- * acquire and per dial. Close the binder (the context does) to stop recording them.
+ * Gauges and function counters read {@link OptimizedConnectionPool#getStats()}; one snapshot
+ * serves all of them for 100 ms, so a scrape costs one walk over the pool, not one per meter. The
+ * timers and the failure counter are fed by a {@link PoolObserver} called on the acquiring,
+ * dialing and releasing threads, so they miss no sample (events are buffered and may be dropped
+ * under load) and cost one meter update per acquire, dial and release. Histogram buckets are
+ * fixed boundaries sized to the pool's settings (see {@code PoolTimers}).
+ *
+ * <p>{@link #close()} stops the recording and removes every meter this binder registered from
+ * the registries it was bound to; the application context closes the binder right after the
+ * pool closes, so a closed pool leaves no stale series behind.
  */
 public final class GuardianPoolMetrics implements MeterBinder, AutoCloseable {
 
@@ -63,6 +74,8 @@ public final class GuardianPoolMetrics implements MeterBinder, AutoCloseable {
     private final PerPeerMeters perPeer;
     /** The observer and event subscriptions of each bound registry, undone by {@link #close()}. */
     private final List<AutoCloseable> registrations = new ArrayList<>();
+    /** Every meter registered, with its registry, removed by {@link #close()}. Guarded by {@code registrations}. */
+    private final List<Map.Entry<MeterRegistry, Meter>> meters = new ArrayList<>();
     private volatile Snapshot snapshot;
 
     /**
@@ -76,62 +89,63 @@ public final class GuardianPoolMetrics implements MeterBinder, AutoCloseable {
 
     @Override
     public void bindTo(MeterRegistry registry) {
+        List<Meter> bound = new ArrayList<>();
         for (String state : List.of("active", "idle", "pending")) {
-            Gauge.builder("guardian.pool.connections", this, m -> m.connections(state))
+            bound.add(Gauge.builder("guardian.pool.connections", this, m -> m.connections(state))
                     .description("Open connections by state: leased to callers, idle in the pool, being dialed")
-                    .tag("state", state).baseUnit("connections").register(registry);
+                    .tag("state", state).baseUnit("connections").register(registry));
         }
-        gauge(registry, "guardian.pool.connections.max", "The configured max-total-connections",
-                s -> s.maxTotalConnections());
+        bound.add(gauge(registry, "guardian.pool.connections.max", "The configured max-total-connections",
+                s -> s.maxTotalConnections()));
         // PoolStats.connectionsCreated. Not ".created": OpenMetrics reserves the _created suffix, and
         // Prometheus would read guardian_pool_connections_created as the gauge's family and drop it.
-        counter(registry, "established", "Dials that completed their handshake (connectionsCreated)",
-                PoolStats::connectionsCreated);
-        counter(registry, "reused", "Leases served by an idle connection instead of a dial",
-                PoolStats::connectionsReused);
-        counter(registry, "failed", "Dial attempts that failed other than by timing out, and connections that"
-                + " failed in use", PoolStats::connectionsFailed);
-        counter(registry, "timeout", "Dial attempts that exceeded connection-timeout", PoolStats::connectionsTimeout);
-        counter(registry, "rejected", "Acquires refused at once because the peer's circuit breaker was open",
-                PoolStats::rejectedByCircuitBreaker);
-        counter(registry, "evicted", "Connections the pool closed on its own: idle, expired, dead or reclaimed",
-                PoolStats::evictions);
-        counter(registry, "leaked", "Leases held longer than leak-detection-threshold", PoolStats::leaksSuspected);
-        counter(registry, "closed.by.peer", "Connections the peer closed in order (CLOSE, GoAway, FIN): churn, not"
-                + " failures", PoolStats::closedByPeer);
-        counter(registry, "trimmed", "Idle connections the connection manager closed above its high watermark",
-                PoolStats::trimmed);
-        counter(registry, "adopted", "Connections peers dialed to an attached listener that joined the pool",
-                PoolStats::adoptedInbound);
-        Gauge.builder("guardian.pool.streams.active", this, m -> m.stats().activeStreams())
-                .description("Leases out now: on libp2p each is a stream, several share a connection; on guardian-db"
-                        + " one per active connection")
-                .register(registry);
-        FunctionCounter.builder("guardian.pool.events.dropped", this, m -> m.stats().eventsDropped())
+        bound.add(counter(registry, "established", "Dials that completed their handshake (connectionsCreated)",
+                PoolStats::connectionsCreated));
+        bound.add(counter(registry, "reused", "Leases served by an idle connection instead of a dial",
+                PoolStats::connectionsReused));
+        bound.add(counter(registry, "failed", "Dial attempts that failed other than by timing out, and connections"
+                + " that failed in use", PoolStats::connectionsFailed));
+        bound.add(counter(registry, "timeout", "Dial attempts that exceeded connection-timeout",
+                PoolStats::connectionsTimeout));
+        bound.add(counter(registry, "rejected", "Acquires refused at once because the peer's circuit breaker was open",
+                PoolStats::rejectedByCircuitBreaker));
+        bound.add(counter(registry, "evicted", "Connections the pool closed on its own: idle, expired, dead or"
+                + " reclaimed", PoolStats::evictions));
+        bound.add(counter(registry, "leaked", "Leases held longer than leak-detection-threshold",
+                PoolStats::leaksSuspected));
+        bound.add(counter(registry, "closed.by.peer", "Connections the peer closed in order (CLOSE, GoAway, FIN):"
+                + " churn, not failures", PoolStats::closedByPeer));
+        bound.add(counter(registry, "trimmed", "Idle connections the connection manager closed above its high"
+                + " watermark", PoolStats::trimmed));
+        bound.add(counter(registry, "adopted", "Connections peers dialed to an attached listener that joined the"
+                + " pool", PoolStats::adoptedInbound));
+        bound.add(Gauge.builder("guardian.pool.streams.active", this, m -> m.stats().activeStreams())
+                .description("Leases out now: on libp2p each is a stream, several share a connection; on"
+                        + " guardian-db one per active connection")
+                .register(registry));
+        bound.add(FunctionCounter.builder("guardian.pool.events.dropped", this, m -> m.stats().eventsDropped())
                 .description("Events not delivered because listeners fell behind event-buffer-size")
-                .register(registry);
-        gauge(registry, "guardian.pool.reuse.rate", "reused / (created + reused), 0 before any lease",
-                PoolStats::reuseRate);
-        gauge(registry, "guardian.pool.acquires.waiting", "Callers waiting for a connection at a limit",
-                PoolStats::waitingAcquires);
-        gauge(registry, "guardian.pool.peers", "Peers the pool tracks", PoolStats::peers);
-        gauge(registry, "guardian.pool.circuits.open", "Peers whose circuit breaker is open or half-open",
-                PoolStats::openCircuits);
+                .register(registry));
+        bound.add(gauge(registry, "guardian.pool.reuse.rate", "reused / (created + reused), 0 before any lease",
+                PoolStats::reuseRate));
+        bound.add(gauge(registry, "guardian.pool.acquires.waiting", "Callers waiting for a connection at a limit",
+                PoolStats::waitingAcquires));
+        bound.add(gauge(registry, "guardian.pool.peers", "Peers the pool tracks", PoolStats::peers));
+        bound.add(gauge(registry, "guardian.pool.circuits.open", "Peers whose circuit breaker is open or half-open",
+                PoolStats::openCircuits));
         // Seconds, Prometheus's base unit for time (promtool rejects _milliseconds); the pool counts in ms.
-        Gauge.builder("guardian.pool.latency", this, m -> m.stats().globalAvgLatencyMs() / 1000.0)
+        bound.add(Gauge.builder("guardian.pool.latency", this, m -> m.stats().globalAvgLatencyMs() / 1000.0)
                 .description("Mean of every round trip measured (handshakes, PINGs, requests), 0 before any")
-                .baseUnit("seconds").register(registry);
-        Gauge.builder("guardian.pool.peers.unhealthy", pool, p -> p.peerSummaries().stream().filter(PeerSnapshot::degraded)
-                .count()).description("Peers whose last health score was below 0.5, or that could not be reached")
-                .register(registry);
-        Timer connect = Timer.builder("guardian.pool.connect")
-                .description("TCP connect plus handshake of each successful dial attempt")
-                .publishPercentileHistogram().register(registry);
-        Timer reused = acquireTimer(registry, "reused");
-        Timer created = acquireTimer(registry, "created");
-        Timer failed = acquireTimer(registry, "failed");
+                .baseUnit("seconds").register(registry));
+        bound.add(Gauge.builder("guardian.pool.peers.unhealthy", pool, p -> p.peerSummaries().stream()
+                .filter(PeerSnapshot::degraded).count())
+                .description("Peers whose last health score was below 0.5, or that could not be reached")
+                .register(registry));
+        PoolTimers timers = new PoolTimers(registry, pool.config());
+        bound.addAll(timers.meters());
         synchronized (registrations) {
-            registrations.add(pool.addObserver(new Timings(reused, created, failed, connect)));
+            bound.forEach(meter -> meters.add(Map.entry(registry, meter)));
+            registrations.add(pool.addObserver(timers));
             if (perPeer != null) {
                 // A peer seen for the first time gets its series; off the pool's threads, since a
                 // refresh walks every peer.
@@ -140,6 +154,7 @@ public final class GuardianPoolMetrics implements MeterBinder, AutoCloseable {
                         perPeer.connected(c.peerId());
                     }
                 }));
+                registrations.add(perPeer::close);
             }
         }
         if (perPeer != null) {
@@ -157,7 +172,11 @@ public final class GuardianPoolMetrics implements MeterBinder, AutoCloseable {
         return perPeer;
     }
 
-    /** Stops recording acquire and connect times. */
+    /**
+     * Stops recording, and removes every meter this binder registered (per-peer ones included)
+     * from the registries it was bound to, so that a closed pool leaves no series behind.
+     * Idempotent.
+     */
     @Override
     public void close() {
         synchronized (registrations) {
@@ -169,32 +188,10 @@ public final class GuardianPoolMetrics implements MeterBinder, AutoCloseable {
                 }
             }
             registrations.clear();
-        }
-    }
-
-    private static Timer acquireTimer(MeterRegistry registry, String outcome) {
-        return Timer.builder("guardian.pool.acquire")
-                .description("Time from asking the pool for a connection until the lease (or the failure): reused"
-                        + " an existing connection, created one by dialing, or failed")
-                .tag("outcome", outcome).publishPercentileHistogram().register(registry);
-    }
-
-    /** Feeds the timers from the pool's threads: one timer update per call, nothing else. */
-    private record Timings(Timer reused, Timer created, Timer failed, Timer connect) implements PoolObserver {
-
-        @Override
-        public void acquired(PeerId peer, long waitedNanos, boolean wasReused) {
-            (wasReused ? reused : created).record(waitedNanos, TimeUnit.NANOSECONDS);
-        }
-
-        @Override
-        public void acquireFailed(PeerId peer, long waitedNanos, GuardianPoolException cause) {
-            failed.record(waitedNanos, TimeUnit.NANOSECONDS);
-        }
-
-        @Override
-        public void dialed(PeerId peer, long connectAndHandshakeNanos) {
-            connect.record(connectAndHandshakeNanos, TimeUnit.NANOSECONDS);
+            for (Map.Entry<MeterRegistry, Meter> m : meters) {
+                m.getKey().remove(m.getValue());
+            }
+            meters.clear();
         }
     }
 
@@ -207,12 +204,13 @@ public final class GuardianPoolMetrics implements MeterBinder, AutoCloseable {
         };
     }
 
-    private void gauge(MeterRegistry registry, String name, String description, ToDoubleFunction<PoolStats> f) {
-        Gauge.builder(name, this, m -> f.applyAsDouble(m.stats())).description(description).register(registry);
+    private Gauge gauge(MeterRegistry registry, String name, String description, ToDoubleFunction<PoolStats> f) {
+        return Gauge.builder(name, this, m -> f.applyAsDouble(m.stats())).description(description).register(registry);
     }
 
-    private void counter(MeterRegistry registry, String what, String description, ToLongFunction<PoolStats> f) {
-        FunctionCounter.builder("guardian.pool.connections." + what, this, m -> f.applyAsLong(m.stats()))
+    private FunctionCounter counter(MeterRegistry registry, String what, String description,
+            ToLongFunction<PoolStats> f) {
+        return FunctionCounter.builder("guardian.pool.connections." + what, this, m -> f.applyAsLong(m.stats()))
                 .description(description).register(registry);
     }
 

@@ -31,6 +31,8 @@ public final class PerPeerMeters {
     private final OptimizedConnectionPool pool;
     private final List<Family> families = new ArrayList<>();
     private volatile Set<PeerId> known = Set.of();
+    /** Set by {@link #close()}: no series are registered after it. Guarded by this. */
+    private boolean closed;
 
     PerPeerMeters(OptimizedConnectionPool pool) {
         this.pool = Objects.requireNonNull(pool, "pool");
@@ -59,8 +61,14 @@ public final class PerPeerMeters {
                 value));
     }
 
-    /** Registers series for the peers the pool tracks now and drops those of peers it forgot. */
+    /**
+     * Registers series for the peers the pool tracks now and drops those of peers it forgot. Does
+     * nothing once the meters were closed.
+     */
     public synchronized void refresh() {
+        if (closed) {
+            return;
+        }
         List<PeerId> peers = pool.peerSummaries().stream().map(PeerSnapshot::peerId).toList();
         known = Set.copyOf(peers);
         for (Family f : families) {
@@ -77,6 +85,16 @@ public final class PerPeerMeters {
             }
             f.gauge.register(rows, true);
         }
+    }
+
+    /** Removes every per-peer series from the registries; later refreshes add none. Idempotent. */
+    synchronized void close() {
+        closed = true;
+        known = Set.of();
+        for (Family f : families) {
+            f.gauge.register(List.of(), true);
+        }
+        families.clear();
     }
 
     /** A peer connected: give it series unless it has them. */
