@@ -60,15 +60,15 @@ import org.springframework.util.unit.DataSize;
  *     ones are dropped and counted. At least 1.
  * @param maxRetryBackoff Cap on one retry backoff; by default the larger of 30s and
  *     initial-retry-backoff.
- * @param transport Wire stack the pool dials with: LIBP2P (multistream-select, Noise, yamux;
- *     a lease is a stream on a connection shared with other leases; talks to go-, rust- and
- *     js-libp2p nodes) or GUARDIAN (the guardian-db protocol; a lease is the whole connection).
+ * @param transport Wire stack the pool dials with. LIBP2P: multistream-select, Noise and yamux, a
+ *     lease is a stream on a connection shared with other leases, for go-, rust- and js-libp2p
+ *     nodes. GUARDIAN: the guardian-db protocol, a lease is the whole connection.
  * @param defaultProtocol Protocol id a lease negotiates on LIBP2P when acquire is given none; a
  *     PeerListener's message handler answers it.
  * @param maxStreamsPerConnection Leases (streams) one libp2p connection carries at once; another
  *     connection to the peer is dialed only when every one is full. Lowered per connection when
- *     the peer resets streams it never answered. 1 to 1000; js-libp2p refuses more than 32
- *     inbound streams per protocol by default.
+ *     the peer resets streams it never answered, as js-libp2p does beyond its per-protocol limit
+ *     of inbound streams. 1 to 1000.
  * @param connectionManager Soft limits on open connections, as go-libp2p's connection manager.
  * @param circuitBreaker Circuit breaker timing.
  * @param handshake Handshake and framing.
@@ -117,9 +117,10 @@ public record GuardianPoolProperties(
      *
      * @param lowWatermark Connections the manager trims down to once it starts; below
      *     high-watermark.
-     * @param highWatermark Open connections above which the manager closes the least valuable
-     *     ones (no lease on them, least recently used first; never a protected peer's, never one
-     *     younger than grace-period); 0 turns the manager off. At most max-total-connections.
+     * @param highWatermark Open connections above which the connection manager trims. It closes
+     *     the least valuable ones (no lease on them, least recently used first; never a protected
+     *     peer's, never one younger than grace-period); 0 turns the manager off. At most
+     *     max-total-connections.
      * @param gracePeriod How long a new connection is safe from trimming.
      */
     public record ConnectionManager(Integer lowWatermark, Integer highWatermark, Duration gracePeriod) {

@@ -213,7 +213,8 @@ class GuardianPoolMetricsTest {
     void failedAcquiresAreCountedByReason() throws IOException {
         MeterRegistry registry = new SimpleMeterRegistry();
         try (OptimizedConnectionPool strict = new OptimizedConnectionPool(PoolConfig.builder().maxRetryAttempts(0)
-                .circuitBreakerFailureThreshold(1).maxConnectionsPerPeer(1).acquireTimeout(Duration.ZERO).build());
+                .circuitBreakerFailureThreshold(1).maxConnectionsPerPeer(1).maxStreamsPerConnection(1)
+                .acquireTimeout(Duration.ZERO).build());
                 GuardianPoolMetrics metrics = new GuardianPoolMetrics(strict, false)) {
             metrics.bindTo(registry);
             assertThat(registry.find("guardian.pool.acquire.failures").counters())
