@@ -10,16 +10,28 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Event delivery: order, its own thread, bounded buffer with counted drops, isolation of listeners. */
 @Timeout(30)
+@ParameterizedClass
+@EnumSource(Transport.class)
 class EventsTest {
+
+    /**
+     * Both transports: libp2p with one stream per connection, so that what these tests count
+     * (leases, connections, waiters) lines up as on guardian-db.
+     */
+    @Parameter
+    Transport transport;
 
     @Test
     void eventsArriveInOrderOnTheEventThread() {
-        try (TestPeers peers = new TestPeers(); LoopbackPool p = new LoopbackPool(PoolConfig.builder()
+        try (TestPeers peers = new TestPeers(); LoopbackPool p = new LoopbackPool(PoolConfig.builder().transport(transport).maxStreamsPerConnection(1)
                 .circuitBreakerFailureThreshold(1).circuitBreakerOpenTimeout(Duration.ofSeconds(1)).build())) {
             List<String> threads = new CopyOnWriteArrayList<>();
             List<ConnectionEvent> seen = new CopyOnWriteArrayList<>();

@@ -109,7 +109,7 @@ class GuardianDbFailureMappingTest {
 
     @Test
     void aListenerSilentAfterHelloFailsTheAcquireWithHandshakeTimeout() throws Exception {
-        LoopbackPool p = peers.closeFirst(new LoopbackPool(PoolConfig.builder().maxRetryAttempts(0)
+        LoopbackPool p = peers.closeFirst(new LoopbackPool(PoolConfig.builder().transport(Transport.GUARDIAN).maxRetryAttempts(0)
                 .protocol(ProtocolConfig.builder().handshakeTimeout(Duration.ofMillis(200)).build()).build()));
         try (RawServer silent = new RawServer((socket, in, out) -> {
             read(in, HELLO_11_LENGTH);
@@ -128,7 +128,7 @@ class GuardianDbFailureMappingTest {
 
     @Test
     void aListenerWhoseClockIsOffFailsTheAcquireWithClockSkewAndIsNotRetried() throws Exception {
-        LoopbackPool p = peers.closeFirst(new LoopbackPool(PoolConfig.builder().maxRetryAttempts(2).build()));
+        LoopbackPool p = peers.closeFirst(new LoopbackPool(PoolConfig.builder().transport(Transport.GUARDIAN).maxRetryAttempts(2).build()));
         try (RawServer skewed = new RawServer((socket, in, out) -> {
             read(in, HELLO_11_LENGTH);
             out.write(RawHandshake.ack11(RawHandshake.now() - 100_000, RawHandshake.nonce()));
@@ -147,7 +147,7 @@ class GuardianDbFailureMappingTest {
 
     @Test
     void aReceiveTimeoutOverTheRealTransportIsARequestTimeoutWithThePoolsMessage() {
-        LoopbackPool p = peers.closeFirst(new LoopbackPool(PoolConfig.defaults()));
+        LoopbackPool p = peers.closeFirst(new LoopbackPool(PoolConfig.builder().transport(Transport.GUARDIAN).transport(Transport.GUARDIAN).build()));
         TestPeers.Peer peer = peers.start((from, message) -> null); // never answers
 
         try (PeerConnection lease = p.acquire(peer)) {
@@ -166,7 +166,7 @@ class GuardianDbFailureMappingTest {
 
     @Test
     void aListenerThatClosesUnderALeaseGivesTheTransportsMessageAsAConnectionClosedException() {
-        LoopbackPool p = peers.closeFirst(new LoopbackPool(PoolConfig.defaults()));
+        LoopbackPool p = peers.closeFirst(new LoopbackPool(PoolConfig.builder().transport(Transport.GUARDIAN).transport(Transport.GUARDIAN).build()));
         TestPeers.Peer peer = peers.start((from, message) -> {
             throw new IllegalStateException("boom");
         });

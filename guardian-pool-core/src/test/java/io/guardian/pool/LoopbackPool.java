@@ -3,7 +3,10 @@ package io.guardian.pool;
 import io.guardian.pool.event.ConnectionEvent;
 import io.guardian.pool.internal.pool.FakeClock;
 import io.guardian.pool.internal.pool.ManualScheduler;
+import io.guardian.pool.internal.libp2p.Libp2pConnector;
+import io.guardian.pool.internal.libp2p.Libp2pSettings;
 import io.guardian.pool.internal.pool.PoolEngine;
+import io.guardian.pool.internal.pool.PoolEngineBuilder;
 import io.guardian.pool.internal.transport.Connector;
 import io.guardian.pool.internal.transport.NettyConnector;
 import io.guardian.pool.peer.PeerIdentity;
@@ -27,15 +30,25 @@ final class LoopbackPool implements AutoCloseable {
     final OptimizedConnectionPool pool;
     final List<ConnectionEvent> events = new CopyOnWriteArrayList<>();
 
+    /** A pool dialing with the configured transport's real dialer. */
     LoopbackPool(PoolConfig config) {
-        this(config, () -> 0.5, (c, clock) -> c);
+        this(config, () -> 0.5, null);
     }
 
+    /**
+     * @param wrap wraps the guardian-db dialer (failure injection); {@code null} for none, and then
+     *     the configured transport's dialer is used as it is
+     */
     LoopbackPool(PoolConfig config, DoubleSupplier random, BiFunction<Connector, FakeClock, Connector> wrap) {
         PeerIdentity local = PeerIdentity.generate();
-        PoolEngine engine = PoolEngine.builder(config)
-                .localPeer(local.peerId())
-                .connector(wrap.apply(new NettyConnector(local, config.protocol()), clock))
+        PoolEngineBuilder builder = PoolEngine.builder(config).localPeer(local.peerId());
+        if (wrap == null && config.transport() == Transport.LIBP2P) {
+            builder.dialer(new Libp2pConnector(Libp2pSettings.defaults(local), config.maxStreamsPerConnection()), true);
+        } else {
+            builder.connector(wrap == null ? new NettyConnector(local, config.protocol())
+                    : wrap.apply(new NettyConnector(local, config.protocol()), clock));
+        }
+        PoolEngine engine = builder
                 .clock(clock)
                 .scheduler(scheduler)
                 .random(random)

@@ -7,20 +7,32 @@ import io.guardian.pool.event.ConnectionEvent;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /** Per-peer and global limits, waiting, timeouts and reclaim, against real peers on loopback. */
 @Timeout(30)
+@ParameterizedClass
+@EnumSource(Transport.class)
 class PoolLimitsTest {
+
+    /**
+     * Both transports: libp2p with one stream per connection, so that what these tests count
+     * (leases, connections, waiters) lines up as on guardian-db.
+     */
+    @Parameter
+    Transport transport;
 
     @RegisterExtension
     final TestPeers peers = new TestPeers();
     private LoopbackPool lp;
 
     private LoopbackPool pool(PoolConfig.Builder config) {
-        lp = peers.closeFirst(new LoopbackPool(config.build()));
+        lp = peers.closeFirst(new LoopbackPool(config.transport(transport).maxStreamsPerConnection(1).build()));
         return lp;
     }
 

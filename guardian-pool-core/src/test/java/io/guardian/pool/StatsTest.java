@@ -5,13 +5,25 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.guardian.pool.health.HealthScore;
 import java.time.Duration;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /** Every statistic is counted or measured, against real peers on loopback and a stepped clock. */
 @Timeout(30)
+@ParameterizedClass
+@EnumSource(Transport.class)
 class StatsTest {
+
+    /**
+     * Both transports: libp2p with one stream per connection, so that what these tests count
+     * (leases, connections, waiters) lines up as on guardian-db.
+     */
+    @Parameter
+    Transport transport;
 
     @RegisterExtension
     final TestPeers peers = new TestPeers();
@@ -19,7 +31,7 @@ class StatsTest {
 
     @Test
     void theOriginalCountersAndRatesFollowTheirFormulas() {
-        lp = peers.closeFirst(new LoopbackPool(PoolConfig.builder().maxRetryAttempts(0).build()));
+        lp = peers.closeFirst(new LoopbackPool(PoolConfig.builder().transport(transport).maxStreamsPerConnection(1).maxRetryAttempts(0).build()));
         TestPeers.Peer a = peers.start();
         TestPeers.Peer b = peers.start();
         for (int i = 0; i < 4; i++) {
@@ -53,7 +65,7 @@ class StatsTest {
 
     @Test
     void bandwidthAndOperationsAreMeasuredFromTheBytesMovedDuringLeases() {
-        lp = peers.closeFirst(new LoopbackPool(PoolConfig.defaults()));
+        lp = peers.closeFirst(new LoopbackPool(PoolConfig.builder().transport(transport).maxStreamsPerConnection(1).build()));
         TestPeers.Peer peer = peers.start();
         String id;
         try (PeerConnection c = lp.acquire(peer)) {
@@ -81,7 +93,7 @@ class StatsTest {
 
     @Test
     void priorityIsTheConnectionsOwnHealthScoreTimesTen() {
-        lp = peers.closeFirst(new LoopbackPool(PoolConfig.defaults()));
+        lp = peers.closeFirst(new LoopbackPool(PoolConfig.builder().transport(transport).maxStreamsPerConnection(1).build()));
         TestPeers.Peer peer = peers.start();
         lp.acquire(peer).close();
         ConnectionInfo fresh = lp.pool.peer(peer.id()).orElseThrow().connections().get(0).info();

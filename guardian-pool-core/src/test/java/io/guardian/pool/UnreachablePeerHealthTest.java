@@ -12,6 +12,9 @@ import io.guardian.pool.peer.PeerIdentity;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -22,7 +25,16 @@ import org.junit.jupiter.api.Timeout;
  * when it comes back. Against a real listener that is closed and restarted on the same port.
  */
 @Timeout(60)
+@ParameterizedClass
+@EnumSource(Transport.class)
 class UnreachablePeerHealthTest {
+
+    /**
+     * Both transports: libp2p with one stream per connection, so that what these tests count
+     * (leases, connections, waiters) lines up as on guardian-db.
+     */
+    @Parameter
+    Transport transport;
 
     private static final byte[] HELLO = "hello".getBytes(StandardCharsets.US_ASCII);
     /** The most a peer can score with connectivity 0: every other part at 1. */
@@ -53,7 +65,7 @@ class UnreachablePeerHealthTest {
         int port = Integer.parseInt(address.toString().split("/")[4]);
         // No retries and a tolerant breaker: each failed acquire is one failed dial, and the peer can
         // be dialed again as soon as it is back.
-        lp = new LoopbackPool(PoolConfig.builder().maxRetryAttempts(0).circuitBreakerFailureThreshold(100).build());
+        lp = new LoopbackPool(PoolConfig.builder().transport(transport).maxStreamsPerConnection(1).maxRetryAttempts(0).circuitBreakerFailureThreshold(100).build());
         OptimizedConnectionPool pool = lp.pool;
         try (PeerConnection c = pool.acquire(identity.peerId(), address)) {
             assertThat(c.request(HELLO, Duration.ofSeconds(5))).isEqualTo(HELLO);
@@ -118,7 +130,7 @@ class UnreachablePeerHealthTest {
         Multiaddr address = listener.listenAddress();
         listener.close();
         listener = null;
-        lp = new LoopbackPool(PoolConfig.builder().maxRetryAttempts(0).build());
+        lp = new LoopbackPool(PoolConfig.builder().transport(transport).maxStreamsPerConnection(1).maxRetryAttempts(0).build());
 
         assertThatThrownBy(() -> lp.pool.acquire(identity.peerId(), address))
                 .isInstanceOf(ConnectionFailedException.class);

@@ -17,6 +17,7 @@ import io.guardian.pool.peer.PeerId;
 import io.guardian.pool.peer.PeerIdentity;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -697,6 +698,8 @@ public final class PoolEngine implements AutoCloseable {
         boolean refused = !whole && lease.streamRefused();
         Lease handed = null;
         Acquisition handedTo = null;
+        List<Acquisition> rejected = null;
+        RuntimeException rejection = null;
         Closings closing = new Closings(this);
         boolean shuttingDown;
         try {
@@ -746,7 +749,21 @@ public final class PoolEngine implements AutoCloseable {
                     }
                 } else {
                     c.lastUsedNanos = now;
-                    Acquisition w = c.hasRoom() ? pollWaiterLocked(slot) : null;
+                    Acquisition w = null;
+                    if (c.hasRoom()) {
+                        if (slot.breaker.state == CircuitState.OPEN && slot.waiterCount() > 0) {
+                            // The breaker opened (perhaps on this very lease): callers queued for the
+                            // peer fail as a dial of theirs would, rather than get through it.
+                            rejection = slot.breaker.rejection(now);
+                            rejected = new java.util.ArrayList<>(slot.waiterCount());
+                            Acquisition r;
+                            while ((r = pollWaiterLocked(slot)) != null) {
+                                rejected.add(r);
+                            }
+                        } else {
+                            w = pollWaiterLocked(slot);
+                        }
+                    }
                     if (w == null && c.allocations == 0) {
                         Object claim = admission.claimForRelease(slot);
                         if (claim == GlobalAdmission.RECLAIM) {
@@ -787,6 +804,12 @@ public final class PoolEngine implements AutoCloseable {
         }
         if (handedTo != null) {
             acquisitions.complete(handedTo, handed);
+        }
+        if (rejected != null) {
+            for (Acquisition r : rejected) {
+                counters.rejectedByBreaker();
+                acquisitions.abort(r, rejection);
+            }
         }
     }
 
