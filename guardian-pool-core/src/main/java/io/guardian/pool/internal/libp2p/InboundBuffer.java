@@ -160,31 +160,14 @@ final class InboundBuffer {
     byte[] readMessage(int maxLength, long deadline, String what) throws InterruptedException {
         while (true) {
             int owed;
-            byte[] message = null;
+            byte[] message;
             lock.lock();
             try {
-                throwIfFailed();
-                int before = bytes.readableBytes();
-                ByteBuf slice = LengthPrefixed.read(bytes, maxLength, what);
-                if (slice != null) {
-                    message = new byte[slice.readableBytes()];
-                    slice.readBytes(message);
-                    slice.release();
-                    bytes.discardReadComponents();
-                    creditUpTo = 0;
-                    owed = taken(before - bytes.readableBytes());
-                } else if (remoteClosed || readClosed) {
-                    if (before == 0) {
-                        release(); // drained to the end: nothing more can arrive
-                        return null;
-                    }
-                    throw new TransportException(Kind.PROTOCOL_VIOLATION, what + ": the stream ended inside a message ("
-                            + before + " bytes of it arrived)");
-                } else {
-                    owed = allowFor(maxLength, what);
-                    if (owed == 0) {
-                        awaitChange(deadline, what);
-                    }
+                message = takeMessageLocked(maxLength, what);
+                owed = owedCredit;
+                owedCredit = 0;
+                if (message == null && owed == 0) {
+                    awaitChange(deadline, what);
                 }
             } finally {
                 lock.unlock();
@@ -192,6 +175,9 @@ final class InboundBuffer {
             // Credit outside the lock; before waiting again, since the rest of a large message may
             // only come once the remote has room.
             pay(owed);
+            if (message == END) {
+                return null;
+            }
             if (message != null) {
                 return message;
             }
@@ -210,34 +196,52 @@ final class InboundBuffer {
      */
     byte[] pollMessage(int maxLength, String what) {
         int owed;
-        byte[] message = null;
+        byte[] message;
         lock.lock();
         try {
-            throwIfFailed();
-            int before = bytes.readableBytes();
-            ByteBuf slice = LengthPrefixed.read(bytes, maxLength, what);
-            if (slice != null) {
-                message = new byte[slice.readableBytes()];
-                slice.readBytes(message);
-                slice.release();
-                bytes.discardReadComponents();
-                creditUpTo = 0;
-                owed = taken(before - bytes.readableBytes());
-            } else if (remoteClosed || readClosed) {
-                if (before == 0) {
-                    release();
-                    return END;
-                }
-                throw new TransportException(Kind.PROTOCOL_VIOLATION, what + ": the stream ended inside a message ("
-                        + before + " bytes of it arrived)");
-            } else {
-                owed = allowFor(maxLength, what);
-            }
+            message = takeMessageLocked(maxLength, what);
+            owed = owedCredit;
+            owedCredit = 0;
         } finally {
             lock.unlock();
         }
         pay(owed);
         return message;
+    }
+
+    /** Credit {@link #takeMessageLocked} found owed, paid by its caller once the lock is released. */
+    private int owedCredit;
+
+    /**
+     * Under the lock: takes the next whole message, or says why there is none. Leaves in
+     * {@link #owedCredit} what is to be credited to the remote.
+     *
+     * @return the message; {@link #END} at a clean end (nothing of a new message arrived); or
+     *     {@code null} while it is incomplete
+     */
+    private byte[] takeMessageLocked(int maxLength, String what) {
+        throwIfFailed();
+        int before = bytes.readableBytes();
+        ByteBuf slice = LengthPrefixed.read(bytes, maxLength, what);
+        if (slice != null) {
+            byte[] message = new byte[slice.readableBytes()];
+            slice.readBytes(message);
+            slice.release();
+            bytes.discardReadComponents();
+            creditUpTo = 0;
+            owedCredit = taken(before - bytes.readableBytes());
+            return message;
+        }
+        if (remoteClosed || readClosed) {
+            if (before == 0) {
+                release(); // drained to the end: nothing more can arrive
+                return END;
+            }
+            throw new TransportException(Kind.PROTOCOL_VIOLATION, what + ": the stream ended inside a message ("
+                    + before + " bytes of it arrived)");
+        }
+        owedCredit = allowFor(maxLength, what);
+        return null;
     }
 
     /**
