@@ -15,7 +15,8 @@ import java.util.Set;
  * @param maxClockSkew how far a peer's handshake timestamp may be from our clock
  * @param acceptPlainHandshake whether a listener answers the unauthenticated 1.0 handshake
  * @param allowedPeers dialer PeerIds a listener accepts (1.1 only); empty means anyone
- * @param maxFrameSize largest frame payload in bytes, in either direction
+ * @param maxFrameSize largest frame payload in bytes, in either direction; at most
+ *     {@link #MAX_FRAME_SIZE_LIMIT} (16 MiB)
  * @param handshakeTimeout on a listener, the deadline for a whole inbound handshake, counted from
  *     accept (guardian-db, or a libp2p dialer's multistream-select, Noise and yamux); on the dialing side, the
  *     deadline for each wait for the listener's next handshake message, the whole dial (connect
@@ -33,8 +34,15 @@ public record ProtocolConfig(
     public static final Duration DEFAULT_MAX_CLOCK_SKEW = Duration.ofSeconds(300);
     /** Default {@code max-frame-size}: 1 MiB. */
     public static final int DEFAULT_MAX_FRAME_SIZE = 1 << 20;
-    /** Largest allowed {@code max-frame-size}: the u32 length must stay a positive Java int. */
-    public static final int MAX_FRAME_SIZE_LIMIT = Integer.MAX_VALUE - 1;
+    /**
+     * Largest allowed {@code max-frame-size}: 16 MiB. Each side buffers a frame whole before it is
+     * delivered, and a peer may send the header of a maximal frame and then stall, so this is what
+     * one connection can make us hold per direction (about twice that in direct memory while a
+     * frame is being accumulated). 16 MiB is four times go-libp2p's {@code network.MessageSizeMax}
+     * (4 MiB, the bound its protocols put on one delimited message) and sixteen times our default;
+     * data larger than this belongs in several messages, not one frame.
+     */
+    public static final int MAX_FRAME_SIZE_LIMIT = 16 << 20;
     /** Default {@code handshake-timeout}: 10 s, the same as the pool's connection timeout. */
     public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
 
@@ -45,8 +53,9 @@ public record ProtocolConfig(
         requirePositive(handshakeTimeout, "handshake-timeout");
         allowedPeers = Set.copyOf(Objects.requireNonNull(allowedPeers, "allowed-peers must not be null"));
         if (maxFrameSize < 1 || maxFrameSize > MAX_FRAME_SIZE_LIMIT) {
-            throw new InvalidSettingException("max-frame-size", "max-frame-size must be between 1 and " + MAX_FRAME_SIZE_LIMIT
-                    + " bytes, was " + maxFrameSize);
+            throw new InvalidSettingException("max-frame-size", "max-frame-size must be between 1 and "
+                    + MAX_FRAME_SIZE_LIMIT + " bytes (16 MiB: every connection may make its peer buffer one whole"
+                    + " frame; send larger data as several messages), was " + maxFrameSize);
         }
     }
 
@@ -144,7 +153,8 @@ public record ProtocolConfig(
         }
 
         /**
-         * @param maxFrameSize largest frame payload in bytes
+         * @param maxFrameSize largest frame payload in bytes, 1 to {@link ProtocolConfig#MAX_FRAME_SIZE_LIMIT}
+         *     (16 MiB)
          * @return this builder
          */
         public Builder maxFrameSize(int maxFrameSize) {
