@@ -20,7 +20,6 @@ import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -38,11 +37,12 @@ import org.slf4j.LoggerFactory;
  * the caps, runs {@link ListenerHandshake}, keeps the {@link InboundSession}s, and closes all of
  * it. Not API.
  *
- * <p>Admission, in order: total open inbound sockets ({@code maxInboundConnections}) and sockets
- * still handshaking ({@code maxPendingHandshakes}) are checked when the socket is accepted; the
- * allow-list and the per-peer cap ({@code maxInboundPerPeer}, authenticated 1.1 dialers only: a
- * 1.0 dialer is anonymous and only the total cap bounds it) when AUTH-D has been verified. A
- * refused socket is closed without a word.
+ * <p>Admission ({@link InboundAdmission}): per-address and total caps on open and handshaking
+ * sockets when the socket is accepted; the allow-list and the per-peer cap
+ * ({@code maxInboundPerPeer}, authenticated dialers only: a 1.0 dialer is anonymous and only the
+ * other caps bound it) once the dialer's PeerId is proven. A refused socket is closed without a
+ * word; an admitted one must send its first byte within {@code first-byte-timeout}, finish its
+ * handshake within {@code handshake-timeout}, and is closed once idle for {@code inbound-idle-timeout}.
  */
 public final class ListenerEngine {
 
@@ -66,15 +66,12 @@ public final class ListenerEngine {
     private final Set<InboundSession> sessions = ConcurrentHashMap.newKeySet();
     private final Set<Libp2pSession> libp2pSessions = ConcurrentHashMap.newKeySet();
     private final Libp2pNode node;
-    private final Map<PeerId, Integer> perPeer = new ConcurrentHashMap<>();
-    private final AtomicInteger connections = new AtomicInteger();
-    private final AtomicInteger pending = new AtomicInteger();
-    private final LongAdder refused = new LongAdder();
-    private final LongAdder failedHandshakes = new LongAdder();
+    private final InboundAdmission admission;
     private final LongAdder protocolErrors = new LongAdder();
 
     private ListenerEngine(ListenerSettings settings) {
         this.settings = settings;
+        this.admission = new InboundAdmission(settings);
         this.loops = EventLoops.acquire();
         if (settings.handlerExecutor() == null) {
             int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
@@ -142,7 +139,7 @@ public final class ListenerEngine {
 
     /** @return open inbound sockets, handshaking or established */
     public int connectionCount() {
-        return connections.get();
+        return admission.connectionCount();
     }
 
     /** @return a snapshot of the established sessions */
@@ -164,12 +161,17 @@ public final class ListenerEngine {
 
     /** @return sockets closed at once because a cap was reached */
     public long refusedConnections() {
-        return refused.sum();
+        return admission.refusedOnArrival();
     }
 
     /** @return handshakes that failed (any rule, timeout, or the dialer leaving) */
     public long failedHandshakes() {
-        return failedHandshakes.sum();
+        return admission.failedHandshakes();
+    }
+
+    /** @return current connections and what was refused or closed, by reason */
+    public io.guardian.pool.net.ListenerStats stats() {
+        return admission.stats(sessions.size() + libp2pSessions.size(), protocolErrors.sum());
     }
 
     /** @return established sessions closed because the dialer broke the frame protocol */
@@ -190,22 +192,11 @@ public final class ListenerEngine {
             channel.close();
             return;
         }
-        if (connections.incrementAndGet() > settings.maxInboundConnections()) {
-            connections.decrementAndGet();
-            refuse(channel, "max-inbound-connections " + settings.maxInboundConnections() + " reached");
-            return;
-        }
-        if (pending.incrementAndGet() > settings.maxPendingHandshakes()) {
-            pending.decrementAndGet();
-            connections.decrementAndGet();
-            refuse(channel, "max-pending-handshakes " + settings.maxPendingHandshakes() + " reached");
+        if (!admission.admit(channel)) {
             return;
         }
         children.add(channel);
-        channel.closeFuture().addListener(f -> {
-            connections.decrementAndGet();
-            children.remove(channel);
-        });
+        channel.closeFuture().addListener(f -> children.remove(channel));
         ListenerHandshake guardian = new ListenerHandshake(this);
         channel.pipeline().addLast("sniff", new ProtocolSniffer(this, guardian));
         channel.pipeline().addLast("handshake", guardian);
@@ -219,7 +210,7 @@ public final class ListenerEngine {
     /** A guardian-db dialer on a listener that only speaks libp2p: dropped like any failed handshake. */
     void refuseGuardian(Channel channel, ListenerHandshake guardian) {
         guardian.finish();
-        handshakeEnded(TransportException.Kind.PROTOCOL_REFUSED);
+        handshakeEnded(channel, TransportException.Kind.PROTOCOL_REFUSED);
         LOG.debug("Dropping {}: guardian-db dialer, but this listener has no guardian-db message handler",
                 channel.remoteAddress());
         channel.close();
@@ -249,11 +240,11 @@ public final class ListenerEngine {
         }).whenComplete((connection, error) -> {
             if (error != null) {
                 TransportException e = error instanceof TransportException t ? t : null;
-                handshakeEnded(e == null ? TransportException.Kind.PROTOCOL_VIOLATION : e.kind());
+                handshakeEnded(channel, e == null ? TransportException.Kind.PROTOCOL_VIOLATION : e.kind());
                 LOG.debug("libp2p handshake from {} failed: {}", remote, error.getMessage());
                 return;
             }
-            handshakeEnded(null);
+            handshakeEnded(channel, null);
             Libp2pSession session = new Libp2pSession(connection, remote, Instant.now(settings.clock()));
             libp2pSessions.add(session);
             channel.closeFuture().addListener(f -> libp2pSessions.remove(session));
@@ -262,12 +253,6 @@ public final class ListenerEngine {
             }
             LOG.debug("libp2p session established: {}", session);
         });
-    }
-
-    private void refuse(Channel channel, String why) {
-        refused.increment();
-        LOG.debug("Refusing connection from {}: {}", channel.remoteAddress(), why);
-        channel.close();
     }
 
     /**
@@ -286,28 +271,17 @@ public final class ListenerEngine {
 
     /** Takes one of {@code dialer}'s per-peer slots until {@code channel} closes; false at the cap. */
     boolean reservePeer(PeerId dialer, Channel channel) {
-        boolean[] reserved = new boolean[1];
-        perPeer.compute(dialer, (id, count) -> {
-            int current = count == null ? 0 : count;
-            if (current >= settings.maxInboundPerPeer()) {
-                return count;
-            }
-            reserved[0] = true;
-            return current + 1;
-        });
-        if (reserved[0]) {
-            channel.closeFuture().addListener(f -> perPeer.computeIfPresent(dialer,
-                    (id, count) -> count <= 1 ? null : count - 1));
-        }
-        return reserved[0];
+        return admission.reservePeer(dialer, channel);
     }
 
     /** A handshake ended: {@code null} for success, else what failed. Called once per socket. */
-    void handshakeEnded(TransportException.Kind failure) {
-        pending.decrementAndGet();
-        if (failure != null) {
-            failedHandshakes.increment();
-        }
+    void handshakeEnded(Channel channel, TransportException.Kind failure) {
+        admission.handshakeEnded(channel, failure);
+    }
+
+    /** The dialer sent nothing within {@code first-byte-timeout}. */
+    void firstByteTimedOut(Channel channel) {
+        admission.firstByteTimedOut(channel);
     }
 
     void logRejected(Channel channel, TransportException.Kind kind, String detail, Throwable cause) {

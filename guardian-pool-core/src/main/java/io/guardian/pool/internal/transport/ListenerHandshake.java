@@ -168,7 +168,7 @@ final class ListenerHandshake extends HandshakeHandler {
             return;
         }
         ChannelHandlerContext ctx = context();
-        engine.handshakeEnded(null);
+        engine.handshakeEnded(ctx.channel(), null);
         // Register the session before confirming: once the dialer has our HANDSHAKE_OK it may act
         // (and a close() of the listener may run), and the session must already be visible.
         engine.established(ctx, this, version, dialer);
@@ -203,6 +203,15 @@ final class ListenerHandshake extends HandshakeHandler {
         }
     }
 
+    /** No byte within {@code first-byte-timeout} (see {@link ProtocolSniffer}). */
+    void firstByteLate() {
+        if (finished()) {
+            return;
+        }
+        engine.firstByteTimedOut(context().channel());
+        failNow(Kind.HANDSHAKE_TIMED_OUT, "no byte within first-byte-timeout", null);
+    }
+
     @Override
     void timedOut() {
         failNow(Kind.HANDSHAKE_TIMED_OUT, "handshake not complete within handshake-timeout", null);
@@ -217,7 +226,7 @@ final class ListenerHandshake extends HandshakeHandler {
     private void fail(Kind kind, String detail, Throwable cause) {
         if (finish()) {
             // Count before closing: whoever sees the close may look at the counters at once.
-            engine.handshakeEnded(kind);
+            engine.handshakeEnded(context().channel(), kind);
             engine.logRejected(context().channel(), kind, detail, cause);
         }
     }
