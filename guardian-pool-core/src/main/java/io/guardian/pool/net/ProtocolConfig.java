@@ -21,6 +21,8 @@ import java.util.Set;
  *     accept (guardian-db, or a libp2p dialer's multistream-select, Noise and yamux); on the dialing side, the
  *     deadline for each wait for the listener's next handshake message, the whole dial (connect
  *     plus handshake) staying bounded by the pool's {@code connection-timeout}
+ * @param pingAnswersPerSecond PINGs a connection answers per second, in either role, after a
+ *     burst of 32; beyond it a PING is dropped unanswered
  */
 public record ProtocolConfig(
         ProtocolVersion version,
@@ -28,7 +30,8 @@ public record ProtocolConfig(
         boolean acceptPlainHandshake,
         Set<PeerId> allowedPeers,
         int maxFrameSize,
-        Duration handshakeTimeout) {
+        Duration handshakeTimeout,
+        int pingAnswersPerSecond) {
 
     /** Default {@code max-clock-skew}: 300 s, as in the original (±5 minutes). */
     public static final Duration DEFAULT_MAX_CLOCK_SKEW = Duration.ofSeconds(300);
@@ -45,12 +48,23 @@ public record ProtocolConfig(
     public static final int MAX_FRAME_SIZE_LIMIT = 16 << 20;
     /** Default {@code handshake-timeout}: 10 s, the same as the pool's connection timeout. */
     public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * Default {@code ping-answers-per-second}: 10, after a burst of 32 (go-yamux's
+     * {@code PingBacklog}). A pool's health check sends one PING per connection every 30 s and at
+     * most 64 may be outstanding, so an honest peer never comes near it; a peer flooding PINGs gets
+     * 10 PONGs a second instead of one per PING.
+     */
+    public static final int DEFAULT_PING_ANSWERS_PER_SECOND = 10;
 
     /** Validates and copies; use {@link #builder()} rather than calling this directly. */
     public ProtocolConfig {
         Objects.requireNonNull(version, "protocol version must not be null");
         requirePositive(maxClockSkew, "max-clock-skew");
         requirePositive(handshakeTimeout, "handshake-timeout");
+        if (pingAnswersPerSecond < 1) {
+            throw new InvalidSettingException("ping-answers-per-second", "ping-answers-per-second must be at least 1,"
+                    + " was " + pingAnswersPerSecond);
+        }
         allowedPeers = Set.copyOf(Objects.requireNonNull(allowedPeers, "allowed-peers must not be null"));
         if (maxFrameSize < 1 || maxFrameSize > MAX_FRAME_SIZE_LIMIT) {
             throw new InvalidSettingException("max-frame-size", "max-frame-size must be between 1 and "
@@ -101,7 +115,8 @@ public record ProtocolConfig(
                 .acceptPlainHandshake(acceptPlainHandshake)
                 .allowedPeers(allowedPeers)
                 .maxFrameSize(maxFrameSize)
-                .handshakeTimeout(handshakeTimeout);
+                .handshakeTimeout(handshakeTimeout)
+                .pingAnswersPerSecond(pingAnswersPerSecond);
     }
 
     /** Builds a {@link ProtocolConfig}; every setting starts at its default. */
@@ -112,6 +127,7 @@ public record ProtocolConfig(
         private Set<PeerId> allowedPeers = Set.of();
         private int maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
         private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
+        private int pingAnswersPerSecond = DEFAULT_PING_ANSWERS_PER_SECOND;
 
         private Builder() {
         }
@@ -174,6 +190,17 @@ public record ProtocolConfig(
         }
 
         /**
+         * @param perSecond PINGs a connection answers per second once its burst of 32 is spent, at
+         *     least 1 (default {@value ProtocolConfig#DEFAULT_PING_ANSWERS_PER_SECOND}); beyond it
+         *     PINGs are dropped unanswered, so a flooding peer costs neither memory nor a PONG each
+         * @return this builder
+         */
+        public Builder pingAnswersPerSecond(int perSecond) {
+            this.pingAnswersPerSecond = perSecond;
+            return this;
+        }
+
+        /**
          * Validates and builds.
          *
          * @return the configuration
@@ -181,7 +208,7 @@ public record ProtocolConfig(
          */
         public ProtocolConfig build() {
             return new ProtocolConfig(version, maxClockSkew, acceptPlainHandshake, allowedPeers, maxFrameSize,
-                    handshakeTimeout);
+                    handshakeTimeout, pingAnswersPerSecond);
         }
     }
 }

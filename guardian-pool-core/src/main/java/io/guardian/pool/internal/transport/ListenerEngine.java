@@ -298,7 +298,7 @@ public final class ListenerEngine {
         Channel channel = ctx.channel();
         InboundSession session = new InboundSession(channel, dialer, version, Instant.now(settings.clock()),
                 settings.handler(), handlerExecutor, settings.protocol().maxFrameSize(), protocolErrors,
-                handlerSpin);
+                handlerSpin, settings.protocol().pingAnswersPerSecond());
         ChannelPipeline pipeline = ctx.pipeline();
         pipeline.addAfter(ctx.name(), "frames", new FrameDecoder(settings.protocol().maxFrameSize()));
         pipeline.addAfter("frames", "session", session);
