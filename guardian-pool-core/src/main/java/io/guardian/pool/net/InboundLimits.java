@@ -41,6 +41,14 @@ import java.util.Set;
  *     pool's health check pings every 30 s ({@code health-check-interval}), and go-libp2p's yamux
  *     sends a keep-alive every 30 s by default, so an honest connection is never idle for 4 of
  *     those intervals; a throwaway identity's silent session is gone in 2 minutes.
+ * <li>Signature checks of inbound handshakes (about 1.5 ms each, Ed25519 in the JDK) run on a
+ *     verification executor of the listener's own, {@code verification-threads} threads (half the
+ *     cores, at least 1) with at most {@value #DEFAULT_MAX_QUEUED_VERIFICATIONS} waiting: about
+ *     100 ms of work on one thread, so a queued honest handshake waits that long at worst, and a
+ *     handshake beyond it is refused at once instead of queueing without bound. Strangers forcing
+ *     checks with junk signatures thus cost at most those threads, never the executor the pool's
+ *     own outgoing dials verify on. (Neither go-libp2p nor js-libp2p bounds this separately; both
+ *     verify on the connection's own goroutine or event loop.)
  * <li>Loopback is not limited per address (go-libp2p's default network-prefix limits make
  *     127.0.0.0/8 and ::1 unlimited the same way): local tools and tests share one address.
  * </ul>
@@ -54,6 +62,9 @@ import java.util.Set;
  *     address) and from the idle timeout; the handshake deadlines still apply
  * @param allowlistedPeers dialer PeerIds exempt, once authenticated, from the per-peer cap and the
  *     idle timeout (before authentication nobody can tell who is dialing)
+ * @param verificationThreads threads of the listener's own executor for handshake signature work
+ * @param maxQueuedVerifications signature checks that may wait for a verification thread; beyond
+ *     it a handshake is refused
  */
 public record InboundLimits(
         int maxConnectionsPerAddress,
@@ -62,7 +73,9 @@ public record InboundLimits(
         Duration idleTimeout,
         boolean limitLoopback,
         Set<String> allowlistedAddresses,
-        Set<PeerId> allowlistedPeers) {
+        Set<PeerId> allowlistedPeers,
+        int verificationThreads,
+        int maxQueuedVerifications) {
 
     /** Default {@code max-inbound-per-address}. */
     public static final int DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 64;
@@ -72,6 +85,10 @@ public record InboundLimits(
     public static final Duration DEFAULT_FIRST_BYTE_TIMEOUT = Duration.ofSeconds(3);
     /** Default {@code inbound-idle-timeout}: 120 s. */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(120);
+    /** Default {@code verification-threads}: half the available cores, at least 1. */
+    public static final int DEFAULT_VERIFICATION_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+    /** Default {@code max-queued-verifications}. */
+    public static final int DEFAULT_MAX_QUEUED_VERIFICATIONS = 64;
 
     /** Validates and copies; use {@link #builder()} rather than calling this directly. */
     public InboundLimits {
@@ -89,6 +106,8 @@ public record InboundLimits(
             }
         }
         allowlistedPeers = Set.copyOf(Objects.requireNonNull(allowlistedPeers, "allowlisted-peers must not be null"));
+        atLeastOne(verificationThreads, "verification-threads");
+        atLeastOne(maxQueuedVerifications, "max-queued-verifications");
     }
 
     /**
@@ -132,6 +151,8 @@ public record InboundLimits(
         private boolean limitLoopback;
         private Set<String> allowlistedAddresses = new LinkedHashSet<>();
         private Set<PeerId> allowlistedPeers = new LinkedHashSet<>();
+        private int verificationThreads = DEFAULT_VERIFICATION_THREADS;
+        private int maxQueuedVerifications = DEFAULT_MAX_QUEUED_VERIFICATIONS;
 
         private Builder() {
         }
@@ -208,6 +229,26 @@ public record InboundLimits(
         }
 
         /**
+         * @param threads threads of the listener's own executor for handshake signature work, at
+         *     least 1 (default: half the cores, at least 1)
+         * @return this builder
+         */
+        public Builder verificationThreads(int threads) {
+            this.verificationThreads = threads;
+            return this;
+        }
+
+        /**
+         * @param max signature checks that may wait for a verification thread, at least 1 (default
+         *     {@value InboundLimits#DEFAULT_MAX_QUEUED_VERIFICATIONS}); a handshake beyond it is refused
+         * @return this builder
+         */
+        public Builder maxQueuedVerifications(int max) {
+            this.maxQueuedVerifications = max;
+            return this;
+        }
+
+        /**
          * Validates and builds.
          *
          * @return the limits
@@ -215,7 +256,7 @@ public record InboundLimits(
          */
         public InboundLimits build() {
             return new InboundLimits(maxConnectionsPerAddress, maxPendingPerAddress, firstByteTimeout, idleTimeout,
-                    limitLoopback, allowlistedAddresses, allowlistedPeers);
+                    limitLoopback, allowlistedAddresses, allowlistedPeers, verificationThreads, maxQueuedVerifications);
         }
     }
 }

@@ -18,6 +18,8 @@ package io.guardian.pool.net;
  * @param idleClosed connections closed after {@code inbound-idle-timeout} without a byte either way
  * @param failedHandshakes handshakes that failed for any reason (rule, timeout, dialer leaving)
  * @param protocolErrors guardian-db sessions closed because the dialer broke the frame protocol
+ * @param verificationsRefused handshakes refused because {@code max-queued-verifications} signature
+ *     checks were already waiting
  */
 public record ListenerStats(
         int connections,
@@ -32,7 +34,8 @@ public record ListenerStats(
         long handshakeTimeouts,
         long idleClosed,
         long failedHandshakes,
-        long protocolErrors) {
+        long protocolErrors,
+        long verificationsRefused) {
 
     /** @return every socket closed on arrival because a cap was reached (the four {@code refused…Cap/…Address} counts) */
     public long refusedOnArrival() {

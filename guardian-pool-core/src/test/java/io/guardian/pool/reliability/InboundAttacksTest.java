@@ -12,6 +12,7 @@ import io.guardian.pool.internal.libp2p.Libp2pSettings;
 import io.guardian.pool.internal.transport.Bytes;
 import io.guardian.pool.internal.transport.EventLoops;
 import io.guardian.pool.internal.transport.LeakWatch;
+import io.guardian.pool.internal.transport.NettyConnector;
 import io.guardian.pool.internal.transport.RawHandshake;
 import io.guardian.pool.internal.transport.SpecWire;
 import io.guardian.pool.internal.transport.TestKeys;
@@ -32,7 +33,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -206,6 +211,83 @@ class InboundAttacksTest {
         }
     }
 
+    @Test
+    void forcedSignatureChecksQueueOnTheListenersOwnExecutorWhileDialsGoOn() throws Exception {
+        start(l -> l.verificationThreads(1).maxQueuedVerifications(16), b -> b);
+        int attackerThreads = 8;
+        AtomicBoolean stop = new AtomicBoolean();
+        LongAdder attempts = new LongAdder();
+        ExecutorService attack = Executors.newFixedThreadPool(attackerThreads);
+        // The pool's side: outgoing dials of this JVM to another listener verify on the shared offload executor.
+        try (PeerListener other = PeerListener.builder(PeerIdentity.generate())
+                .bind(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")).handler((from, message) -> message).start();
+                NettyConnector connector = new NettyConnector(PeerIdentity.generate(), ProtocolConfig.defaults())) {
+            Distribution quiet = outgoingDials(connector, other, 10);
+            for (int t = 0; t < attackerThreads; t++) {
+                int octet = 10 + t;
+                attack.execute(() -> {
+                    PeerIdentity junk = PeerIdentity.generate();
+                    while (!stop.get()) {
+                        try (Socket socket = connectFrom(octet)) {
+                            junkSignatureHandshake(socket, junk);
+                        } catch (IOException | RuntimeException refused) {
+                            // Refused on arrival or closed after the check: the attacker goes on.
+                        }
+                        attempts.increment();
+                    }
+                });
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> listener.stats().failedHandshakes() >= 200);
+            int honest = honestDials();
+            Distribution during = outgoingDials(connector, other, 10);
+            ListenerStats stats = listener.stats();
+            ProcessProbe peak = ProcessProbe.now();
+            stop.set(true);
+            attack.shutdown();
+            assertThat(attack.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
+            report("forcedSignatureChecks", (int) attempts.sum(), honest, stats, listener.stats(), peak);
+            Figures f = FIGURES.section("forcedSignatureChecks").put("attackerThreads", attackerThreads)
+                    .put("verificationThreads", 1).put("maxQueuedVerifications", 16);
+            quiet.summary(f.section("outgoingDialBeforeAttack"));
+            during.summary(f.section("outgoingDialDuringAttack"));
+            assertThat(honest).isEqualTo(HONEST_DIALS);
+            assertThat(during.count()).as("outgoing dials that succeeded during the attack").isEqualTo(10);
+            assertThat(stats.failedHandshakes()).isGreaterThanOrEqualTo(200);
+            assertThat(ProcessProbe.guardianThreads()).as("one verification thread per listener (two here), not one"
+                    + " per attacker").filteredOn(name -> name.startsWith("guardian-verify")).hasSizeLessThanOrEqualTo(2);
+        } finally {
+            stop.set(true);
+            attack.shutdownNow();
+        }
+    }
+
+    /** Dials {@code count} times (each closed again); the distribution holds the successful ones. */
+    private static Distribution outgoingDials(NettyConnector connector, PeerListener target, int count) {
+        Distribution took = new Distribution();
+        for (int i = 0; i < count; i++) {
+            long start = System.nanoTime();
+            try {
+                connector.connect(target.peerId(), target.listenAddress(), Duration.ofSeconds(5))
+                        .get(10, TimeUnit.SECONDS).close("done");
+                took.add(System.nanoTime() - start);
+            } catch (Exception failed) {
+                // Not added: the count tells.
+            }
+        }
+        return took;
+    }
+
+    /** A valid HELLO, then AUTH-D with a well-formed key and a junk signature: a free check for us to make. */
+    private static void junkSignatureHandshake(Socket socket, PeerIdentity key) throws IOException {
+        InputStream in = socket.getInputStream();
+        OutputStream out = socket.getOutputStream();
+        byte[] hello = RawHandshake.hello11(RawHandshake.now(), RawHandshake.nonce());
+        out.write(hello);
+        SpecWire.read(in, ACK_11_LENGTH);
+        out.write(SpecWire.auth(key.publicKeyProtobuf(), new byte[64]));
+        SpecWire.drainToEof(in);
+    }
+
     /** Honest guardian-db/1.1 dials from 127.0.0.1 (key B), each closed again; returns how many succeeded. */
     private int honestDials() {
         int ok = 0;
@@ -252,6 +334,10 @@ class InboundAttacksTest {
     }
 
     private Socket connectFrom(int lastOctet) throws IOException {
+        return connectFrom(lastOctet, listener);
+    }
+
+    private static Socket connectFrom(int lastOctet, PeerListener listener) throws IOException {
         Socket socket = new Socket();
         socket.bind(new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) lastOctet}), 0));
         socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), listener.listenAddress().port()), 5000);

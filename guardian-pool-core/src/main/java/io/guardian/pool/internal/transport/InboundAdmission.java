@@ -247,10 +247,10 @@ final class InboundAdmission {
         return failedHandshakes.sum();
     }
 
-    ListenerStats stats(int sessions, long protocolErrors) {
+    ListenerStats stats(int sessions, long protocolErrors, long verificationsRefused) {
         return new ListenerStats(connections.get(), pending.get(), sessions, refusedTotal.sum(), refusedPending.sum(),
                 refusedAddress.sum(), refusedAddressPending.sum(), refusedPeer.sum(), firstByteTimeouts.sum(),
-                handshakeTimeouts.sum(), idleClosed.sum(), failedHandshakes.sum(), protocolErrors);
+                handshakeTimeouts.sum(), idleClosed.sum(), failedHandshakes.sum(), protocolErrors, verificationsRefused);
     }
 
     /**

@@ -52,6 +52,9 @@ public final class ListenerEngine {
     /** Thread-name prefix of the handler pools listeners own. */
     public static final String HANDLER_THREAD_PREFIX = "guardian-handler";
     private static final AtomicInteger INSTANCES = new AtomicInteger();
+    /** Thread-name prefix of each listener's own signature-verification threads. */
+    public static final String VERIFY_THREAD_PREFIX = "guardian-verify";
+    private static final AtomicInteger VERIFIERS = new AtomicInteger();
 
     private final ListenerSettings settings;
     private final EventLoops loops;
@@ -67,12 +70,16 @@ public final class ListenerEngine {
     private final Set<Libp2pSession> libp2pSessions = ConcurrentHashMap.newKeySet();
     private final Libp2pNode node;
     private final InboundAdmission admission;
+    /** Signature work of inbound handshakes, apart from the shared offload the pool's dials use. */
+    private final ThreadPoolExecutor verifier;
+    private final LongAdder verificationsRefused = new LongAdder();
     private final LongAdder protocolErrors = new LongAdder();
 
     private ListenerEngine(ListenerSettings settings) {
         this.settings = settings;
         this.admission = new InboundAdmission(settings);
         this.loops = EventLoops.acquire();
+        this.verifier = verifier(settings.limits(), verificationsRefused);
         if (settings.handlerExecutor() == null) {
             int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
             ownExecutor = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
@@ -86,7 +93,7 @@ public final class ListenerEngine {
             handlerExecutor = settings.handlerExecutor();
             handlerSpin = InboundSession.Spin.OFF;
         }
-        node = new Libp2pNode(settings.libp2p(), handlerExecutor, loops.offload());
+        node = new Libp2pNode(settings.libp2p(), handlerExecutor, verifier);
         settings.streamHandlers().forEach(node::handle);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(loops.group())
@@ -103,6 +110,7 @@ public final class ListenerEngine {
         ChannelFuture bind = bootstrap.bind(settings.bind()).awaitUninterruptibly();
         if (!bind.isSuccess()) {
             shutdownExecutor(true);
+            verifier.shutdown();
             loops.release();
             Throwable cause = bind.cause();
             String message = "cannot listen on " + settings.bind() + ": " + cause.getMessage()
@@ -171,7 +179,8 @@ public final class ListenerEngine {
 
     /** @return current connections and what was refused or closed, by reason */
     public io.guardian.pool.net.ListenerStats stats() {
-        return admission.stats(sessions.size() + libp2pSessions.size(), protocolErrors.sum());
+        return admission.stats(sessions.size() + libp2pSessions.size(), protocolErrors.sum(),
+                verificationsRefused.sum());
     }
 
     /** @return established sessions closed because the dialer broke the frame protocol */
@@ -183,8 +192,28 @@ public final class ListenerEngine {
         return settings;
     }
 
+    /** Where inbound handshakes verify and sign: the listener's own bounded executor. */
     Executor offload() {
-        return loops.offload();
+        return verifier;
+    }
+
+    /**
+     * A bounded executor for inbound signature work: strangers forcing checks queue here, never in
+     * front of the pool's own dials on the shared offload executor; beyond the queue a handshake
+     * is refused (its task rejected) and counted.
+     */
+    private static ThreadPoolExecutor verifier(io.guardian.pool.net.InboundLimits limits, LongAdder refused) {
+        int threads = limits.verificationThreads();
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(threads, threads, 10, TimeUnit.SECONDS,
+                new java.util.concurrent.ArrayBlockingQueue<>(limits.maxQueuedVerifications()),
+                new EventLoops.NamedDaemonThreads(VERIFY_THREAD_PREFIX + "-" + VERIFIERS.incrementAndGet()),
+                (task, pool) -> {
+                    refused.increment();
+                    throw new java.util.concurrent.RejectedExecutionException("max-queued-verifications "
+                            + limits.maxQueuedVerifications() + " reached");
+                });
+        executor.allowCoreThreadTimeOut(true);
+        return executor;
     }
 
     private void admit(SocketChannel channel) {
@@ -344,6 +373,7 @@ public final class ListenerEngine {
             }
         }
         shutdownExecutor(mayWait);
+        verifier.shutdown();
         loops.release();
         LOG.info("Stopped listening as {} on {}", settings.identity().peerId(), boundAddress);
     }

@@ -219,7 +219,7 @@ final class ListenerHandshake extends HandshakeHandler {
 
     @Override
     void overloaded(RejectedExecutionException cause) {
-        failNow(Kind.LIMIT_EXCEEDED, "Ed25519 offload queue full", null);
+        failNow(Kind.LIMIT_EXCEEDED, "signature verification queue full (max-queued-verifications)", null);
     }
 
     /** Ends the handshake as failed and counts it; the caller closes the socket (at once or later). */
