@@ -63,6 +63,7 @@ class InboundAttacksTest {
     private final List<Socket> attackers = new ArrayList<>();
     private PeerListener listener;
     private ProcessProbe baseline;
+    private PeakSampler peaks;
 
     @BeforeAll
     static void watchLeaks() {
@@ -81,6 +82,9 @@ class InboundAttacksTest {
     @AfterEach
     void closeEverything() {
         attackers.forEach(InboundAttacksTest::closeQuietly);
+        if (peaks != null) {
+            peaks.close();
+        }
         if (listener != null) {
             listener.close();
         }
@@ -95,6 +99,7 @@ class InboundAttacksTest {
                 .bind(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")).handler((from, message) -> message)
                 .protocol(ProtocolConfig.builder().handshakeTimeout(Duration.ofSeconds(2)).build())
                 .inboundLimits(limits.apply(l).build())).start();
+        peaks = new PeakSampler();
         return listener;
     }
 
@@ -324,6 +329,7 @@ class InboundAttacksTest {
         attackers.forEach(InboundAttacksTest::closeQuietly);
         await().atMost(Duration.ofSeconds(5)).until(() -> listener.stats().connections() == 0);
         ProcessProbe end = ProcessProbe.now();
+        peaks.report(FIGURES.section(name));
         FIGURES.section(name).put("attackerConnectionAttempts", attempts)
                 .put("honestDials", HONEST_DIALS).put("honestSucceeded", honest)
                 .put("statsDuringAttack", during.toString()).put("statsAfterDeadlines", after.toString())
