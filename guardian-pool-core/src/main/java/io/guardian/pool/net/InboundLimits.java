@@ -43,11 +43,12 @@ import java.util.Set;
  *     those intervals; a throwaway identity's silent session is gone in 2 minutes.
  * <li>Signature checks of inbound handshakes (about 1.5 ms each, Ed25519 in the JDK) run on a
  *     verification executor of the listener's own, {@code verification-threads} threads (half the
- *     cores, at least 1) with at most {@value #DEFAULT_MAX_QUEUED_VERIFICATIONS} waiting: about
- *     100 ms of work on one thread, so a queued honest handshake waits that long at worst, and a
- *     handshake beyond it is refused at once instead of queueing without bound. Strangers forcing
- *     checks with junk signatures thus cost at most those threads, never the executor the pool's
- *     own outgoing dials verify on. (Neither go-libp2p nor js-libp2p bounds this separately; both
+ *     cores, at least 1) with at most {@value #DEFAULT_MAX_QUEUED_VERIFICATIONS} waiting: the
+ *     default {@code max-pending-handshakes}, so with default settings a handshake that was
+ *     admitted is never refused for want of a queue slot (a burst of 100 honest dials at once is
+ *     served), and at worst about 0.4 s of work on one thread; beyond it a handshake is refused at
+ *     once instead of queueing without bound. Strangers forcing checks with junk signatures thus
+ *     cost at most those threads, never the executor the pool's own outgoing dials verify on. (Neither go-libp2p nor js-libp2p bounds this separately; both
  *     verify on the connection's own goroutine or event loop.)
  * <li>Loopback is not limited per address (go-libp2p's default network-prefix limits make
  *     127.0.0.0/8 and ::1 unlimited the same way): local tools and tests share one address.
@@ -87,8 +88,8 @@ public record InboundLimits(
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(120);
     /** Default {@code verification-threads}: half the available cores, at least 1. */
     public static final int DEFAULT_VERIFICATION_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
-    /** Default {@code max-queued-verifications}. */
-    public static final int DEFAULT_MAX_QUEUED_VERIFICATIONS = 64;
+    /** Default {@code max-queued-verifications}: {@link PeerListener#DEFAULT_MAX_PENDING_HANDSHAKES}. */
+    public static final int DEFAULT_MAX_QUEUED_VERIFICATIONS = PeerListener.DEFAULT_MAX_PENDING_HANDSHAKES;
 
     /** Validates and copies; use {@link #builder()} rather than calling this directly. */
     public InboundLimits {
@@ -240,7 +241,9 @@ public record InboundLimits(
 
         /**
          * @param max signature checks that may wait for a verification thread, at least 1 (default
-         *     {@value InboundLimits#DEFAULT_MAX_QUEUED_VERIFICATIONS}); a handshake beyond it is refused
+         *     {@value InboundLimits#DEFAULT_MAX_QUEUED_VERIFICATIONS}); a handshake beyond it is refused.
+         *     Keep it at least the listener's {@code max-pending-handshakes}, or honest bursts within
+         *     that cap may be refused
          * @return this builder
          */
         public Builder maxQueuedVerifications(int max) {

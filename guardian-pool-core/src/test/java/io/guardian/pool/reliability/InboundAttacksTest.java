@@ -266,6 +266,32 @@ class InboundAttacksTest {
         }
     }
 
+    @Test
+    void aFullVerificationQueueRefusesAtOnceAndCountsIt() throws Exception {
+        start(l -> l.verificationThreads(1).maxQueuedVerifications(1), b -> b);
+        PeerIdentity junk = PeerIdentity.generate();
+        List<Socket> ready = new ArrayList<>();
+        List<byte[]> authDs = new ArrayList<>();
+        for (int i = 0; i < 21; i++) {
+            Socket socket = connectFrom(20 + i / 7); // 7 per address: under max-pending-per-address
+            attackers.add(socket);
+            socket.getOutputStream().write(RawHandshake.hello11(RawHandshake.now(), RawHandshake.nonce()));
+            SpecWire.read(socket.getInputStream(), ACK_11_LENGTH);
+            ready.add(socket);
+            authDs.add(SpecWire.auth(junk.publicKeyProtobuf(), new byte[64]));
+        }
+        // All 21 checks asked for at once: one runs, one waits, the rest are refused without queueing.
+        for (int i = 0; i < ready.size(); i++) {
+            ready.get(i).getOutputStream().write(authDs.get(i));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> listener.stats().failedHandshakes() == 21);
+        ListenerStats stats = listener.stats();
+        FIGURES.section("fullVerificationQueue").put("simultaneousChecks", 21)
+                .put("refusedByTheQueue", stats.verificationsRefused());
+        assertThat(stats.verificationsRefused()).isPositive().isLessThanOrEqualTo(19);
+        assertThat(honestDials()).as("honest dials once the burst is over").isEqualTo(HONEST_DIALS);
+    }
+
     /** Dials {@code count} times (each closed again); the distribution holds the successful ones. */
     private static Distribution outgoingDials(NettyConnector connector, PeerListener target, int count) {
         Distribution took = new Distribution();

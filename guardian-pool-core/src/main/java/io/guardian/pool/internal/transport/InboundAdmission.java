@@ -15,7 +15,10 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -59,6 +62,7 @@ final class InboundAdmission {
     private final LongAdder handshakeTimeouts = new LongAdder();
     private final LongAdder idleClosed = new LongAdder();
     private final LongAdder failedHandshakes = new LongAdder();
+    private final LongAdder verificationsRefused = new LongAdder();
 
     /** What one admitted socket holds; released once each. */
     private static final class Ticket {
@@ -247,10 +251,29 @@ final class InboundAdmission {
         return failedHandshakes.sum();
     }
 
-    ListenerStats stats(int sessions, long protocolErrors, long verificationsRefused) {
+    /**
+     * A bounded executor for inbound signature work ({@code verification-threads}, at most
+     * {@code max-queued-verifications} waiting): strangers forcing checks queue here, never in
+     * front of the pool's own dials on the shared offload executor; beyond the queue the task is
+     * rejected (the handshake refused) and counted. Idle threads end after 10 s.
+     */
+    ThreadPoolExecutor newVerifier(String threadPrefix) {
+        int threads = limits.verificationThreads();
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(threads, threads, 10, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(limits.maxQueuedVerifications()), new EventLoops.NamedDaemonThreads(threadPrefix),
+                (task, pool) -> {
+                    verificationsRefused.increment();
+                    throw new RejectedExecutionException("max-queued-verifications " + limits.maxQueuedVerifications()
+                            + " reached");
+                });
+        executor.allowCoreThreadTimeOut(true);
+        return executor;
+    }
+
+    ListenerStats stats(int sessions, long protocolErrors) {
         return new ListenerStats(connections.get(), pending.get(), sessions, refusedTotal.sum(), refusedPending.sum(),
                 refusedAddress.sum(), refusedAddressPending.sum(), refusedPeer.sum(), firstByteTimeouts.sum(),
-                handshakeTimeouts.sum(), idleClosed.sum(), failedHandshakes.sum(), protocolErrors, verificationsRefused);
+                handshakeTimeouts.sum(), idleClosed.sum(), failedHandshakes.sum(), protocolErrors, verificationsRefused.sum());
     }
 
     /**

@@ -3,6 +3,7 @@ package io.guardian.pool.internal.transport;
 import io.guardian.pool.internal.libp2p.Libp2pNode;
 import io.guardian.pool.internal.libp2p.Libp2pSession;
 import io.guardian.pool.peer.Multiaddr;
+import io.guardian.pool.net.ListenerStats;
 import io.guardian.pool.net.PeerSession;
 import io.guardian.pool.net.ProtocolVersion;
 import io.guardian.pool.peer.PeerId;
@@ -72,14 +73,13 @@ public final class ListenerEngine {
     private final InboundAdmission admission;
     /** Signature work of inbound handshakes, apart from the shared offload the pool's dials use. */
     private final ThreadPoolExecutor verifier;
-    private final LongAdder verificationsRefused = new LongAdder();
     private final LongAdder protocolErrors = new LongAdder();
 
     private ListenerEngine(ListenerSettings settings) {
         this.settings = settings;
         this.admission = new InboundAdmission(settings);
         this.loops = EventLoops.acquire();
-        this.verifier = verifier(settings.limits(), verificationsRefused);
+        this.verifier = admission.newVerifier(VERIFY_THREAD_PREFIX + "-" + VERIFIERS.incrementAndGet());
         if (settings.handlerExecutor() == null) {
             int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
             ownExecutor = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
@@ -178,9 +178,8 @@ public final class ListenerEngine {
     }
 
     /** @return current connections and what was refused or closed, by reason */
-    public io.guardian.pool.net.ListenerStats stats() {
-        return admission.stats(sessions.size() + libp2pSessions.size(), protocolErrors.sum(),
-                verificationsRefused.sum());
+    public ListenerStats stats() {
+        return admission.stats(sessions.size() + libp2pSessions.size(), protocolErrors.sum());
     }
 
     /** @return established sessions closed because the dialer broke the frame protocol */
@@ -195,25 +194,6 @@ public final class ListenerEngine {
     /** Where inbound handshakes verify and sign: the listener's own bounded executor. */
     Executor offload() {
         return verifier;
-    }
-
-    /**
-     * A bounded executor for inbound signature work: strangers forcing checks queue here, never in
-     * front of the pool's own dials on the shared offload executor; beyond the queue a handshake
-     * is refused (its task rejected) and counted.
-     */
-    private static ThreadPoolExecutor verifier(io.guardian.pool.net.InboundLimits limits, LongAdder refused) {
-        int threads = limits.verificationThreads();
-        ThreadPoolExecutor executor = new ThreadPoolExecutor(threads, threads, 10, TimeUnit.SECONDS,
-                new java.util.concurrent.ArrayBlockingQueue<>(limits.maxQueuedVerifications()),
-                new EventLoops.NamedDaemonThreads(VERIFY_THREAD_PREFIX + "-" + VERIFIERS.incrementAndGet()),
-                (task, pool) -> {
-                    refused.increment();
-                    throw new java.util.concurrent.RejectedExecutionException("max-queued-verifications "
-                            + limits.maxQueuedVerifications() + " reached");
-                });
-        executor.allowCoreThreadTimeOut(true);
-        return executor;
     }
 
     private void admit(SocketChannel channel) {
