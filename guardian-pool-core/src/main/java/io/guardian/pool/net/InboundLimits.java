@@ -40,7 +40,9 @@ import java.util.Set;
  * <li>Idle timeout 120 s: no byte read or written for that long closes an inbound connection. A
  *     pool's health check pings every 30 s ({@code health-check-interval}), and go-libp2p's yamux
  *     sends a keep-alive every 30 s by default, so an honest connection is never idle for 4 of
- *     those intervals; a throwaway identity's silent session is gone in 2 minutes.
+ *     those intervals; a throwaway identity's silent session is gone in 2 minutes. (A pool whose
+ *     health monitor is not started sends nothing while idle: its connection is closed after
+ *     120 s and it dials again on the next acquire.)
  * <li>Signature checks of inbound handshakes (about 1.5 ms each, Ed25519 in the JDK) run on a
  *     verification executor of the listener's own, {@code verification-threads} threads (half the
  *     cores, at least 1) with at most {@value #DEFAULT_MAX_QUEUED_VERIFICATIONS} waiting: the
