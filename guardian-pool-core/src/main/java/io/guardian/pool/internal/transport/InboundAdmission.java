@@ -67,14 +67,12 @@ final class InboundAdmission {
     /** What one admitted socket holds; released once each. */
     private static final class Ticket {
         final Object addressKey;
-        final boolean allowlisted;
         final AtomicBoolean pendingHeld = new AtomicBoolean(true);
         /** Set on the event loop when the first byte was late; that timeout is counted apart. */
         boolean firstByteMissed;
 
-        Ticket(Object addressKey, boolean allowlisted) {
+        Ticket(Object addressKey) {
             this.addressKey = addressKey;
-            this.allowlisted = allowlisted;
         }
     }
 
@@ -118,7 +116,7 @@ final class InboundAdmission {
             }
             return refuse(channel, refusal);
         }
-        Ticket ticket = new Ticket(key, exempt);
+        Ticket ticket = new Ticket(key);
         channel.attr(TICKET).set(ticket);
         channel.closeFuture().addListener(f -> {
             connections.decrementAndGet();
