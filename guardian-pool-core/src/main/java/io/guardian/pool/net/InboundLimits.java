@@ -193,7 +193,8 @@ public record InboundLimits(
         /**
          * @param timeout how long an inbound connection may go without a byte read or written
          *     before it is closed (default 120 s); keep it well above the dialers' keep-alive or
-         *     health-check interval
+         *     health-check interval, and above the longest time a handler takes to answer (no
+         *     byte moves while it works)
          * @return this builder
          */
         public Builder idleTimeout(Duration timeout) {
