@@ -41,6 +41,20 @@ class PoolConfigTest {
     }
 
     @Test
+    void maxFrameSizeIsCappedAt16MiBWithAMessageNamingTheSetting() {
+        assertThat(ProtocolConfig.builder().maxFrameSize(16 << 20).build().maxFrameSize()).isEqualTo(16 << 20);
+        for (int tooLarge : new int[] {(16 << 20) + 1, 1 << 30, Integer.MAX_VALUE}) {
+            assertThatThrownBy(() -> ProtocolConfig.builder().maxFrameSize(tooLarge).build())
+                    .isInstanceOfSatisfying(InvalidSettingException.class,
+                            e -> assertThat(e.setting()).isEqualTo("max-frame-size"))
+                    .hasMessageContaining("max-frame-size must be between 1 and 16777216 bytes")
+                    .hasMessageContaining("was " + tooLarge);
+        }
+        assertThatThrownBy(() -> ProtocolConfig.builder().maxFrameSize(0).build())
+                .hasMessageContaining("max-frame-size");
+    }
+
+    @Test
     void failureThresholdFollowsTheOriginalMappingUnlessOverridden() {
         assertThat(PoolConfig.builder().circuitBreakerThreshold(0.5).build().effectiveFailureThreshold()).isEqualTo(5);
         assertThat(PoolConfig.builder().circuitBreakerThreshold(0.3).build().effectiveFailureThreshold()).isEqualTo(3);

@@ -38,7 +38,9 @@ import java.util.concurrent.Executor;
  * <p>Connections are served by the JVM-wide event loops shared with the pool (no thread per
  * connection), so one listener holds thousands of idle connections. What a stranger can take is
  * bounded: total inbound connections, connections per authenticated dialer, and handshakes in
- * progress are capped, and beyond a cap the socket is closed at once.
+ * progress are capped, and so are connections and handshakes per remote address
+ * ({@link InboundLimits}); beyond a cap the socket is closed at once. Silent, stalled and idle
+ * connections are closed after their deadlines. {@link #stats()} counts every refusal.
  *
  * <p>Thread-safe. {@link #close()} releases everything it started; a new listener with the same
  * identity may bind the same port right after.
@@ -123,6 +125,16 @@ public final class PeerListener implements AutoCloseable {
         return engine.failedHandshakes();
     }
 
+    /**
+     * Current inbound connections and everything refused or closed, by reason: where to look when
+     * honest dialers report failures, or to alert on someone pressing on a limit.
+     *
+     * @return a snapshot
+     */
+    public ListenerStats stats() {
+        return engine.stats();
+    }
+
     /** @return sessions closed because the dialer broke the frame protocol (for monitoring) */
     public long protocolErrors() {
         return engine.protocolErrors();
@@ -155,6 +167,7 @@ public final class PeerListener implements AutoCloseable {
         private int maxInboundConnections = DEFAULT_MAX_INBOUND_CONNECTIONS;
         private int maxInboundPerPeer = DEFAULT_MAX_INBOUND_PER_PEER;
         private int maxPendingHandshakes = DEFAULT_MAX_PENDING_HANDSHAKES;
+        private InboundLimits limits = InboundLimits.defaults();
         private Executor handlerExecutor;
         private Clock clock = Clock.systemUTC();
         private SecureRandom random;
@@ -302,6 +315,19 @@ public final class PeerListener implements AutoCloseable {
         }
 
         /**
+         * Limits per remote address (connections, handshakes in progress), the first-byte and idle
+         * timeouts, and the addresses and peers exempt from the caps (default
+         * {@link InboundLimits#defaults()}, justified there against go-libp2p and js-libp2p).
+         *
+         * @param limits the limits
+         * @return this builder
+         */
+        public Builder inboundLimits(InboundLimits limits) {
+            this.limits = Objects.requireNonNull(limits, "inbound limits must not be null");
+            return this;
+        }
+
+        /**
          * Where the handler runs. By default the listener creates a bounded pool (one thread per
          * core, at least two, idle threads retire) and shuts it down on close; an executor given
          * here is the caller's to shut down.
@@ -386,7 +412,7 @@ public final class PeerListener implements AutoCloseable {
                     : h));
             ListenerSettings settings = new ListenerSettings(identity, resolve(bind), handler, handlers, libp2p,
                     protocolConfig,
-                    maxInboundConnections, maxInboundPerPeer, maxPendingHandshakes, handlerExecutor, clock,
+                    maxInboundConnections, maxInboundPerPeer, maxPendingHandshakes, limits, handlerExecutor, clock,
                     random != null ? random : new SecureRandom());
             return new PeerListener(ListenerEngine.start(settings), self);
         }

@@ -36,8 +36,19 @@ final class KeyFiles {
     private KeyFiles() {
     }
 
+    /** Permission bits that let someone other than the owner read or replace the key. */
+    private static final Set<PosixFilePermission> SHARED = EnumSet.of(PosixFilePermission.GROUP_READ,
+            PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE);
+
     /**
-     * @throws UncheckedIOException if the file is missing, a directory, unreadable or too large
+     * Reads a key file, refusing one that others can read or write: whoever reads the key can
+     * impersonate this node, and whoever writes it can swap in theirs, so such a file is an error
+     * (naming the path, the mode and the {@code chmod 600} that fixes it), checked before a byte
+     * is read. Only where the file system has POSIX permissions; elsewhere (Windows, some network
+     * or FAT mounts) there is nothing portable to check and protecting the file is up to the user.
+     *
+     * @throws UncheckedIOException if the file is missing, a directory, unreadable, readable or
+     *     writable by group or others, or too large
      */
     static byte[] read(Path file) {
         Path path = file.toAbsolutePath();
@@ -51,9 +62,8 @@ final class KeyFiles {
                 throw new IllegalArgumentException("Identity key file " + path + " is " + size + " bytes, far larger"
                         + " than a libp2p Ed25519 private key (68 bytes); is this the right file?");
             }
-            byte[] bytes = Files.readAllBytes(path);
-            warnIfShared(path);
-            return bytes;
+            refuseIfShared(path);
+            return Files.readAllBytes(path);
         } catch (NoSuchFileException e) {
             throw new UncheckedIOException("Identity key file " + path + " does not exist; create one with"
                     + " PeerIdentity.generate().save(path), or give the path of an existing libp2p Ed25519 key", e);
@@ -131,17 +141,18 @@ final class KeyFiles {
         }
     }
 
-    private static void warnIfShared(Path path) throws IOException {
+    private static void refuseIfShared(Path path) throws IOException {
         PosixFileAttributeView view = Files.getFileAttributeView(path, PosixFileAttributeView.class);
         if (view == null) {
             return;
         }
         Set<PosixFilePermission> perms = view.readAttributes().permissions();
-        perms.removeAll(EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
-                PosixFilePermission.OWNER_EXECUTE));
-        if (!perms.isEmpty()) {
-            log.warn("Identity key file {} is accessible by others ({}); restrict it with chmod 600", path,
-                    PosixFilePermissions.toString(view.readAttributes().permissions()));
+        if (!java.util.Collections.disjoint(perms, SHARED)) {
+            throw new UncheckedIOException("Identity key file "
+                    + path + " is readable or writable by others (" + PosixFilePermissions.toString(perms)
+                    + "), so anyone on this machine could take or replace this node's identity; restrict it with"
+                    + " chmod 600 " + path + " (or write it with PeerIdentity.save, which does) and start again",
+                    new AccessDeniedException(path.toString()));
         }
     }
 

@@ -79,8 +79,9 @@ public final class PeerIdentity {
      *
      * @param file the key file
      * @return the identity
-     * @throws java.io.UncheckedIOException if the file is missing, a directory or unreadable; the
-     *     message names the path and what to do
+     * @throws java.io.UncheckedIOException if the file is missing, a directory or unreadable, or
+     *     (where the file system has POSIX permissions) readable or writable by group or others;
+     *     the message names the path and what to do ({@code chmod 600} for the latter)
      * @throws IllegalArgumentException if the file is empty, too large or not an Ed25519 key
      */
     public static PeerIdentity load(Path file) {

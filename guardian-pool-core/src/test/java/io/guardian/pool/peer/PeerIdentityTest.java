@@ -5,21 +5,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Base64;
+import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 class PeerIdentityTest {
 
@@ -224,25 +220,22 @@ class PeerIdentityTest {
     }
 
     @Test
-    void loadingAKeyFileOthersCanReadWarnsButLoads() throws Exception {
+    void loadingAKeyFileOthersCanReadOrWriteIsRefusedWithTheChmodThatFixesIt() throws Exception {
         Path file = dir.resolve("shared.key");
         PeerIdentity identity = PeerIdentity.generate();
         identity.save(file);
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
-        Logger logger = (Logger) LoggerFactory.getLogger(KeyFiles.class);
-        ListAppender<ILoggingEvent> appender = new ListAppender<>();
-        appender.start();
-        logger.addAppender(appender);
-        try {
-            assertThat(PeerIdentity.load(file).peerId()).isEqualTo(identity.peerId());
-        } finally {
-            logger.detachAppender(appender);
+        for (String mode : List.of("rw-r--r--", "rw-r-----", "rw----r--", "rw--w----", "rw-----w-")) {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(mode));
+            assertThatThrownBy(() -> PeerIdentity.load(file)).as(mode)
+                    .isInstanceOf(UncheckedIOException.class)
+                    .hasMessageContaining(file.toString()).hasMessageContaining(mode)
+                    .hasMessageContaining("chmod 600");
         }
-        assertThat(appender.list).singleElement().satisfies(event -> {
-            assertThat(event.getLevel()).isEqualTo(Level.WARN);
-            assertThat(event.getFormattedMessage()).contains(file.toString()).contains("rw-r--r--")
-                    .contains("chmod 600");
-        });
+        // Owner-only, with or without the owner's execute bit, loads.
+        for (String mode : List.of("rw-------", "r--------", "rwx------")) {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(mode));
+            assertThat(PeerIdentity.load(file).peerId()).as(mode).isEqualTo(identity.peerId());
+        }
     }
 
     @Test

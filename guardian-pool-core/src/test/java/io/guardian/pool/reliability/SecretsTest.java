@@ -89,8 +89,11 @@ class SecretsTest {
         int lines;
         boolean sawStart;
         try (LogCapture logs = LogCapture.everything("io.guardian", "io.netty")) {
-            // A key file others can read: loading it warns, and the warning must not quote the key.
+            // A key file others can read: loading it is refused, and the refusal must not quote the key.
             Files.setPosixFilePermissions(listenerKey, PosixFilePermissions.fromString("rw-r--r--"));
+            assertThatThrownBy(() -> PeerIdentity.load(listenerKey)).hasMessageContaining("chmod 600")
+                    .satisfies(e -> texts.add(stackTrace(e)));
+            Files.setPosixFilePermissions(listenerKey, OWNER_ONLY);
             listenerIdentity = PeerIdentity.load(listenerKey);
             poolIdentity = PeerIdentity.load(poolKey);
             texts.add(listenerIdentity.toString());

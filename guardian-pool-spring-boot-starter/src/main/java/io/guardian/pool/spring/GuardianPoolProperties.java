@@ -158,9 +158,12 @@ public record GuardianPoolProperties(
      *     from accept. When the pool dials, the deadline for each wait for the listener's next
      *     handshake message; the whole dial, connect plus handshake, stays bounded by
      *     connection-timeout.
+     * @param pingAnswersPerSecond PINGs a connection answers per second, in either role, once a
+     *     burst of 32 is spent; beyond it a PING is dropped unanswered, so a peer flooding PINGs
+     *     costs neither memory nor a PONG each.
      */
     public record Handshake(String protocolVersion, Duration maxClockSkew, Boolean acceptPlain,
-            List<String> allowedPeers, DataSize maxFrameSize, Duration timeout) {
+            List<String> allowedPeers, DataSize maxFrameSize, Duration timeout, Integer pingAnswersPerSecond) {
     }
 
     /**

@@ -113,6 +113,7 @@ final class PoolConfigFactory {
         set("handshake.allowed-peers", h.allowedPeers(), v -> pb.allowedPeers(peerIds(v)));
         set("handshake.max-frame-size", h.maxFrameSize(), v -> pb.maxFrameSize(frameSize(v)));
         set("handshake.timeout", h.timeout(), pb::handshakeTimeout);
+        set("handshake.ping-answers-per-second", h.pingAnswersPerSecond(), pb::pingAnswersPerSecond);
         if (bound.size() == before) {
             return null;
         }
@@ -209,6 +210,7 @@ final class PoolConfigFactory {
         byName.put("handshake-timeout", "handshake.timeout");
         byName.put("max-frame-size", "handshake.max-frame-size");
         byName.put("allowed-peers", "handshake.allowed-peers");
+        byName.put("ping-answers-per-second", "handshake.ping-answers-per-second");
         return Map.copyOf(byName);
     }
 }

@@ -40,7 +40,8 @@ class ConfigurationMetadataTest {
     /** {@link ProtocolConfig}'s components and the handshake properties that carry them. */
     private static final Map<String, String> HANDSHAKE = Map.of("version", "protocol-version",
             "maxClockSkew", "max-clock-skew", "acceptPlainHandshake", "accept-plain", "allowedPeers", "allowed-peers",
-            "maxFrameSize", "max-frame-size", "handshakeTimeout", "timeout");
+            "maxFrameSize", "max-frame-size", "handshakeTimeout", "timeout",
+            "pingAnswersPerSecond", "ping-answers-per-second");
 
     private static Map<String, Map<String, Object>> properties;
 

@@ -73,7 +73,8 @@ class GuardianPoolPropertiesTest {
                 "guardian.pool.handshake.accept-plain=true",
                 "guardian.pool.handshake.allowed-peers=" + allowedA + "," + allowedB,
                 "guardian.pool.handshake.max-frame-size=64KB",
-                "guardian.pool.handshake.timeout=3s").run(context -> {
+                "guardian.pool.handshake.timeout=3s",
+                "guardian.pool.handshake.ping-answers-per-second=25").run(context -> {
                     assertThat(context).hasNotFailed();
                     PoolConfig c = context.getBean(PoolConfig.class);
                     assertThat(c.maxConnectionsPerPeer()).isEqualTo(3);
@@ -103,6 +104,7 @@ class GuardianPoolPropertiesTest {
                     assertThat(c.protocol().allowedPeers()).isEqualTo(Set.of(allowedA, allowedB));
                     assertThat(c.protocol().maxFrameSize()).isEqualTo(64 * 1024);
                     assertThat(c.protocol().handshakeTimeout()).isEqualTo(Duration.ofSeconds(3));
+                    assertThat(c.protocol().pingAnswersPerSecond()).isEqualTo(25);
                 });
     }
 
@@ -142,6 +144,8 @@ class GuardianPoolPropertiesTest {
         "handshake.max-clock-skew | 0s | must be positive",
         "handshake.timeout | -1s | must be positive",
         "handshake.max-frame-size | 0B | must be between 1 and",
+        "handshake.max-frame-size | 32MB | must be between 1 and",
+        "handshake.ping-answers-per-second | 0 | must be at least 1",
         "handshake.protocol-version | 2.0 | must be 1.1 or 1.0",
         "handshake.allowed-peers | not-a-peer-id | which is not a PeerId",
         "shutdown.grace-period | -1s | must be >= 0",

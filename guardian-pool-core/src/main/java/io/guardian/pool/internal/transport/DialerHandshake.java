@@ -208,7 +208,7 @@ final class DialerHandshake extends HandshakeHandler {
         }
         ChannelHandlerContext ctx = context();
         NettyFramedConnection connection = new NettyFramedConnection(ctx.channel(), peer, address, version,
-                rttNanos, config.maxFrameSize());
+                rttNanos, config.maxFrameSize(), config.pingAnswersPerSecond());
         ChannelPipeline pipeline = ctx.pipeline();
         pipeline.addAfter(ctx.name(), "frames", new FrameDecoder(config.maxFrameSize()));
         pipeline.addAfter("frames", "connection", connection);

@@ -5,6 +5,7 @@ import io.guardian.pool.net.ProtocolVersion;
 import io.guardian.pool.peer.PeerId;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Arrays;
 
@@ -123,8 +124,12 @@ final class HandshakeCodec {
     }
 
     /**
-     * Scans the start of a HELLO as it arrives, rejecting as early as possible: a wrong protocol
-     * as soon as its 15 bytes are in, a foreign target PeerId at its first differing byte.
+     * Judges a HELLO once it is complete, and not before: its length follows from the protocol
+     * string ({@code guardian-db/1.0} means no nonce, anything else is read as 1.1) and the
+     * listener's own PeerId, and every field is checked on the whole message, the PeerId in
+     * constant time. So a stranger who knows only our address learns nothing from when we close:
+     * not which protocols we accept, not how much of a guessed PeerId was right (checking it byte
+     * by byte as it arrived gave it away a byte at a time).
      *
      * @param in the bytes received so far, from the first byte of the connection; not consumed
      * @param self the listener's PeerId (the only target it accepts)
@@ -136,17 +141,27 @@ final class HandshakeCodec {
             throws Violation {
         int start = in.position();
         int available = in.remaining();
-        if (available < 2) {
-            return null;
-        }
-        int protocolLength = Short.toUnsignedInt(in.getShort(start));
-        if (protocolLength != PROTOCOL_LENGTH) {
-            throw new Violation(Kind.PROTOCOL_REFUSED, "protocol length " + protocolLength + ", expected 15");
-        }
         if (available < 2 + PROTOCOL_LENGTH) {
             return null;
         }
         ProtocolVersion version = protocolAt(in, start + 2);
+        byte[] id = self.toBytes();
+        int total = 2 + PROTOCOL_LENGTH + id.length + TIMESTAMP_LENGTH
+                + (version == ProtocolVersion.V1_0 ? 0 : NONCE_LENGTH);
+        if (available < total) {
+            return null;
+        }
+        int protocolLength = Short.toUnsignedInt(in.getShort(start));
+        int idStart = start + 2 + PROTOCOL_LENGTH;
+        byte[] target = new byte[id.length];
+        in.get(idStart, target);
+        // Every check runs whichever fails, so the time to judge does not say which one did.
+        boolean targetOk = MessageDigest.isEqual(target, id);
+        long timestamp = in.getLong(idStart + id.length);
+        boolean skewOk = withinSkew(timestamp, nowSeconds, maxSkew);
+        if (protocolLength != PROTOCOL_LENGTH) {
+            throw new Violation(Kind.PROTOCOL_REFUSED, "protocol length " + protocolLength + ", expected 15");
+        }
         if (version == null) {
             throw new Violation(Kind.PROTOCOL_REFUSED, "unknown protocol " + printable(in, start + 2, PROTOCOL_LENGTH));
         }
@@ -154,21 +169,12 @@ final class HandshakeCodec {
             throw new Violation(Kind.PROTOCOL_REFUSED,
                     "guardian-db/1.0 offered but this listener requires guardian-db/1.1");
         }
-        byte[] id = self.toBytes();
-        int idStart = start + 2 + PROTOCOL_LENGTH;
-        int idAvailable = Math.min(id.length, available - 2 - PROTOCOL_LENGTH);
-        for (int i = 0; i < idAvailable; i++) {
-            if (in.get(idStart + i) != id[i]) {
-                throw new Violation(Kind.IDENTITY_MISMATCH, "HELLO targets another PeerId");
-            }
+        if (!targetOk) {
+            throw new Violation(Kind.IDENTITY_MISMATCH, "HELLO targets another PeerId");
         }
-        int total = 2 + PROTOCOL_LENGTH + id.length + TIMESTAMP_LENGTH
-                + (version == ProtocolVersion.V1_1 ? NONCE_LENGTH : 0);
-        if (available < total) {
-            return null;
+        if (!skewOk) {
+            checkSkew(timestamp, nowSeconds, maxSkew, "dialer");
         }
-        long timestamp = in.getLong(idStart + id.length);
-        checkSkew(timestamp, nowSeconds, maxSkew, "dialer");
         byte[] nonce = null;
         if (version == ProtocolVersion.V1_1) {
             nonce = new byte[NONCE_LENGTH];

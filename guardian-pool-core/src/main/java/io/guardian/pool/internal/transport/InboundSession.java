@@ -24,10 +24,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One established inbound connection of a listener: answers PING on the event loop at once, and
- * runs the {@link MessageHandler} for each DATA frame on the handler executor, one message at a
- * time and in arrival order per connection (a drain task that is scheduled at most once at a
- * time). Not API.
+ * One established inbound connection of a listener: answers PING on the event loop at once (within
+ * its {@link PingAnswerBudget}), and runs the {@link MessageHandler} for each DATA frame on the
+ * handler executor, one message at a time and in arrival order per connection (a drain task that
+ * is scheduled at most once at a time). Not API.
  *
  * <p>Back-pressure: reading stops while more than {@value #PAUSE_MESSAGES} messages or
  * {@value #PAUSE_BYTES} bytes wait for the handler, or while the dialer does not read our replies
@@ -62,9 +62,12 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
     private final Spin spin;
     /** Written on the event loop only; read by the drain task to avoid needless hops. */
     private volatile boolean backlogged;
+    /** Event loop only: a dialer flooding PINGs gets {@code ping-answers-per-second} PONGs, not one each. */
+    private final PingAnswerBudget pingAnswers;
 
     InboundSession(Channel channel, PeerId remotePeer, ProtocolVersion version, Instant openedAt,
-            MessageHandler handler, Executor executor, int maxFrameSize, LongAdder protocolErrors, Spin spin) {
+            MessageHandler handler, Executor executor, int maxFrameSize, LongAdder protocolErrors, Spin spin,
+            int pingAnswersPerSecond) {
         this.channel = channel;
         this.remotePeer = remotePeer;
         this.version = version;
@@ -74,6 +77,7 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
         this.maxFrameSize = maxFrameSize;
         this.protocolErrors = protocolErrors;
         this.spin = spin;
+        this.pingAnswers = new PingAnswerBudget(pingAnswersPerSecond);
     }
 
     /**
@@ -177,7 +181,11 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
                 onData(frame.payload());
                 break;
             case Frame.PING:
-                ctx.writeAndFlush(Frame.encodePing(ctx.alloc(), Frame.PONG, frame.pingPayload()), ctx.voidPromise());
+                if (pingAnswers.tryAnswer()) {
+                    ctx.writeAndFlush(Frame.encodePing(ctx.alloc(), Frame.PONG, frame.pingPayload()), ctx.voidPromise());
+                } else {
+                    LOG.debug("Not answering a PING from {}: over ping-answers-per-second", this);
+                }
                 break;
             case Frame.PONG:
                 // We never ping from the listening side; a stray PONG is harmless (see PingTracker).

@@ -3,6 +3,7 @@ package io.guardian.pool.internal.transport;
 import io.guardian.pool.internal.libp2p.Libp2pNode;
 import io.guardian.pool.internal.libp2p.Libp2pSession;
 import io.guardian.pool.peer.Multiaddr;
+import io.guardian.pool.net.ListenerStats;
 import io.guardian.pool.net.PeerSession;
 import io.guardian.pool.net.ProtocolVersion;
 import io.guardian.pool.peer.PeerId;
@@ -20,7 +21,6 @@ import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -38,11 +38,12 @@ import org.slf4j.LoggerFactory;
  * the caps, runs {@link ListenerHandshake}, keeps the {@link InboundSession}s, and closes all of
  * it. Not API.
  *
- * <p>Admission, in order: total open inbound sockets ({@code maxInboundConnections}) and sockets
- * still handshaking ({@code maxPendingHandshakes}) are checked when the socket is accepted; the
- * allow-list and the per-peer cap ({@code maxInboundPerPeer}, authenticated 1.1 dialers only: a
- * 1.0 dialer is anonymous and only the total cap bounds it) when AUTH-D has been verified. A
- * refused socket is closed without a word.
+ * <p>Admission ({@link InboundAdmission}): per-address and total caps on open and handshaking
+ * sockets when the socket is accepted; the allow-list and the per-peer cap
+ * ({@code maxInboundPerPeer}, authenticated dialers only: a 1.0 dialer is anonymous and only the
+ * other caps bound it) once the dialer's PeerId is proven. A refused socket is closed without a
+ * word; an admitted one must send its first byte within {@code first-byte-timeout}, finish its
+ * handshake within {@code handshake-timeout}, and is closed once idle for {@code inbound-idle-timeout}.
  */
 public final class ListenerEngine {
 
@@ -52,6 +53,9 @@ public final class ListenerEngine {
     /** Thread-name prefix of the handler pools listeners own. */
     public static final String HANDLER_THREAD_PREFIX = "guardian-handler";
     private static final AtomicInteger INSTANCES = new AtomicInteger();
+    /** Thread-name prefix of each listener's own signature-verification threads. */
+    public static final String VERIFY_THREAD_PREFIX = "guardian-verify";
+    private static final AtomicInteger VERIFIERS = new AtomicInteger();
 
     private final ListenerSettings settings;
     private final EventLoops loops;
@@ -68,16 +72,16 @@ public final class ListenerEngine {
     private final Libp2pNode node;
     /** Told of every libp2p connection accepted (a pool sharing this listener's identity), or {@code null}. */
     private volatile java.util.function.Consumer<io.guardian.pool.internal.libp2p.Libp2pConnection> inboundSink;
-    private final Map<PeerId, Integer> perPeer = new ConcurrentHashMap<>();
-    private final AtomicInteger connections = new AtomicInteger();
-    private final AtomicInteger pending = new AtomicInteger();
-    private final LongAdder refused = new LongAdder();
-    private final LongAdder failedHandshakes = new LongAdder();
+    private final InboundAdmission admission;
+    /** Signature work of inbound handshakes, apart from the shared offload the pool's dials use. */
+    private final ThreadPoolExecutor verifier;
     private final LongAdder protocolErrors = new LongAdder();
 
     private ListenerEngine(ListenerSettings settings) {
         this.settings = settings;
+        this.admission = new InboundAdmission(settings);
         this.loops = EventLoops.acquire();
+        this.verifier = admission.newVerifier(VERIFY_THREAD_PREFIX + "-" + VERIFIERS.incrementAndGet());
         if (settings.handlerExecutor() == null) {
             int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
             ownExecutor = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
@@ -91,7 +95,7 @@ public final class ListenerEngine {
             handlerExecutor = settings.handlerExecutor();
             handlerSpin = InboundSession.Spin.OFF;
         }
-        node = new Libp2pNode(settings.libp2p(), handlerExecutor, loops.offload());
+        node = new Libp2pNode(settings.libp2p(), handlerExecutor, verifier);
         settings.streamHandlers().forEach(node::handle);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(loops.group())
@@ -108,6 +112,7 @@ public final class ListenerEngine {
         ChannelFuture bind = bootstrap.bind(settings.bind()).awaitUninterruptibly();
         if (!bind.isSuccess()) {
             shutdownExecutor(true);
+            verifier.shutdown();
             loops.release();
             Throwable cause = bind.cause();
             String message = "cannot listen on " + settings.bind() + ": " + cause.getMessage()
@@ -144,7 +149,7 @@ public final class ListenerEngine {
 
     /** @return open inbound sockets, handshaking or established */
     public int connectionCount() {
-        return connections.get();
+        return admission.connectionCount();
     }
 
     /** @return a snapshot of the established sessions */
@@ -181,12 +186,17 @@ public final class ListenerEngine {
 
     /** @return sockets closed at once because a cap was reached */
     public long refusedConnections() {
-        return refused.sum();
+        return admission.refusedOnArrival();
     }
 
     /** @return handshakes that failed (any rule, timeout, or the dialer leaving) */
     public long failedHandshakes() {
-        return failedHandshakes.sum();
+        return admission.failedHandshakes();
+    }
+
+    /** @return current connections and what was refused or closed, by reason */
+    public ListenerStats stats() {
+        return admission.stats(sessions.size() + libp2pSessions.size(), protocolErrors.sum());
     }
 
     /** @return established sessions closed because the dialer broke the frame protocol */
@@ -198,8 +208,9 @@ public final class ListenerEngine {
         return settings;
     }
 
+    /** Where inbound handshakes verify and sign: the listener's own bounded executor. */
     Executor offload() {
-        return loops.offload();
+        return verifier;
     }
 
     private void admit(SocketChannel channel) {
@@ -207,22 +218,11 @@ public final class ListenerEngine {
             channel.close();
             return;
         }
-        if (connections.incrementAndGet() > settings.maxInboundConnections()) {
-            connections.decrementAndGet();
-            refuse(channel, "max-inbound-connections " + settings.maxInboundConnections() + " reached");
-            return;
-        }
-        if (pending.incrementAndGet() > settings.maxPendingHandshakes()) {
-            pending.decrementAndGet();
-            connections.decrementAndGet();
-            refuse(channel, "max-pending-handshakes " + settings.maxPendingHandshakes() + " reached");
+        if (!admission.admit(channel)) {
             return;
         }
         children.add(channel);
-        channel.closeFuture().addListener(f -> {
-            connections.decrementAndGet();
-            children.remove(channel);
-        });
+        channel.closeFuture().addListener(f -> children.remove(channel));
         ListenerHandshake guardian = new ListenerHandshake(this);
         channel.pipeline().addLast("sniff", new ProtocolSniffer(this, guardian));
         channel.pipeline().addLast("handshake", guardian);
@@ -236,7 +236,7 @@ public final class ListenerEngine {
     /** A guardian-db dialer on a listener that only speaks libp2p: dropped like any failed handshake. */
     void refuseGuardian(Channel channel, ListenerHandshake guardian) {
         guardian.finish();
-        handshakeEnded(TransportException.Kind.PROTOCOL_REFUSED);
+        handshakeEnded(channel, TransportException.Kind.PROTOCOL_REFUSED);
         LOG.debug("Dropping {}: guardian-db dialer, but this listener has no guardian-db message handler",
                 channel.remoteAddress());
         channel.close();
@@ -266,11 +266,11 @@ public final class ListenerEngine {
         }).whenComplete((connection, error) -> {
             if (error != null) {
                 TransportException e = error instanceof TransportException t ? t : null;
-                handshakeEnded(e == null ? TransportException.Kind.PROTOCOL_VIOLATION : e.kind());
+                handshakeEnded(channel, e == null ? TransportException.Kind.PROTOCOL_VIOLATION : e.kind());
                 LOG.debug("libp2p handshake from {} failed: {}", remote, error.getMessage());
                 return;
             }
-            handshakeEnded(null);
+            handshakeEnded(channel, null);
             Libp2pSession session = new Libp2pSession(connection, remote, Instant.now(settings.clock()));
             libp2pSessions.add(session);
             channel.closeFuture().addListener(f -> libp2pSessions.remove(session));
@@ -283,12 +283,6 @@ public final class ListenerEngine {
                 sink.accept(connection);
             }
         });
-    }
-
-    private void refuse(Channel channel, String why) {
-        refused.increment();
-        LOG.debug("Refusing connection from {}: {}", channel.remoteAddress(), why);
-        channel.close();
     }
 
     /**
@@ -307,28 +301,17 @@ public final class ListenerEngine {
 
     /** Takes one of {@code dialer}'s per-peer slots until {@code channel} closes; false at the cap. */
     boolean reservePeer(PeerId dialer, Channel channel) {
-        boolean[] reserved = new boolean[1];
-        perPeer.compute(dialer, (id, count) -> {
-            int current = count == null ? 0 : count;
-            if (current >= settings.maxInboundPerPeer()) {
-                return count;
-            }
-            reserved[0] = true;
-            return current + 1;
-        });
-        if (reserved[0]) {
-            channel.closeFuture().addListener(f -> perPeer.computeIfPresent(dialer,
-                    (id, count) -> count <= 1 ? null : count - 1));
-        }
-        return reserved[0];
+        return admission.reservePeer(dialer, channel);
     }
 
     /** A handshake ended: {@code null} for success, else what failed. Called once per socket. */
-    void handshakeEnded(TransportException.Kind failure) {
-        pending.decrementAndGet();
-        if (failure != null) {
-            failedHandshakes.increment();
-        }
+    void handshakeEnded(Channel channel, TransportException.Kind failure) {
+        admission.handshakeEnded(channel, failure);
+    }
+
+    /** The dialer sent nothing within {@code first-byte-timeout}. */
+    void firstByteTimedOut(Channel channel) {
+        admission.firstByteTimedOut(channel);
     }
 
     void logRejected(Channel channel, TransportException.Kind kind, String detail, Throwable cause) {
@@ -345,7 +328,7 @@ public final class ListenerEngine {
         Channel channel = ctx.channel();
         InboundSession session = new InboundSession(channel, dialer, version, Instant.now(settings.clock()),
                 settings.handler(), handlerExecutor, settings.protocol().maxFrameSize(), protocolErrors,
-                handlerSpin);
+                handlerSpin, settings.protocol().pingAnswersPerSecond());
         ChannelPipeline pipeline = ctx.pipeline();
         pipeline.addAfter(ctx.name(), "frames", new FrameDecoder(settings.protocol().maxFrameSize()));
         pipeline.addAfter("frames", "session", session);
@@ -391,6 +374,7 @@ public final class ListenerEngine {
             }
         }
         shutdownExecutor(mayWait);
+        verifier.shutdown();
         loops.release();
         LOG.info("Stopped listening as {} on {}", settings.identity().peerId(), boundAddress);
     }

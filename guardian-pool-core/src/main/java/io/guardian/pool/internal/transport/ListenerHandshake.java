@@ -5,10 +5,12 @@ import io.guardian.pool.net.ProtocolVersion;
 import io.guardian.pool.peer.PeerId;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The listener's side of the handshake (PROTOCOL.md sections 2 and 3): checks HELLO (protocol,
@@ -16,6 +18,15 @@ import java.util.concurrent.RejectedExecutionException;
  * key, allow-list, signature; verification and our own signature run off the loop), applies the
  * per-peer cap and answers AUTH-L; finally takes the dialer's {@code HANDSHAKE_OK} and answers its
  * own. Any failure closes the socket without a word: a stranger learns nothing about why.
+ *
+ * <p>No oracle: HELLO is judged whole (see {@link HandshakeCodec#scanHello}), and every rejection
+ * of a message the dialer sent (wrong protocol, foreign target PeerId, clock skew, malformed AUTH,
+ * a key off the allow-list, a bad signature) closes the socket {@value #REJECT_DELAY_MILLIS} ms
+ * after that message arrived, not sooner: the cheap checks and the signature check then look the
+ * same from outside, in bytes (none) and in time. The delay is longer than a verification takes
+ * (about 1.5 ms); only when the verification queue is so backed up that it takes longer does a
+ * bad signature close later. Reading stops meanwhile, and the pending-handshake slot is given back
+ * at once.
  *
  * <p>One deadline ({@code handshake-timeout}) bounds the whole handshake, not each read, so a
  * dialer trickling one byte at a time cannot hold a pending-handshake slot for longer. Bytes that
@@ -26,6 +37,9 @@ final class ListenerHandshake extends HandshakeHandler {
 
     private enum State { AWAIT_HELLO, AWAIT_AUTH, CRYPTO, AWAIT_OK }
 
+    /** How long after the judged message a rejection closes the socket; see the class comment. */
+    static final long REJECT_DELAY_MILLIS = 20;
+
     private final ListenerEngine engine;
     private final PeerId self;
     private State state = State.AWAIT_HELLO;
@@ -33,6 +47,8 @@ final class ListenerHandshake extends HandshakeHandler {
     private byte[] hello;
     private byte[] helloAck;
     private PeerId dialer;
+    /** When the bytes being judged arrived: rejections close {@link #REJECT_DELAY_MILLIS} after it. */
+    private long judgedFrom;
 
     ListenerHandshake(ListenerEngine engine) {
         super(engine.offload());
@@ -48,6 +64,7 @@ final class ListenerHandshake extends HandshakeHandler {
 
     @Override
     void step(ByteBuf in) throws HandshakeCodec.Violation {
+        judgedFrom = System.nanoTime();
         switch (state) {
             case AWAIT_HELLO:
                 readHello(in);
@@ -151,7 +168,7 @@ final class ListenerHandshake extends HandshakeHandler {
             return;
         }
         ChannelHandlerContext ctx = context();
-        engine.handshakeEnded(null);
+        engine.handshakeEnded(ctx.channel(), null);
         // Register the session before confirming: once the dialer has our HANDSHAKE_OK it may act
         // (and a close() of the listener may run), and the session must already be visible.
         engine.established(ctx, this, version, dialer);
@@ -166,33 +183,56 @@ final class ListenerHandshake extends HandshakeHandler {
     @Override
     void violated(HandshakeCodec.Violation violation) {
         fail(violation.kind(), violation.getMessage(), null);
+        // A message was judged and refused: close at the same time after it, whatever the reason.
+        long wait = judgedFrom + TimeUnit.MILLISECONDS.toNanos(REJECT_DELAY_MILLIS) - System.nanoTime();
+        Channel channel = context().channel();
+        if (wait <= 0 || !channel.isActive()) {
+            channel.close();
+        } else {
+            channel.config().setAutoRead(false);
+            context().executor().schedule(() -> channel.close(), wait, TimeUnit.NANOSECONDS);
+        }
     }
 
     @Override
     void ended(Throwable cause) {
         if (cause == null || cause instanceof IOException) {
-            fail(Kind.CLOSED_BY_PEER, cause == null ? "dialer closed the connection" : cause.getMessage(), null);
+            failNow(Kind.CLOSED_BY_PEER, cause == null ? "dialer closed the connection" : cause.getMessage(), null);
         } else {
-            fail(Kind.CLOSED_LOCALLY, "unexpected local error", cause);
+            failNow(Kind.CLOSED_LOCALLY, "unexpected local error", cause);
         }
+    }
+
+    /** No byte within {@code first-byte-timeout} (see {@link ProtocolSniffer}). */
+    void firstByteLate() {
+        if (finished()) {
+            return;
+        }
+        engine.firstByteTimedOut(context().channel());
+        failNow(Kind.HANDSHAKE_TIMED_OUT, "no byte within first-byte-timeout", null);
     }
 
     @Override
     void timedOut() {
-        fail(Kind.HANDSHAKE_TIMED_OUT, "handshake not complete within handshake-timeout", null);
+        failNow(Kind.HANDSHAKE_TIMED_OUT, "handshake not complete within handshake-timeout", null);
     }
 
     @Override
     void overloaded(RejectedExecutionException cause) {
-        fail(Kind.LIMIT_EXCEEDED, "Ed25519 offload queue full", null);
+        failNow(Kind.LIMIT_EXCEEDED, "signature verification queue full (max-queued-verifications)", null);
     }
 
+    /** Ends the handshake as failed and counts it; the caller closes the socket (at once or later). */
     private void fail(Kind kind, String detail, Throwable cause) {
         if (finish()) {
             // Count before closing: whoever sees the close may look at the counters at once.
-            engine.handshakeEnded(kind);
+            engine.handshakeEnded(context().channel(), kind);
             engine.logRejected(context().channel(), kind, detail, cause);
-            context().close();
         }
+    }
+
+    private void failNow(Kind kind, String detail, Throwable cause) {
+        fail(kind, detail, cause);
+        context().close();
     }
 }

@@ -1,6 +1,7 @@
 package io.guardian.pool.internal.transport;
 
 import io.guardian.pool.internal.libp2p.Libp2pSettings;
+import io.guardian.pool.net.InboundLimits;
 import io.guardian.pool.net.MessageHandler;
 import io.guardian.pool.net.StreamHandler;
 import io.guardian.pool.net.ProtocolConfig;
@@ -25,6 +26,7 @@ import java.util.concurrent.Executor;
  * @param maxInboundConnections open inbound sockets, handshaking or established
  * @param maxInboundPerPeer established sessions per authenticated dialer PeerId
  * @param maxPendingHandshakes sockets still in the handshake
+ * @param limits per-address limits, first-byte and idle timeouts, allow-listed addresses and peers
  * @param handlerExecutor where the handler runs, or {@code null} for a pool owned by the engine
  * @param clock source of handshake timestamps and session start times
  * @param random source of handshake nonces
@@ -39,6 +41,7 @@ public record ListenerSettings(
         int maxInboundConnections,
         int maxInboundPerPeer,
         int maxPendingHandshakes,
+        InboundLimits limits,
         Executor handlerExecutor,
         Clock clock,
         SecureRandom random) {
@@ -50,6 +53,7 @@ public record ListenerSettings(
         streamHandlers = Map.copyOf(Objects.requireNonNull(streamHandlers, "streamHandlers"));
         Objects.requireNonNull(libp2p, "libp2p");
         Objects.requireNonNull(protocol, "protocol");
+        Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(random, "random");
     }

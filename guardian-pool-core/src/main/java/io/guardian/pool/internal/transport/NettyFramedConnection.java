@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * it in one call (Netty hands the write to the event loop, waking it only if it sleeps). Inbound
  * DATA is handed to the caller through a {@link Mailbox}: the caller spins briefly, then parks, and
  * the event loop unparks only a parked caller. PING is answered with PONG right here on the event
- * loop whatever the caller is doing; PONG completes {@link #ping}; CLOSE records the peer's reason
- * and closes.
+ * loop whatever the caller is doing, within the connection's {@link PingAnswerBudget} (beyond it
+ * a PING is dropped unanswered); PONG completes {@link #ping}; CLOSE records the peer's reason and
+ * closes.
  *
  * <p>Back-pressure: when the caller does not drain DATA (more than {@value #PAUSE_MESSAGES}
  * messages or {@value #PAUSE_BYTES} bytes queued), the channel stops reading until the queue drops
@@ -41,8 +42,10 @@ import org.slf4j.LoggerFactory;
  * outbound buffer passes its high-water mark and the channel turns unwritable; {@link #send} then
  * waits (on a monitor signalled by writability changes and by close) until it drains, for at most
  * {@code guardian.transport.writeStallMillis} (default {@value #DEFAULT_WRITE_STALL_MILLIS} ms),
- * after which the connection is closed as gone. So a peer that never reads cannot grow our heap by
- * more than one frame beyond the high-water mark.
+ * after which the connection is closed as gone. And reading stops while the channel is not
+ * writable, as on the listener side: a peer that makes us answer (PINGs) but never reads the
+ * answers would otherwise grow our outbound buffer without bound. So a peer that never reads
+ * cannot grow our heap by more than one frame beyond the high-water mark.
  *
  * <p>Failures are {@link TransportException}s whose message names the peer and the address: a
  * receive with nothing in time is {@link Kind#TIMED_OUT} (the connection stays open); a closed
@@ -109,15 +112,18 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
     /** What closed the connection; written before {@link #closeReason}, so set whenever that is. */
     private volatile Kind closeKind;
     private volatile boolean paused;
+    /** Event loop only. */
+    private final PingAnswerBudget pingAnswers;
 
     NettyFramedConnection(Channel channel, PeerId remotePeer, Multiaddr remoteAddress, ProtocolVersion version,
-            long handshakeRttNanos, int maxFrameSize) {
+            long handshakeRttNanos, int maxFrameSize, int pingAnswersPerSecond) {
         this.channel = channel;
         this.remotePeer = remotePeer;
         this.remoteAddress = remoteAddress;
         this.version = version;
         this.handshakeRttNanos = handshakeRttNanos;
         this.maxFrameSize = maxFrameSize;
+        this.pingAnswers = new PingAnswerBudget(pingAnswersPerSecond);
         this.pings = new PingTracker(channel, this::toString, this::closedBy);
         // Read per connection (cheap, once): tests and operators may change it without a restart.
         this.writeStallNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1L,
@@ -222,6 +228,7 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
         synchronized (writability) {
             writability.notifyAll();
         }
+        updateAutoRead();
         ctx.fireChannelWritabilityChanged();
     }
 
@@ -311,7 +318,12 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
                 onData(frame.payload());
                 break;
             case Frame.PING:
-                ctx.writeAndFlush(Frame.encodePing(ctx.alloc(), Frame.PONG, frame.pingPayload()), ctx.voidPromise());
+                if (pingAnswers.tryAnswer()) {
+                    ctx.writeAndFlush(Frame.encodePing(ctx.alloc(), Frame.PONG, frame.pingPayload()), ctx.voidPromise());
+                } else {
+                    LOG.debug("Not answering a PING from {}: over ping-answers-per-second ({} dropped so far)", this,
+                            pingAnswers.dropped());
+                }
                 break;
             case Frame.PONG:
                 pings.onPong(frame.pingPayload());
@@ -338,7 +350,7 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
         }
         if (!paused && (messages >= PAUSE_MESSAGES || bytes >= PAUSE_BYTES)) {
             paused = true;
-            channel.config().setAutoRead(false);
+            updateAutoRead();
             LOG.debug("Pausing reads from {}: {} DATA frames ({} bytes) not yet received by the caller", this,
                     messages, bytes);
         }
@@ -357,6 +369,14 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
         }
     }
 
+    /** Event loop: read only while the caller keeps up and the peer takes our bytes. */
+    private void updateAutoRead() {
+        boolean read = !paused && channel.isWritable();
+        if (channel.config().isAutoRead() != read) {
+            channel.config().setAutoRead(read);
+        }
+    }
+
     /** Caller side: resume reading once the caller has drained the queue to half the thresholds. */
     private void afterTake(int length) {
         long bytes = QUEUED_BYTES.addAndGet(this, -length);
@@ -366,7 +386,7 @@ final class NettyFramedConnection extends ChannelInboundHandlerAdapter implement
                 channel.eventLoop().execute(() -> {
                     if (paused && unread <= PAUSE_MESSAGES / 2 && queuedBytes <= PAUSE_BYTES / 2) {
                         paused = false;
-                        channel.config().setAutoRead(true);
+                        updateAutoRead();
                     }
                 });
             } catch (RejectedExecutionException loopGone) {

@@ -3,6 +3,8 @@ package io.guardian.pool.internal.transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Tells the two wire stacks apart on a listener's socket by the dialer's first byte: a
@@ -10,9 +12,10 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * {@code 0x00 0x0F}. Not API.
  *
  * <p>It sits in front of the guardian-db {@link ListenerHandshake}, whose deadline already runs
- * from the moment the socket is accepted, so a dialer that sends nothing is dropped after
- * {@code handshake-timeout} whichever stack it meant to speak; a libp2p upgrade then gets what is
- * left of that same deadline.
+ * from the moment the socket is accepted; a libp2p upgrade then gets what is left of that same
+ * deadline. A dialer that sends nothing at all is dropped sooner, after {@code first-byte-timeout}
+ * (an honest dialer speaks first, one round trip after connecting), whichever stack it meant to
+ * speak: silent sockets are the cheapest way to hold handshake slots.
  */
 final class ProtocolSniffer extends ChannelInboundHandlerAdapter {
 
@@ -24,9 +27,25 @@ final class ProtocolSniffer extends ChannelInboundHandlerAdapter {
     /** When the socket was accepted: the libp2p upgrade gets what is left of the same deadline. */
     private final long acceptedNanos = System.nanoTime();
 
+    private ScheduledFuture<?> firstByteDeadline;
+
     ProtocolSniffer(ListenerEngine engine, ListenerHandshake guardian) {
         this.engine = engine;
         this.guardian = guardian;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        firstByteDeadline = ctx.executor().schedule(guardian::firstByteLate,
+                engine.settings().limits().firstByteTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (firstByteDeadline != null) {
+            firstByteDeadline.cancel(false);
+        }
     }
 
     @Override

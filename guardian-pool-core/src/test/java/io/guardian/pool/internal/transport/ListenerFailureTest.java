@@ -10,6 +10,7 @@ import static io.guardian.pool.internal.transport.RawHandshake.now;
 import static io.guardian.pool.internal.transport.SpecWire.expectClosedWithoutAnswer;
 import static io.guardian.pool.internal.transport.SpecWire.read;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.guardian.pool.net.PeerListener;
@@ -110,12 +111,17 @@ class ListenerFailureTest {
     }
 
     @Test
-    void helloForAnotherPeerIdIsClosedAtTheFirstDifferingByte() throws Exception {
+    void helloForAnotherPeerIdIsClosedWithoutAnswerOnceWholeNeverAtTheFirstDifferingByte() throws Exception {
         start(listenerA());
         try (Socket socket = connect()) {
-            // Only the start of the foreign PeerId: the listener must not wait for the rest.
+            // The start of a foreign PeerId: judging it now would tell how much of a guess was right.
             byte[] hello = SpecWire.hello(SpecWire.V11, hex(TestKeys.B_PEER_ID), now(), nonce());
             socket.getOutputStream().write(java.util.Arrays.copyOf(hello, 2 + 15 + 10));
+            socket.setSoTimeout(300);
+            assertThatThrownBy(() -> socket.getInputStream().read()).as("still open, still waiting")
+                    .isInstanceOf(java.net.SocketTimeoutException.class);
+            socket.setSoTimeout(5000);
+            socket.getOutputStream().write(java.util.Arrays.copyOfRange(hello, 2 + 15 + 10, hello.length));
             expectClosedWithoutAnswer(socket.getInputStream());
         }
     }

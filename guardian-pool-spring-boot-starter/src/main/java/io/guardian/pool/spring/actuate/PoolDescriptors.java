@@ -217,6 +217,7 @@ public final class PoolDescriptors {
         handshake.put("allowed-peers", p.allowedPeers().stream().map(id -> id.toBase58()).sorted().toList());
         handshake.put("max-frame-size", p.maxFrameSize());
         handshake.put("timeout", p.handshakeTimeout().toString());
+        handshake.put("ping-answers-per-second", p.pingAnswersPerSecond());
         m.put("handshake", handshake);
         return m;
     }

@@ -4,6 +4,7 @@ import static io.guardian.pool.internal.libp2p.yamux.YamuxFrames.FLAG_ACK;
 import static io.guardian.pool.internal.libp2p.yamux.YamuxFrames.FLAG_RST;
 import static io.guardian.pool.internal.libp2p.yamux.YamuxFrames.FLAG_SYN;
 
+import io.guardian.pool.internal.transport.PingAnswerBudget;
 import io.guardian.pool.internal.transport.TransportException;
 import io.guardian.pool.internal.transport.TransportException.Kind;
 import io.netty.buffer.ByteBuf;
@@ -27,7 +28,9 @@ import org.slf4j.LoggerFactory;
  *   <li>Refused SYNs (after our GoAway, past maxStreams or the accept backlog, or declined by the
  *       acceptor) get WindowUpdate|RST with length 0, as go and js send them.
  *   <li>A Ping with SYN is answered with ACK and the same value; with ACK it completes our ping;
- *       with neither it is ignored (go treats anything without SYN as a response).
+ *       with neither it is ignored (go treats anything without SYN as a response). Beyond
+ *       {@link YamuxConfig#pingAnswersPerSecond()} (after a burst of 32) a Ping is dropped
+ *       unanswered, as go-yamux drops a reply when its {@code PingBacklog} is full.
  * </ul>
  */
 final class InboundFrames implements YamuxDecoder.Sink {
@@ -35,9 +38,12 @@ final class InboundFrames implements YamuxDecoder.Sink {
     private static final Logger LOG = LoggerFactory.getLogger(InboundFrames.class);
 
     private final YamuxSession session;
+    /** A remote flooding Pings gets {@code pingAnswersPerSecond} ACKs, not one each. */
+    private final PingAnswerBudget pingAnswers;
 
     InboundFrames(YamuxSession session) {
         this.session = session;
+        this.pingAnswers = new PingAnswerBudget(session.config().pingAnswersPerSecond());
     }
 
     @Override
@@ -81,6 +87,11 @@ final class InboundFrames implements YamuxDecoder.Sink {
     @Override
     public void ping(int flags, long opaque) {
         if ((flags & FLAG_SYN) != 0) {
+            if (!pingAnswers.tryAnswer()) {
+                LOG.debug("Not answering a yamux Ping: over pingAnswersPerSecond ({} dropped so far)",
+                        pingAnswers.dropped());
+                return;
+            }
             session.writeControl(YamuxFrames.header(session.alloc(), YamuxFrames.TYPE_PING, FLAG_ACK, 0, opaque),
                     true);
         } else if ((flags & FLAG_ACK) != 0) {

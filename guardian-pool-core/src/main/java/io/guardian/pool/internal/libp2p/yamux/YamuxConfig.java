@@ -45,6 +45,14 @@ public final class YamuxConfig {
     public static final int DEFAULT_MAX_UNWRITABLE_CONTROL_FRAMES = 1_024;
 
     /**
+     * Default Pings of the remote's we answer per second once a burst of 32 (go-yamux's
+     * {@code PingBacklog}) is spent; beyond it a Ping is dropped unanswered, as go-yamux drops a
+     * reply it has no room for. go-yamux's keep-alive pings every 30 s, so 10 a second is far
+     * above any honest use.
+     */
+    public static final int DEFAULT_PING_ANSWERS_PER_SECOND = 10;
+
+    /**
      * Default longest time the channel may stay unwritable (the remote not reading) before the
      * session gives up with TIMED_OUT: go-yamux's {@code ConnectionWriteTimeout} (10 s).
      */
@@ -57,6 +65,7 @@ public final class YamuxConfig {
     private final int maxBufferedOutbound;
     private final int maxOutstandingPings;
     private final int maxUnwritableControlFrames;
+    private final int pingAnswersPerSecond;
     private final Duration writeTimeout;
 
     private YamuxConfig(Builder b) {
@@ -68,6 +77,7 @@ public final class YamuxConfig {
         this.maxBufferedOutbound = b.maxBufferedOutbound;
         this.maxOutstandingPings = b.maxOutstandingPings;
         this.maxUnwritableControlFrames = b.maxUnwritableControlFrames;
+        this.pingAnswersPerSecond = b.pingAnswersPerSecond;
     }
 
     /** @return a config with every default */
@@ -115,6 +125,11 @@ public final class YamuxConfig {
         return maxUnwritableControlFrames;
     }
 
+    /** @return the remote's Pings answered per second after a burst of 32; the rest are dropped */
+    public int pingAnswersPerSecond() {
+        return pingAnswersPerSecond;
+    }
+
     /** @return how long the channel may stay unwritable before the session fails with TIMED_OUT */
     public Duration writeTimeout() {
         return writeTimeout;
@@ -124,7 +139,8 @@ public final class YamuxConfig {
     public String toString() {
         return "YamuxConfig[receiveWindow=" + receiveWindow + ", maxStreams=" + maxStreams + ", acceptBacklog="
                 + acceptBacklog + ", maxFrameData=" + maxFrameData + ", maxBufferedOutbound=" + maxBufferedOutbound
-                + ", maxOutstandingPings=" + maxOutstandingPings + ", maxUnwritableControlFrames="
+                + ", maxOutstandingPings=" + maxOutstandingPings + ", pingAnswersPerSecond=" + pingAnswersPerSecond
+                + ", maxUnwritableControlFrames="
                 + maxUnwritableControlFrames + ", writeTimeout=" + writeTimeout + "]";
     }
 
@@ -136,6 +152,7 @@ public final class YamuxConfig {
         private int maxFrameData = DEFAULT_MAX_FRAME_DATA;
         private int maxBufferedOutbound = DEFAULT_MAX_BUFFERED_OUTBOUND;
         private int maxOutstandingPings = DEFAULT_MAX_OUTSTANDING_PINGS;
+        private int pingAnswersPerSecond = DEFAULT_PING_ANSWERS_PER_SECOND;
         private int maxUnwritableControlFrames = DEFAULT_MAX_UNWRITABLE_CONTROL_FRAMES;
         private Duration writeTimeout = DEFAULT_WRITE_TIMEOUT;
 
@@ -172,6 +189,16 @@ public final class YamuxConfig {
             return this;
         }
 
+        /**
+         * @param perSecond the remote's Pings answered per second once a burst of 32 is spent, at
+         *     least 1; the rest are dropped unanswered
+         * @return this
+         */
+        public Builder pingAnswersPerSecond(int perSecond) {
+            this.pingAnswersPerSecond = perSecond;
+            return this;
+        }
+
         /** @param pings outstanding pings of our own, 1 to 1,024 @return this */
         public Builder maxOutstandingPings(int pings) {
             this.maxOutstandingPings = pings;
@@ -205,6 +232,7 @@ public final class YamuxConfig {
                     "at least maxFrameData (" + maxFrameData + ")");
             check(maxOutstandingPings >= 1 && maxOutstandingPings <= 1024, "maxOutstandingPings",
                     maxOutstandingPings, "1 to 1024");
+            check(pingAnswersPerSecond >= 1, "pingAnswersPerSecond", pingAnswersPerSecond, "at least 1");
             check(maxUnwritableControlFrames >= 1, "maxUnwritableControlFrames", maxUnwritableControlFrames,
                     "at least 1");
             if (writeTimeout.isNegative() || writeTimeout.isZero()) {

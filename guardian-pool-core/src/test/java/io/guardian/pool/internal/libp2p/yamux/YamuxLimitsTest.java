@@ -143,7 +143,9 @@ class YamuxLimitsTest {
 
     @Test
     void aPeerThatFloodsPingsWithoutReadingIsStoppedAndResumed() {
-        start(true, YamuxConfig.builder().maxUnwritableControlFrames(100).build(), true);
+        // Answers unlimited by rate here: this is about the writability rule (the budget is tested below).
+        start(true, YamuxConfig.builder().maxUnwritableControlFrames(100).pingAnswersPerSecond(1_000_000).build(),
+                true);
         YamuxStream s = session.openStream();
         s.write(Unpooled.wrappedBuffer(new byte[1000]));
         Wire.written(ch);
@@ -165,6 +167,38 @@ class YamuxLimitsTest {
         assertThat(rest.stream().filter(f -> f.type() == PING).count()).isEqualTo(900);
         assertThat(rest.stream().filter(f -> f.type() == DATA).count()).isEqualTo(1);
         assertThat(held).isCompleted();
+    }
+
+    @Test
+    void aPingFloodOnAConnectionWeDialedGetsTheBurstOfAnswersAndNoMore() {
+        start(true, YamuxConfig.defaults(), true);
+        ByteBuf flood = Unpooled.buffer();
+        for (int i = 0; i < 1000; i++) {
+            flood.writeBytes(Wire.frame(PING, SYN, 0, i));
+        }
+        in(flood);
+        List<Frame> out = Wire.written(ch);
+        // The flood arrives within microseconds: only the burst is answered, in order, the rest dropped.
+        assertThat(out).hasSize(io.guardian.pool.internal.transport.PingAnswerBudget.BURST)
+                .allSatisfy(f -> assertThat(f.flags()).isEqualTo(ACK));
+        assertThat(out.get(0).length()).isZero();
+        assertThat(session.isOpen()).as("dropping answers is no reason to close").isTrue();
+        assertThat(ch.config().isAutoRead()).isTrue();
+    }
+
+    @Test
+    void theAcceptBacklogHoldsOnAConnectionWeDialedToo() {
+        // client = we dialed: the listener opens streams with even ids.
+        start(true, YamuxConfig.builder().acceptBacklog(3).maxStreams(5).build(), true);
+        writable(false);
+        for (int id = 2; id <= 10; id += 2) {
+            in(Wire.frame(WU, SYN, id, 0));
+        }
+        assertThat(accepted).hasSize(3);
+        assertThat(Wire.written(ch)).extracting(Frame::flags, Frame::stream).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(RST, 8), org.assertj.core.groups.Tuple.tuple(RST, 10));
+        writable(true);
+        assertThat(Wire.written(ch)).extracting(Frame::flags).containsExactly(ACK, ACK, ACK);
     }
 
     @Test
