@@ -222,9 +222,9 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      *
      * <p>Threads: never a network event loop, so a {@code thenApply(lease -> lease.request(...))}
      * may block. A future already complete (an idle connection was free) runs dependent stages on
-     * the caller's thread. Otherwise it completes on the thread that settled it: after a dial, the
-     * JDK's default async pool ({@code ForkJoinPool.commonPool()}, or a new thread when its
-     * parallelism is 1); on a hand-over, the thread that closed the lease; at
+     * the caller's thread. Otherwise it completes on the thread that settled it: after a dial, one of
+     * the pool's completion threads ({@code guardian-pool-completion-*}, at most
+     * {@code max(2, processors)}, stopped when idle and at close); on a hand-over, the thread that closed the lease; at
      * {@code acquire-timeout}, the pool's housekeeping thread ({@code guardian-pool-housekeeper});
      * on shutdown, the thread that closes the pool. Use {@code thenApplyAsync} for long work.
      *

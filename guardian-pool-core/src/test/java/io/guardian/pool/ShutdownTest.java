@@ -67,15 +67,19 @@ class ShutdownTest {
     }
 
     @Test
-    void aPoolThatNeverRetriedMonitoredOrPublishedStartsOnlyItsClockAndHousekeepingThreadsAndCloseStopsThem() {
+    void aPoolThatNeverRetriedMonitoredOrPublishedStartsOnlyItsClockHousekeepingAndCompletionThreadsAndCloseStopsThem() {
         try (TestPeers peers = new TestPeers()) {
             TestPeers.Peer peer = peers.start();
             OptimizedConnectionPool pool = new OptimizedConnectionPool(PoolConfig.builder().transport(transport).build());
             pool.acquire(peer.id(), peer.address()).close();
             // The cached clock of the acquire path (CoarseTicker) and the always-on housekeeping
             // (idle eviction, retirement, leak checks) are the threads every pool needs.
-            assertThat(guardianThreads()).filteredOn(n -> n.startsWith("guardian-pool-"))
+            assertThat(guardianThreads()).filteredOn(n -> n.startsWith("guardian-pool-")
+                    && !n.startsWith("guardian-pool-completion-"))
                     .containsOnly("guardian-pool-clock", "guardian-pool-housekeeper");
+            // The dial's outcome was taken in on the pool's completion threads: a bounded few.
+            assertThat(guardianThreads()).filteredOn(n -> n.startsWith("guardian-pool-completion-"))
+                    .hasSizeLessThanOrEqualTo(Math.max(2, Runtime.getRuntime().availableProcessors()));
             pool.close();
             // close() waits for the executors to terminate; a worker thread may outlive that by
             // the moment it takes to return from its run method.

@@ -24,7 +24,9 @@ public sealed interface ConnectionEvent {
      * A new connection completed its handshake.
      *
      * @param peerId the peer
-     * @param latencyMs the handshake's round trip, the connection's first latency sample
+     * @param latencyMs how long the handshake took: on guardian-db its round trip, the
+     *     connection's first latency sample; on libp2p the whole upgrade (connect, multistream,
+     *     Noise, muxer), while the first latency sample is one round trip inside Noise
      */
     record Connected(PeerId peerId, double latencyMs) implements ConnectionEvent {
         /** Requires the peer. */

@@ -40,8 +40,11 @@ public final class Libp2pConnection {
     private final StreamChannel.Traffic traffic = new StreamChannel.Traffic();
     private final CompletableFuture<IdentifyInfo> identify = new CompletableFuture<>();
 
+    private final long handshakeRttNanos;
+
     Libp2pConnection(Libp2pNode node, Channel channel, boolean initiator, PeerId remotePeer, Multiaddr remoteAddress,
-            long upgradeNanos) {
+            long upgradeNanos, long handshakeRttNanos) {
+        this.handshakeRttNanos = handshakeRttNanos;
         this.node = node;
         this.channel = channel;
         this.initiator = initiator;
@@ -83,6 +86,14 @@ public final class Libp2pConnection {
     /** @return whether we dialed this connection */
     public boolean initiator() {
         return initiator;
+    }
+
+    /**
+     * @return a round trip measured in the Noise handshake (the remote's Noise work included), in
+     *     nanoseconds; 0 if none was
+     */
+    public long handshakeRttNanos() {
+        return handshakeRttNanos;
     }
 
     /** @return how long TCP connect to muxer agreement took (the upgrade), in nanoseconds */

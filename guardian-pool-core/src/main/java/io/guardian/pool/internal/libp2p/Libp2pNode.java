@@ -220,7 +220,7 @@ public final class Libp2pNode {
                     return;
                 }
                 Libp2pConnection connection = new Libp2pConnection(this, channel, initiator, noise.remotePeer(),
-                        remoteAddress, System.nanoTime() - started);
+                        remoteAddress, System.nanoTime() - started, noise.rttNanos());
                 channel.pipeline().addLast("yamux", connection.session());
                 connection.start(result);
             });
@@ -231,7 +231,7 @@ public final class Libp2pNode {
     private void muxed(Channel channel, ChannelHandlerContext hold, boolean initiator, NoiseSecured noise,
             Multiaddr remoteAddress, long started, CompletableFuture<Libp2pConnection> result) {
         Libp2pConnection connection = new Libp2pConnection(this, channel, initiator, noise.remotePeer(), remoteAddress,
-                System.nanoTime() - started);
+                System.nanoTime() - started, noise.rttNanos());
         YamuxSession session = connection.session();
         ((Hold) hold.handler()).release(hold, "yamux", session);
         connection.start(result);

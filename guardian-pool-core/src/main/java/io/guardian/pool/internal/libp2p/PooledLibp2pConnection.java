@@ -48,9 +48,18 @@ public final class PooledLibp2pConnection implements PooledTransport {
         return connection.remoteAddress();
     }
 
-    /** The upgrade's duration (connect, Noise, muxer): its round trips bound the first RTT sample from above. */
+    /**
+     * The round trip Noise measured (our message to the remote's answer, its Noise work included),
+     * not the whole upgrade, which spans several round trips and our own public-key work.
+     */
     @Override
     public long handshakeRttNanos() {
+        return connection.handshakeRttNanos();
+    }
+
+    /** The upgrade's duration: TCP connect to muxer agreement. */
+    @Override
+    public long setupNanos() {
         return connection.upgradeNanos();
     }
 

@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each attempt asks the peer's breaker first (no dial goes through an open breaker), bounds the
  * connector's timeout by what is left of {@code acquire-deadline}, and takes the outcome in on the
- * JDK's async pool, never on the transport's thread. A failure is typed ({@link DialFailures} for
+ * pool's completion threads ({@link Completions}), never on the transport's thread. A failure is typed ({@link DialFailures} for
  * the transport's own failures), counted, charged to the breaker, and retried with jittered
  * exponential backoff while it is retryable, attempts remain, the breaker stays closed and the
  * retry could still finish before the deadline. A success is handed to the engine, which admits
@@ -154,7 +154,7 @@ final class Dialer {
             f = CompletableFuture.failedFuture(e);
         }
         a.connect = f;
-        // A dial that completes later is handled on the JDK's async pool, never on the transport's
+        // A dial that completes later is handled on the pool's completion threads, never on the transport's
         // thread that completed it (a Netty event loop or its offload executor): the acquisition's
         // future completes from here, and a caller's thenApply(lease -> lease.request(...)) on an
         // event loop would block the very loop that must deliver the reply. One already complete
@@ -176,7 +176,7 @@ final class Dialer {
         if (f.isDone()) {
             f.whenComplete(outcome);
         } else {
-            f.whenCompleteAsync(outcome);
+            f.whenCompleteAsync(outcome, engine.completions());
         }
     }
 

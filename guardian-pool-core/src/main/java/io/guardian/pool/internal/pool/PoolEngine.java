@@ -80,6 +80,7 @@ public final class PoolEngine implements AutoCloseable {
     private final IdHandles ids = new IdHandles(this);
     private final Acquisitions acquisitions;
     private final ConnectionManager connectionManager;
+    private final Completions completions = new Completions();
 
     private final ConcurrentHashMap<PeerId, PeerSlot> slots = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, PooledConn> connsById = new ConcurrentHashMap<>();
@@ -598,7 +599,7 @@ public final class PoolEngine implements AutoCloseable {
                 }
                 slot.dialFailures = 0;
                 a.probe = false;
-                events.publish(new ConnectionEvent.Connected(slot.peerId, rtt / 1_000_000.0));
+                events.publish(new ConnectionEvent.Connected(slot.peerId, fc.setupNanos() / 1_000_000.0));
                 // Callers that waited for this dial (libp2p) take their streams on it now.
                 serveWaitersLocked(slot, c, now, riders);
             }
@@ -609,7 +610,7 @@ public final class PoolEngine implements AutoCloseable {
             return;
         }
         counters.dialed(now - a.attemptStartNanos);
-        recordLatency(c, rtt, now);
+        firstLatency(c, rtt, now);
         fc.closeFuture().whenComplete((v, e) -> onTransportClosed(c));
         Identities.watch(this, c);
         dialer.done(a);
@@ -660,7 +661,7 @@ public final class PoolEngine implements AutoCloseable {
                     c.state = PooledConn.IDLE;
                     slot.pushIdle(c);
                 }
-                events.publish(new ConnectionEvent.Connected(slot.peerId, t.handshakeRttNanos() / 1_000_000.0));
+                events.publish(new ConnectionEvent.Connected(slot.peerId, t.setupNanos() / 1_000_000.0));
             }
         }
         if (!adopted) {
@@ -668,6 +669,7 @@ public final class PoolEngine implements AutoCloseable {
             return false;
         }
         counters.adopted();
+        firstLatency(c, t.handshakeRttNanos(), now);
         t.closeFuture().whenComplete((v, e) -> onTransportClosed(c));
         Identities.watch(this, c);
         served.complete(acquisitions);
@@ -870,6 +872,26 @@ public final class PoolEngine implements AutoCloseable {
         dead.finish();
     }
 
+    /**
+     * The connection's first latency sample: the handshake's round trip where it measured one,
+     * else a ping sent now (libp2p: a yamux Ping), recorded when it comes back.
+     */
+    private void firstLatency(PooledConn c, long handshakeRtt, long now) {
+        if (handshakeRtt > 0) {
+            recordLatency(c, handshakeRtt, now);
+            return;
+        }
+        try {
+            c.transport.ping(config.pingTimeout()).whenComplete((rtt, error) -> {
+                if (rtt != null) {
+                    recordLatency(c, rtt);
+                }
+            });
+        } catch (RuntimeException e) {
+            LOG.debug("First ping of {} failed", c.id, e);
+        }
+    }
+
     /** The connection is closed: its id names nothing any more ({@link Closings} only). */
     void unregister(PooledConn c) {
         connsById.remove(c.id, c);
@@ -909,7 +931,7 @@ public final class PoolEngine implements AutoCloseable {
         own.serveAs(listenerNode);
         int maxMessage = own.settings().maxMessageSize();
         int streams = config.maxStreamsPerConnection();
-        listener.inboundConnections(connection -> CompletableFuture.runAsync(() -> {
+        listener.inboundConnections(connection -> completions.execute(() -> {
             // Off the event loop: adopting may hand streams to waiting callers, whose code runs next.
             if (!admitInbound(new io.guardian.pool.internal.libp2p.PooledLibp2pConnection(connection, streams,
                     maxMessage))) {
@@ -1057,6 +1079,11 @@ public final class PoolEngine implements AutoCloseable {
         return connectionManager;
     }
 
+    /** @return the pool's threads for dial outcomes and adoptions (never a network thread) */
+    java.util.concurrent.Executor completions() {
+        return completions;
+    }
+
     Observers observerCalls() {
         return observerCalls;
     }
@@ -1117,6 +1144,7 @@ public final class PoolEngine implements AutoCloseable {
             LOG.warn("Closing the pool's connector failed", e);
         }
         scheduler.shutdown();
+        completions.shutdown();
         events.close();
         if (holdsTicker.compareAndSet(true, false)) {
             CoarseTicker.release();

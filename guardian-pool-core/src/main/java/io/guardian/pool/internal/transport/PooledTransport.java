@@ -23,8 +23,16 @@ public interface PooledTransport {
     /** @return the address that was dialed, or the remote's address for a connection it dialed to us */
     Multiaddr remoteAddress();
 
-    /** @return the handshake's (or upgrade's) round trip in nanoseconds: the first latency sample */
+    /**
+     * @return the handshake's round trip in nanoseconds, the connection's first latency sample; 0
+     *     or less when the handshake measured none (the pool then measures one with {@link #ping})
+     */
     long handshakeRttNanos();
+
+    /** @return how long the handshake took, in nanoseconds, for the Connected event */
+    default long setupNanos() {
+        return handshakeRttNanos();
+    }
 
     /** @return whether the connection is open and no protocol error or close has been seen */
     boolean isOpen();

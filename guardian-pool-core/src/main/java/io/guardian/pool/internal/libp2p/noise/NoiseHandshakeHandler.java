@@ -44,6 +44,11 @@ public final class NoiseHandshakeHandler extends ChannelDuplexHandler {
 
     /** Largest first message accepted: the 32-byte ephemeral key and a payload libp2p leaves empty. */
     static final int MAX_MESSAGE_1 = 32 + 1024;
+    /** When the message awaiting the remote's answer went out (event loop), or 0. */
+    private long awaitingSince;
+    /** That message's round trip, once the answer arrived (event loop; read by the step after). */
+    private volatile long rttNanos;
+
     /** Bytes kept while a step computes, beyond which the peer is flooding a handshake. */
     static final int MAX_PENDING = 1 << 20;
     /** Bound on the local muxer list, as on the remote's. */
@@ -226,6 +231,10 @@ public final class NoiseHandshakeHandler extends ChannelDuplexHandler {
                     return;
                 }
                 pending.skipBytes(2);
+                if (awaitingSince != 0) {
+                    rttNanos = System.nanoTime() - awaitingSince;
+                    awaitingSince = 0;
+                }
                 byte[] message = new byte[length];
                 pending.readBytes(message);
                 read++;
@@ -259,13 +268,13 @@ public final class NoiseHandshakeHandler extends ChannelDuplexHandler {
                 RemoteIdentity.Verified remote = verified(state.readMessage(message, 0, message.length));
                 String muxer = chooseMuxer(localMuxers, remote.muxers());
                 byte[] out = state.writeMessage(payload());
-                return HandshakeStep.done(out, new NoiseSecured(remote.peerId(), remote.identityKey(), muxer), state.split());
+                return HandshakeStep.done(out, new NoiseSecured(remote.peerId(), remote.identityKey(), muxer, rttNanos), state.split());
             };
         }
         return () -> {
             RemoteIdentity.Verified remote = verified(state.readMessage(message, 0, message.length));
             String muxer = chooseMuxer(remote.muxers(), localMuxers);
-            return HandshakeStep.done(null, new NoiseSecured(remote.peerId(), remote.identityKey(), muxer), state.split());
+            return HandshakeStep.done(null, new NoiseSecured(remote.peerId(), remote.identityKey(), muxer, rttNanos), state.split());
         };
     }
 
@@ -344,6 +353,9 @@ public final class NoiseHandshakeHandler extends ChannelDuplexHandler {
         if (step.out != null) {
             ByteBuf frame = ctx.alloc().buffer(2 + step.out.length);
             frame.writeShort(step.out.length).writeBytes(step.out);
+            if (step.secured == null) {
+                awaitingSince = System.nanoTime(); // the remote answers this one: a round trip starts
+            }
             ctx.writeAndFlush(frame).addListener(f -> {
                 if (!f.isSuccess()) {
                     fail(new TransportException(Kind.CLOSED_BY_PEER, "could not send a Noise handshake message: "
