@@ -171,6 +171,22 @@ final class ConnectionSelect extends ChannelInboundHandlerAdapter {
         ctx.fireChannelInactive();
     }
 
+    /**
+     * A socket error while negotiating (the selector may be the pipeline's last stage): fails the
+     * negotiation with it and closes the channel, rather than letting it reach Netty's tail.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!finished) {
+            finished = true;
+            releasePending();
+            done.completeExceptionally(cause instanceof TransportException t ? t
+                    : new TransportException(Kind.CLOSED_BY_PEER, "connection failed during multistream negotiation of "
+                            + protocol + ": " + cause, cause));
+        }
+        ctx.close();
+    }
+
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         releasePending();

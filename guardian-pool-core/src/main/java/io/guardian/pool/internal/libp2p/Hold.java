@@ -65,6 +65,19 @@ final class Hold extends ChannelInboundHandlerAdapter {
         ctx.fireChannelInactive();
     }
 
+    /**
+     * While bytes are held the hold may be the pipeline's last stage: a socket error (a reset by the
+     * remote) ends here rather than at Netty's tail, and closes the channel, which fails the upgrade
+     * waiting on it.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        releaseAll();
+        org.slf4j.LoggerFactory.getLogger(Hold.class).debug("Connection {} failed during the libp2p upgrade: {}",
+                ctx.channel(), cause.toString());
+        ctx.close();
+    }
+
     private void releaseAll() {
         ByteBuf buf;
         while ((buf = held.poll()) != null) {
