@@ -10,6 +10,7 @@ import io.guardian.pool.internal.libp2p.Libp2pNode;
 import io.guardian.pool.internal.libp2p.Libp2pSettings;
 import io.guardian.pool.internal.libp2p.StreamChannel;
 import io.guardian.pool.internal.transport.EventLoops;
+import io.guardian.pool.internal.transport.LeakWatch;
 import io.guardian.pool.net.StreamException;
 import io.guardian.pool.peer.PeerIdentity;
 import java.time.Duration;
@@ -83,25 +84,28 @@ final class PeerModes {
      * neighbour holding three; the neighbour keeps its connection.
      */
     static void goTrimsTheLeastBusyConnection() throws Exception {
-        try (InteropPeer peer = InteropPeer.listen(Lang.GO, goTrimFlags());
-                Dialer us = new Dialer(); Dialer neighbour = new Dialer()) {
-            Libp2pConnection ours = us.dial(peer);
-            StreamChannel held = openEcho(ours, (byte) 1);
-            Libp2pConnection theirs = neighbour.dial(peer);
-            List<StreamChannel> busy = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                busy.add(openEcho(theirs, (byte) (10 + i)));
+        try (LeakWatch leaks = new LeakWatch()) {
+            try (InteropPeer peer = InteropPeer.listen(Lang.GO, goTrimFlags());
+                    Dialer us = new Dialer(); Dialer neighbour = new Dialer()) {
+                Libp2pConnection ours = us.dial(peer);
+                StreamChannel held = openEcho(ours, (byte) 1);
+                Libp2pConnection theirs = neighbour.dial(peer);
+                List<StreamChannel> busy = new ArrayList<>();
+                for (int i = 0; i < 3; i++) {
+                    busy.add(openEcho(theirs, (byte) (10 + i)));
+                }
+                ours.closeFuture().get(30, TimeUnit.SECONDS);
+                peer.awaitEvent(e -> "disconnected".equals(e.get("event"))
+                        && us.identity.peerId().toString().equals(e.get("peer")), T);
+                assertEnded(held);
+                assertThat(theirs.isOpen()).as("the busier neighbour is kept").isTrue();
+                for (StreamChannel s : busy) {
+                    byte[] again = {42};
+                    s.writeMessage(again);
+                    assertThat(s.readMessage(16, T)).isEqualTo(again);
+                }
             }
-            ours.closeFuture().get(30, TimeUnit.SECONDS);
-            peer.awaitEvent(e -> "disconnected".equals(e.get("event"))
-                    && us.identity.peerId().toString().equals(e.get("peer")), T);
-            assertEnded(held);
-            assertThat(theirs.isOpen()).as("the busier neighbour is kept").isTrue();
-            for (StreamChannel s : busy) {
-                byte[] again = {42};
-                s.writeMessage(again);
-                assertThat(s.readMessage(16, T)).isEqualTo(again);
-            }
+            assertThat(leaks.collectLeaks()).isEmpty();
         }
     }
 
@@ -116,21 +120,25 @@ final class PeerModes {
      * connection closes with {@code KeepAliveTimeout}.
      */
     static void rustClosesAnIdleConnection() throws Exception {
-        try (InteropPeer peer = InteropPeer.listen(Lang.RUST, "--idle-timeout-ms", "500"); Dialer us = new Dialer()) {
-            Libp2pConnection connection = us.dial(peer);
-            StreamChannel held = openEcho(connection, (byte) 1);
-            // Four timeouts with a stream open: the connection must stay open throughout.
-            await("a held stream keeps the connection").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5))
-                    .pollInterval(Duration.ofMillis(100)).until(connection::isOpen);
-            byte[] again = {7};
-            held.writeMessage(again);
-            assertThat(held.readMessage(16, T)).isEqualTo(again);
-            held.closeWrite();
-            assertThat(held.read(new byte[1], 0, 1, T)).isEqualTo(-1);
-            held.close();
-            connection.closeFuture().get(30, TimeUnit.SECONDS);
-            assertThat(String.valueOf(peer.awaitEvent(e -> "disconnected".equals(e.get("event")), T).get("error")))
-                    .contains("KeepAliveTimeout");
+        try (LeakWatch leaks = new LeakWatch()) {
+            try (InteropPeer peer = InteropPeer.listen(Lang.RUST, "--idle-timeout-ms", "500");
+                    Dialer us = new Dialer()) {
+                Libp2pConnection connection = us.dial(peer);
+                StreamChannel held = openEcho(connection, (byte) 1);
+                // Four timeouts with a stream open: the connection must stay open throughout.
+                await("a held stream keeps the connection").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5))
+                        .pollInterval(Duration.ofMillis(100)).until(connection::isOpen);
+                byte[] again = {7};
+                held.writeMessage(again);
+                assertThat(held.readMessage(16, T)).isEqualTo(again);
+                held.closeWrite();
+                assertThat(held.read(new byte[1], 0, 1, T)).isEqualTo(-1);
+                held.close();
+                connection.closeFuture().get(30, TimeUnit.SECONDS);
+                assertThat(String.valueOf(peer.awaitEvent(e -> "disconnected".equals(e.get("event")), T).get("error")))
+                        .contains("KeepAliveTimeout");
+            }
+            assertThat(leaks.collectLeaks()).isEmpty();
         }
     }
 
@@ -139,14 +147,17 @@ final class PeerModes {
      * in use; the echo stream fails typed.
      */
     static void jsClosesTheConnectionUnderAnOpenStream() throws Exception {
-        try (InteropPeer peer = InteropPeer.listen(Lang.JS); Dialer us = new Dialer()) {
-            Libp2pConnection connection = us.dial(peer);
-            StreamChannel held = openEcho(connection, (byte) 1);
-            StreamChannel closer = connection.openStream("/guardian/close-conn/1.0.0");
-            closer.write(new byte[] {1});
-            connection.closeFuture().get(30, TimeUnit.SECONDS);
-            peer.awaitEvent(e -> "close-conn".equals(e.get("event")), T);
-            assertEnded(held);
+        try (LeakWatch leaks = new LeakWatch()) {
+            try (InteropPeer peer = InteropPeer.listen(Lang.JS); Dialer us = new Dialer()) {
+                Libp2pConnection connection = us.dial(peer);
+                StreamChannel held = openEcho(connection, (byte) 1);
+                StreamChannel closer = connection.openStream("/guardian/close-conn/1.0.0");
+                closer.write(new byte[] {1});
+                connection.closeFuture().get(30, TimeUnit.SECONDS);
+                peer.awaitEvent(e -> "close-conn".equals(e.get("event")), T);
+                assertEnded(held);
+            }
+            assertThat(leaks.collectLeaks()).isEmpty();
         }
     }
 }
