@@ -10,6 +10,7 @@ import io.guardian.pool.OptimizedConnectionPool;
 import io.guardian.pool.PeerConnection;
 import io.guardian.pool.PeerSnapshot;
 import io.guardian.pool.PoolConfig;
+import io.guardian.pool.PoolStats;
 import io.guardian.pool.Transport;
 import io.guardian.pool.breaker.CircuitState;
 import io.guardian.pool.event.ConnectionEvent;
@@ -201,6 +202,9 @@ abstract class PoolInteropBase {
             awaitConnectionsSeen(churning, pool, 2);
             assertThat(snapshot(pool, churning.peerId()).circuitBreaker().state()).isEqualTo(CircuitState.CLOSED);
             assertThat(events).noneMatch(e -> e instanceof ConnectionEvent.CircuitBreakerOpen);
+            PoolStats stats = pool.getStats();
+            assertThat(stats.closedByPeer()).as("counted as churn; events %s", events).isEqualTo(1);
+            assertThat(stats.connectionsFailed()).as("not as a failure").isZero();
         }
     }
 
