@@ -190,7 +190,8 @@ abstract class PoolInteropBase {
     void theNodeEndingOurConnectionIsChurnNotAFailure() throws Exception {
         List<ConnectionEvent> events = new CopyOnWriteArrayList<>();
         // One counted failure would open the breaker: churn must count none.
-        try (OptimizedConnectionPool pool = new OptimizedConnectionPool(config().circuitBreakerFailureThreshold(1).build());
+        try (OptimizedConnectionPool pool =
+                        new OptimizedConnectionPool(config().circuitBreakerFailureThreshold(1).build());
                 EventSubscription subscription = pool.subscribeEvents(events::add)) {
             remoteEndsOurConnection(pool, churning, events);
             assertThat(events).anyMatch(e -> e instanceof ConnectionEvent.Disconnected
