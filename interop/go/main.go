@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -28,6 +29,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	yamux "github.com/libp2p/go-libp2p/p2p/muxer/yamux"
+	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
 	noise "github.com/libp2p/go-libp2p/p2p/security/noise"
 	tcp "github.com/libp2p/go-libp2p/p2p/transport/tcp"
@@ -56,8 +58,13 @@ var (
 func main() {
 	args := os.Args[1:]
 	switch {
-	case len(args) == 1 && args[0] == "listen":
-		os.Exit(listen())
+	case len(args) >= 1 && args[0] == "listen":
+		cm, err := parseListenArgs(args[1:])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		os.Exit(listen(cm))
 	case len(args) >= 2 && args[0] == "dial":
 		target, steps, err := parseDialArgs(args[1:])
 		if err != nil {
@@ -66,9 +73,49 @@ func main() {
 		}
 		os.Exit(dial(target, steps))
 	default:
-		fmt.Fprintln(os.Stderr, "usage: guardian-interop-go listen | dial <multiaddr with /p2p/id> [--steps a,b,c]")
+		fmt.Fprintln(os.Stderr, "usage: guardian-interop-go listen [--conn-low N --conn-high M --conn-grace D [--conn-silence D]]"+
+			" | dial <multiaddr with /p2p/id> [--steps a,b,c]")
 		os.Exit(2)
 	}
+}
+
+// connMgrLimits are the listener's connection-manager settings; nil keeps go-libp2p's default
+// manager (low 160, high 192, grace 1 min, silence 10 s), which never trims a test's few connections.
+type connMgrLimits struct {
+	low, high      int
+	grace, silence time.Duration
+}
+
+// parseListenArgs reads listen's optional connection-manager flags. --conn-low, --conn-high and
+// --conn-grace go together; --conn-silence (how often the manager checks the high watermark,
+// go's default 10 s) is optional.
+func parseListenArgs(args []string) (*connMgrLimits, error) {
+	fs := flag.NewFlagSet("listen", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	low := fs.Int("conn-low", -1, "connection manager low watermark (>= 1)")
+	high := fs.Int("conn-high", -1, "connection manager high watermark (>= conn-low)")
+	grace := fs.Duration("conn-grace", -1, "grace period of new connections, e.g. 1s")
+	silence := fs.Duration("conn-silence", 10*time.Second, "interval of the manager's trim checks, e.g. 500ms")
+	if err := fs.Parse(args); err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("listen: unexpected argument %s", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if len(set) == 0 {
+		return nil, nil
+	}
+	if !set["conn-low"] || !set["conn-high"] || !set["conn-grace"] {
+		return nil, errors.New("listen: --conn-low, --conn-high and --conn-grace go together")
+	}
+	// go's manager treats a low watermark of 0 as "trimming off" (getConnsToClose returns nil).
+	if *low < 1 || *high < *low || *grace < 0 || *silence <= 0 {
+		return nil, fmt.Errorf("listen: need 1 <= conn-low <= conn-high, conn-grace >= 0, conn-silence > 0; got %d, %d, %s, %s",
+			*low, *high, *grace, *silence)
+	}
+	return &connMgrLimits{low: *low, high: *high, grace: *grace, silence: *silence}, nil
 }
 
 func parseDialArgs(args []string) (*peer.AddrInfo, []string, error) {
@@ -130,7 +177,7 @@ func libp2pVersion() string {
 
 // newHost builds a TCP + Noise + yamux host. Only the transports, security and muxer given here
 // are used, relay is off and NAT/port mapping is never enabled, so nothing else listens.
-func newHost(listenAddrs ...string) (host.Host, error) {
+func newHost(cm *connMgrLimits, listenAddrs ...string) (host.Host, error) {
 	key, _, err := crypto.GenerateEd25519Key(rand.Reader)
 	if err != nil {
 		return nil, err
@@ -161,6 +208,14 @@ func newHost(listenAddrs ...string) (host.Host, error) {
 		libp2p.UserAgent("guardian-interop-go/" + libp2pVersion()),
 		libp2p.ProtocolVersion(protocolVersion),
 		libp2p.DisableMetrics(),
+	}
+	if cm != nil {
+		mgr, err := connmgr.NewConnManager(cm.low, cm.high,
+			connmgr.WithGracePeriod(cm.grace), connmgr.WithSilencePeriod(cm.silence))
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, libp2p.ConnectionManager(mgr))
 	}
 	if len(listenAddrs) == 0 {
 		opts = append(opts, libp2p.NoListenAddrs)
@@ -210,8 +265,8 @@ func readOne(s network.Stream) bool {
 	return n == 1
 }
 
-func listen() int {
-	h, err := newHost("/ip4/127.0.0.1/tcp/0")
+func listen(cm *connMgrLimits) int {
+	h, err := newHost(cm, "/ip4/127.0.0.1/tcp/0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "host:", err)
 		return 1
@@ -245,6 +300,10 @@ func listen() int {
 					emit(obj{"event", "ping", "peer", p.String(), "rttMs", ms(r.RTT)})
 				}
 			}()
+		},
+		// Every closed connection, whichever side closed it: tests see the manager's trims here.
+		DisconnectedF: func(_ network.Network, c network.Conn) {
+			emit(obj{"event", "disconnected", "peer", c.RemotePeer().String()})
 		},
 	})
 	go func() {
@@ -288,7 +347,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // --------------------------------------------------------------------------------------- dial
 
 func dial(target *peer.AddrInfo, steps []string) int {
-	h, err := newHost()
+	h, err := newHost(nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "host:", err)
 		return 1

@@ -53,7 +53,13 @@ fn main() {
         .build()
         .expect("tokio runtime");
     let code = match args.first().map(String::as_str) {
-        Some("listen") if args.len() == 1 => runtime.block_on(listen()),
+        Some("listen") => match parse_listen_args(&args[1..]) {
+            Ok(idle) => runtime.block_on(listen(idle)),
+            Err(e) => {
+                eprintln!("{e}");
+                2
+            }
+        },
         Some("dial") => match parse_dial_args(&args[1..]) {
             Ok((addr, steps)) => runtime.block_on(dial(addr, steps)),
             Err(e) => {
@@ -62,11 +68,28 @@ fn main() {
             }
         },
         _ => {
-            eprintln!("usage: guardian-interop-rust listen | dial <multiaddr with /p2p/id> [--steps a,b,c]");
+            eprintln!("usage: guardian-interop-rust listen [--idle-timeout-ms N] | dial <multiaddr with /p2p/id> [--steps a,b,c]");
             2
         }
     };
     std::process::exit(code);
+}
+
+/// The idle-connection timeout tests get unless `--idle-timeout-ms` says otherwise: rust-libp2p's
+/// own default (10 s) would close connections the Java tests hold idle on purpose.
+const HELD_IDLE_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// `listen [--idle-timeout-ms N]`: N is how long a connection with no open stream and no handler
+/// keeping it alive lives before the swarm closes it (`SwarmConfig::with_idle_connection_timeout`).
+fn parse_listen_args(args: &[String]) -> Result<Duration, String> {
+    match args {
+        [] => Ok(HELD_IDLE_TIMEOUT),
+        [flag, n] if flag == "--idle-timeout-ms" => {
+            let ms: u64 = n.parse().map_err(|e| format!("--idle-timeout-ms {n}: {e}"))?;
+            Ok(Duration::from_millis(ms))
+        }
+        _ => Err(format!("listen takes only --idle-timeout-ms N, got {}", args.join(" "))),
+    }
 }
 
 fn parse_dial_args(args: &[String]) -> Result<(Multiaddr, Vec<String>), String> {
@@ -90,7 +113,7 @@ fn parse_dial_args(args: &[String]) -> Result<(Multiaddr, Vec<String>), String> 
     Ok((addr, steps))
 }
 
-fn build_swarm(inbound: mpsc::UnboundedSender<serve::Inbound>) -> Swarm<Behaviour> {
+fn build_swarm(inbound: mpsc::UnboundedSender<serve::Inbound>, idle_timeout: Duration) -> Swarm<Behaviour> {
     libp2p::SwarmBuilder::with_new_identity()
         .with_tokio()
         .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
@@ -105,8 +128,7 @@ fn build_swarm(inbound: mpsc::UnboundedSender<serve::Inbound>) -> Swarm<Behaviou
             serve: serve::Behaviour::new(inbound),
         })
         .expect("behaviour")
-        // rust-libp2p closes connections idle for 10 s by default; the Java tests hold them longer.
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(3600)))
+        .with_swarm_config(|c| c.with_idle_connection_timeout(idle_timeout))
         .build()
 }
 
@@ -121,7 +143,7 @@ fn identify_fields(info: &identify::Info) -> Vec<(&'static str, Val)> {
 
 // ---------------------------------------------------------------------------------------- listen
 
-async fn listen() -> i32 {
+async fn listen(idle_timeout: Duration) -> i32 {
     // The parent test closes our stdin to stop us, so no peer outlives the test that started it.
     std::thread::spawn(|| {
         let mut sink = [0u8; 256];
@@ -135,7 +157,7 @@ async fn listen() -> i32 {
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
     let (inbound_tx, mut inbound_rx) = mpsc::unbounded();
     let (close_tx, mut close_rx) = mpsc::unbounded::<ConnectionId>();
-    let mut swarm = build_swarm(inbound_tx);
+    let mut swarm = build_swarm(inbound_tx, idle_timeout);
     swarm.listen_on("/ip4/127.0.0.1/tcp/0".parse().expect("listen addr")).expect("listen");
     let mut announced = false;
     let mut pinged: HashSet<ConnectionId> = HashSet::new();
@@ -213,7 +235,7 @@ async fn dial(addr: Multiaddr, steps: Vec<String>) -> i32 {
         }
     };
     let (inbound_tx, mut inbound_rx) = mpsc::unbounded();
-    let mut swarm = build_swarm(inbound_tx);
+    let mut swarm = build_swarm(inbound_tx, HELD_IDLE_TIMEOUT);
     let control = swarm.behaviour().streams.new_control();
     if let Err(e) = swarm.dial(addr.clone()) {
         emit(&[("step", Val::s("connect")), ("ok", Val::B(false)), ("error", Val::s(&e.to_string()))]);

@@ -64,16 +64,22 @@ public final class InteropPeer implements AutoCloseable {
     }
 
     /**
-     * Builds (or reuses) the peer of {@code lang} and starts it listening on 127.0.0.1.
+     * Builds (or reuses) the peer of {@code lang} and starts it listening on 127.0.0.1, with optional
+     * {@code listen} flags, e.g. go's {@code --conn-low 1 --conn-high 2 --conn-grace 1s} or rust's
+     * {@code --idle-timeout-ms 500} (interop/README.md lists them per language).
      *
      * @param lang which implementation
+     * @param flags flags after {@code listen}; a peer given flags it does not know exits with 2,
+     *     which surfaces here as a failure to start
      * @return the running peer; close it to stop it
      * @throws InteropToolchainMissingException when the language's toolchain is missing
      * @throws IllegalStateException when the peer fails to start or to announce itself in time
      */
-    public static InteropPeer listen(Lang lang) {
+    public static InteropPeer listen(Lang lang, String... flags) {
         Path exe = InteropBuild.executable(lang);
-        Process process = start(lang, List.of(exe.toString(), "listen"));
+        List<String> command = new ArrayList<>(List.of(exe.toString(), "listen"));
+        command.addAll(Arrays.asList(flags));
+        Process process = start(lang, command);
         ChildOutput.Tail stderr = new ChildOutput.Tail();
         Thread errDrain = stderr.drain(process.getErrorStream(), "interop-" + lang.id() + "-listen-err");
         CompletableFuture<Map<String, Object>> hello = new CompletableFuture<>();

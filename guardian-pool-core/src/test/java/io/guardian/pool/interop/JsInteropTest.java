@@ -21,4 +21,10 @@ class JsInteropTest {
     void ourDialerAgainstJsListener() throws Exception {
         StackInterop.ourDialerTheirListener(Lang.JS);
     }
+
+    @Test
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void jsCloseConnEndsTheConnectionUnderAnOpenStream() throws Exception {
+        PeerModes.jsClosesTheConnectionUnderAnOpenStream();
+    }
 }

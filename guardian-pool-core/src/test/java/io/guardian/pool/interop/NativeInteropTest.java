@@ -2,6 +2,7 @@ package io.guardian.pool.interop;
 
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -27,5 +28,17 @@ class NativeInteropTest {
     @Timeout(value = 25, unit = TimeUnit.MINUTES)
     void ourDialerAgainstTheirListener(Lang lang) throws Exception {
         StackInterop.ourDialerTheirListener(lang);
+    }
+
+    @Test
+    @Timeout(value = 25, unit = TimeUnit.MINUTES)
+    void goConnectionManagerTrimsTheLeastBusyConnection() throws Exception {
+        PeerModes.goTrimsTheLeastBusyConnection();
+    }
+
+    @Test
+    @Timeout(value = 25, unit = TimeUnit.MINUTES)
+    void rustIdleTimeoutClosesOnlyAConnectionWithoutStreams() throws Exception {
+        PeerModes.rustClosesAnIdleConnection();
     }
 }

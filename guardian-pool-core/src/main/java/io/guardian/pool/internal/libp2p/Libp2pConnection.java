@@ -176,8 +176,19 @@ public final class Libp2pConnection {
      * @return {@code true} if the remote closed it
      */
     public boolean closedByRemote() {
+        if (session.goAwayReceived()) {
+            return true;
+        }
         TransportException f = session.failure();
-        return session.goAwayReceived() || (f != null && f.kind() == Kind.CLOSED_BY_PEER);
+        if (f != null) {
+            return f.kind() == Kind.CLOSED_BY_PEER;
+        }
+        // Closed, but the session has not heard yet: Netty completes the close future (which the
+        // pool listens to) before channelInactive reaches the session, which would then call it
+        // CLOSED_BY_PEER. A local close goes through the session first and a socket error through
+        // exceptionCaught, so a socket that closed without either got the remote's FIN: rust-libp2p
+        // closes idle connections that way, without GoAway.
+        return !channel.isActive();
     }
 
     /** @return why the connection ended, or {@code null} while it works */

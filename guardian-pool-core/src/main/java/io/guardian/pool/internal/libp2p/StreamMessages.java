@@ -47,6 +47,12 @@ final class StreamMessages implements MessageChannel {
         } catch (StreamException e) {
             throw transportFailure(e);
         }
+        if (message == null) {
+            // A clean end (FIN) where a message was due: js-libp2p ends every stream this way when it
+            // closes a connection gracefully, so this is the remote going away, not a reply.
+            throw new TransportException(Kind.CLOSED_BY_PEER, "the remote ended " + stream
+                    + " (FIN) before sending a message");
+        }
         moved += message.length;
         receivedAny = true;
         return message;
