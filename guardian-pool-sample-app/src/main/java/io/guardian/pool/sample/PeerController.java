@@ -14,7 +14,8 @@ import org.springframework.http.HttpEntity;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
-import org.springframework.retry.support.RetryTemplate;
+import org.springframework.core.retry.RetryException;
+import org.springframework.core.retry.RetryTemplate;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -28,7 +29,8 @@ import org.springframework.web.server.ResponseStatusException;
  *   <li>{@code GET /api/peers}, {@code GET /api/peers/{id}}: each peer with its multiaddr, running
  *       state, breaker state and health score;</li>
  *   <li>{@code POST /api/peers/{id}/send}: the body goes to the peer as one message through the
- *       pool, wrapped in the starter's {@code guardianPoolRetryTemplate}; the peer's reply is the
+ *       pool, wrapped in the starter's {@code guardianPoolCoreRetryTemplate} (Spring Framework 7's
+ *       own retry, set up from the pool's retry settings); the peer's reply is the
  *       response body;</li>
  *   <li>{@code POST /api/peers/{id}/stop} and {@code /start}: close or re-open a peer's listener;</li>
  *   <li>{@code GET /api/events}: the latest connection events; {@code GET /api/workload}: the
@@ -53,14 +55,14 @@ public class PeerController {
     /**
      * @param pool the pool every send goes through
      * @param peers the demo peers
-     * @param retryTemplate the starter's retry template, built from {@code guardian.pool}'s retry
-     *     settings
+     * @param retryTemplate the starter's core retry template, built from {@code guardian.pool}'s
+     *     retry settings
      * @param events the recent connection events
      * @param workload the workload's counters
      * @param properties the request timeout
      */
     public PeerController(OptimizedConnectionPool pool, DemoPeers peers,
-            @Qualifier("guardianPoolRetryTemplate") RetryTemplate retryTemplate, ConnectionEventLog events,
+            @Qualifier("guardianPoolCoreRetryTemplate") RetryTemplate retryTemplate, ConnectionEventLog events,
             WorkloadStats workload, SampleProperties properties) {
         this.pool = pool;
         this.peers = peers;
@@ -118,13 +120,14 @@ public class PeerController {
         }
         PeerAddress target = peer.peerAddress().orElseThrow(() -> new ResponseStatusException(
                 HttpStatus.SERVICE_UNAVAILABLE, "demo peer " + peer.name() + " has not been started yet"));
-        byte[] reply = retryTemplate.execute(context -> {
-            if (context.getRetryCount() > 0) {
-                log.debug("Retry {} of a send to {} after {}", context.getRetryCount(), peer.name(),
-                        String.valueOf(context.getLastThrowable()));
-            }
-            return exchange(target, body);
-        });
+        byte[] reply;
+        try {
+            reply = retryTemplate.execute(() -> exchange(target, body));
+        } catch (RetryException e) {
+            // The last attempt's failure, typed, for ApiExceptionHandler; the others are suppressed in it.
+            log.debug("Send to {} failed after {} retries", peer.name(), e.getSuppressed().length);
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        }
         MediaType type = request.getHeaders().getContentType();
         return ResponseEntity.ok()
                 .contentType(type != null ? type : MediaType.APPLICATION_OCTET_STREAM)

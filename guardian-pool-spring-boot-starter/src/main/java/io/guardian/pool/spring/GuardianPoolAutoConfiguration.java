@@ -135,6 +135,30 @@ public final class GuardianPoolAutoConfiguration {
         return new PoolHealthMonitor(pool, publisher);
     }
 
+    /**
+     * Spring Framework 7's core retry (always on the class path): a {@code RetryPolicy} and a
+     * {@code RetryTemplate} from the pool's retry settings.
+     */
+    @Configuration(proxyBeanMethods = false)
+    static class CoreRetryConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean(name = "guardianPoolRetryPolicy")
+        org.springframework.core.retry.RetryPolicy guardianPoolRetryPolicy(PoolConfig config,
+                GuardianPoolProperties properties) {
+            return io.guardian.pool.spring.retry.GuardianPoolRetryPolicy.create(config,
+                    properties.retry().retryRequestTimeouts());
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(name = "guardianPoolCoreRetryTemplate")
+        org.springframework.core.retry.RetryTemplate guardianPoolCoreRetryTemplate(
+                @org.springframework.beans.factory.annotation.Qualifier("guardianPoolRetryPolicy")
+                org.springframework.core.retry.RetryPolicy guardianPoolRetryPolicy) {
+            return new org.springframework.core.retry.RetryTemplate(guardianPoolRetryPolicy);
+        }
+    }
+
     /** spring-retry, when the application has it. */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(RetryTemplate.class)

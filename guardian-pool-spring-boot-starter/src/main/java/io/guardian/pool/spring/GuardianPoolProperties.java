@@ -77,7 +77,8 @@ import org.springframework.util.unit.DataSize;
  * @param metrics Micrometer meters.
  * @param shutdown Closing the pool with the application context.
  * @param endpoint The connectionpool Actuator endpoint.
- * @param retry The guardianPoolRetryTemplate bean.
+ * @param retry The retry beans: guardianPoolRetryPolicy, guardianPoolCoreRetryTemplate and, with
+ *     spring-retry, guardianPoolRetryTemplate.
  */
 @ConfigurationProperties("guardian.pool")
 public record GuardianPoolProperties(
@@ -219,10 +220,10 @@ public record GuardianPoolProperties(
     }
 
     /**
-     * {@code guardian.pool.retry.*}: the {@code guardianPoolRetryTemplate} bean (its attempts and
-     * backoffs come from the pool's retry settings).
+     * {@code guardian.pool.retry.*}: the retry beans (their attempts and backoffs come from the
+     * pool's retry settings).
      *
-     * @param retryRequestTimeouts Whether the template retries a request that timed out
+     * @param retryRequestTimeouts Whether the retry beans retry a request that timed out
      *     (RequestTimeoutException). The peer may already have acted on the request, so only
      *     applications whose requests are idempotent should turn it on. Dial timeouts are always
      *     retried; interrupts never are.

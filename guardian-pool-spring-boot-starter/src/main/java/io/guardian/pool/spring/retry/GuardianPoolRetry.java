@@ -3,8 +3,6 @@ package io.guardian.pool.spring.retry;
 import io.guardian.pool.GuardianPoolException;
 import io.guardian.pool.PoolConfig;
 import io.guardian.pool.RequestTimeoutException;
-import java.util.IdentityHashMap;
-import java.util.Map;
 import org.springframework.retry.backoff.BackOffPolicy;
 import org.springframework.retry.backoff.ExponentialBackOffPolicy;
 import org.springframework.retry.backoff.FixedBackOffPolicy;
@@ -88,12 +86,6 @@ public final class GuardianPoolRetry {
      * @return {@code true} to retry
      */
     public static boolean isRetryable(Throwable failure, boolean retryRequestTimeouts) {
-        Map<Throwable, Boolean> seen = new IdentityHashMap<>();
-        for (Throwable t = failure; t != null && seen.put(t, Boolean.TRUE) == null; t = t.getCause()) {
-            if (t instanceof GuardianPoolException e) {
-                return e.retryable() || (retryRequestTimeouts && e instanceof RequestTimeoutException);
-            }
-        }
-        return false;
+        return RetryRule.isRetryable(failure, retryRequestTimeouts);
     }
 }
