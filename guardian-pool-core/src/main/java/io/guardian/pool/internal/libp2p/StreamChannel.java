@@ -52,6 +52,11 @@ public final class StreamChannel implements P2pStream, StreamListener {
     private boolean writeClosed;
     /** Called on the event loop after data, a FIN or a failure arrived: for handlers that never block. */
     private volatile Runnable onChange;
+    /**
+     * The reset due if the remote never answers our close with its FIN; cancelled when it does, so
+     * a busy pool closing thousands of streams a second does not keep each one for the linger.
+     */
+    private volatile java.util.concurrent.ScheduledFuture<?> linger;
 
     /** Payload bytes moved by all streams of one connection. */
     static final class Traffic {
@@ -165,7 +170,16 @@ public final class StreamChannel implements P2pStream, StreamListener {
             return;
         }
         inbound.remoteClosed();
+        cancelLinger();
         notifyChange();
+    }
+
+    private void cancelLinger() {
+        java.util.concurrent.ScheduledFuture<?> l = linger;
+        if (l != null) {
+            linger = null;
+            l.cancel(false);
+        }
     }
 
     @Override
@@ -175,6 +189,7 @@ public final class StreamChannel implements P2pStream, StreamListener {
 
     /** Ends the stream for the reader with {@code cause}; releases what was buffered. */
     void fail(TransportException cause) {
+        cancelLinger();
         inbound.fail(cause);
         notifyChange();
         if (loop.inEventLoop()) {
@@ -455,11 +470,14 @@ public final class StreamChannel implements P2pStream, StreamListener {
             return;
         }
         try {
-            loop.schedule(() -> {
+            linger = loop.schedule(() -> {
                 if (!stream.isReadClosed()) {
                     stream.reset();
                 }
             }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+            if (stream.isReadClosed() || inbound.failure() != null) {
+                cancelLinger(); // the FIN or a failure came while the timer was being set
+            }
         } catch (java.util.concurrent.RejectedExecutionException e) {
             stream.reset(); // the loops are shutting down: no linger
         }
