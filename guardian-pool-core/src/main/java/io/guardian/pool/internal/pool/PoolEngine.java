@@ -9,7 +9,6 @@ import io.guardian.pool.breaker.CircuitState;
 import io.guardian.pool.event.ConnectionEvent;
 import io.guardian.pool.event.ConnectionEventListener;
 import io.guardian.pool.event.EventSubscription;
-import io.guardian.pool.ProtocolNotSupportedException;
 import io.guardian.pool.internal.transport.PooledTransport;
 import io.guardian.pool.internal.transport.TransportDialer;
 import io.guardian.pool.peer.Multiaddr;
@@ -242,7 +241,7 @@ public final class PoolEngine implements AutoCloseable {
      */
     private Object begin(PeerId peer, Multiaddr address, String protocol) {
         if (protocol != defaultProtocol && !protocol.equals(defaultProtocol)) {
-            checkProtocol(protocol);
+            ProtocolRefusals.checkId(protocol);
             if (!multiplexed) {
                 throw new IllegalArgumentException("protocol " + protocol + " cannot be negotiated: transport GUARDIAN "
                         + "carries one protocol per connection; use transport LIBP2P, or acquire without a protocol");
@@ -279,7 +278,8 @@ public final class PoolEngine implements AutoCloseable {
                     throw new PoolClosedException("the pool is closed; cannot acquire a connection to peer " + peer);
                 }
                 if (slot.refusedProtocols != null) {
-                    RuntimeException refused = refusedLocked(slot, protocol, now);
+                    RuntimeException refused = ProtocolRefusals.refusedLocked(slot, protocol, now,
+                            config.circuitBreakerOpenTimeout());
                     if (refused != null) {
                         throw refused;
                     }
@@ -407,44 +407,6 @@ public final class PoolEngine implements AutoCloseable {
                     + " but the connection was requested for peer " + peer + "; pass the matching PeerId or drop the"
                     + " /p2p/ suffix");
         }
-    }
-
-    private void checkProtocol(String protocol) {
-        try {
-            PoolConfig.Builder.checkProtocolId("protocol", protocol);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
-    }
-
-    /**
-     * A protocol the peer refused recently fails at once (slot lock held), until
-     * {@code circuit-breaker.open-timeout} after the refusal.
-     */
-    private RuntimeException refusedLocked(PeerSlot slot, String protocol, long now) {
-        Long until = slot.refusedProtocols.get(protocol);
-        if (until == null) {
-            return null;
-        }
-        if (now - until >= 0) {
-            slot.refusedProtocols.remove(protocol);
-            return null;
-        }
-        return new ProtocolNotSupportedException(slot.peerId, protocol, "peer " + slot.peerId + " refused protocol "
-                + protocol + " (multistream-select 'na') less than circuit-breaker.open-timeout ("
-                + config.circuitBreakerOpenTimeout() + ") ago; check the protocol id and the peer's handlers", null);
-    }
-
-    /** Remembers that the peer refused {@code protocol} (slot lock held); at most 64 protocols per peer. */
-    void protocolRefusedLocked(PeerSlot slot, String protocol, long now) {
-        if (slot.refusedProtocols == null) {
-            slot.refusedProtocols = new java.util.LinkedHashMap<>();
-        }
-        slot.refusedProtocols.remove(protocol);
-        if (slot.refusedProtocols.size() >= 64) {
-            slot.refusedProtocols.remove(slot.refusedProtocols.keySet().iterator().next());
-        }
-        slot.refusedProtocols.put(protocol, now + config.circuitBreakerOpenTimeout().toNanos());
     }
 
     /**
@@ -719,7 +681,7 @@ public final class PoolEngine implements AutoCloseable {
                     c.allocationLimit = Math.max(1, c.allocations);
                 }
                 if (lease.refusedProtocol) {
-                    protocolRefusedLocked(slot, lease.protocol(), now);
+                    ProtocolRefusals.rememberLocked(slot, lease.protocol(), now, config.circuitBreakerOpenTimeout());
                 }
                 // Read under the lock, as are the flags evict and the health pass set: a graceful close
                 // passes this slot after setting the flag, so a lease returned from then on is closed,
