@@ -229,13 +229,13 @@ class Libp2pLoopbackTest {
     }
 
     @Test
-    void aListenerThatAcceptsAndNeverAnswersIsAHandshakeTimeout() throws Exception {
+    void aListenerThatAcceptsAndNeverAnswersRunsTheDialOutOfTime() throws Exception {
         try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             Multiaddr address = Multiaddr.parse("/ip4/127.0.0.1/tcp/" + silent.getLocalPort());
             CompletableFuture<Libp2pConnection> dial = dialer.dial(serverId.peerId(), address, Duration.ofMillis(500));
             assertThatThrownBy(() -> dial.get(10, TimeUnit.SECONDS)).cause()
                     .isInstanceOfSatisfying(TransportException.class, e ->
-                            assertThat(e.kind()).isEqualTo(TransportException.Kind.HANDSHAKE_TIMED_OUT))
+                            assertThat(e.kind()).isEqualTo(TransportException.Kind.TIMED_OUT))
                     .hasMessageContaining("did not complete within");
         }
         await().atMost(T).until(() -> dialer.openChannels() == 0);
