@@ -39,6 +39,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetric;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -168,6 +172,240 @@ class Libp2pHostilePeersTest extends HostilePeerFixture {
         assertThat(took).isBetween(CONNECT_TIMEOUT.multipliedBy(9).dividedBy(10), CONNECT_TIMEOUT.multipliedBy(3));
         assertClosedAndNotReused(hostile, pool);
         assertThat(breakerFailures(pool)).as("a failed handshake counts").isEqualTo(1);
+        assertSettled(pool);
+    }
+
+    // ---------------------------------------------------------------- 3: a stream nobody answers
+
+    @Test
+    void listenerThatNeverAnswersAStreamTimesTheRequestOutResetsTheStreamAndKeepsTheConnection() throws Exception {
+        CompletableFuture<Integer> resetStream = new CompletableFuture<>();
+        HostileLibp2pListener hostile = hostileLibp2p(secured((yamux, c) -> {
+            YamuxScript.Opened stream = yamux.awaitStream(PROTOCOL);
+            yamux.await(f -> f.stream() == stream.id() && f.has(RST));
+            resetStream.complete(stream.id());
+            yamux.drain();
+        }));
+        OptimizedConnectionPool pool = libp2pPool(b -> b.circuitBreakerFailureThreshold(5));
+        try (PeerConnection lease = pool.acquire(PEER, hostile.address(), PROTOCOL)) {
+            assertThatThrownBy(() -> lease.request(bytes("anyone?"), Duration.ofMillis(300)))
+                    .isInstanceOf(RequestTimeoutException.class);
+            assertThat(resetStream.get(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the unanswered stream, reset").isOdd();
+        }
+        assertSettled(pool);
+        assertThat(hostile.closed(0)).as("the connection stays").isNotDone();
+        assertThat(pool.peer(PEER).orElseThrow().idle()).isEqualTo(1);
+        assertThat(pool.getStats().connectionsFailed()).isZero();
+        assertThat(breakerFailures(pool)).as("an unanswered request counts").isEqualTo(1);
+        FIGURES.section("neverAnswers").put("outcome", "RequestTimeoutException, stream reset, connection kept");
+    }
+
+    // ---------------------------------------------------------------- 4: floods
+
+    enum Flood {
+        PINGS, WINDOW_UPDATES, SYNS
+    }
+
+    /** Netty's buffers in use in this JVM (both sides' connections draw from the default allocator). */
+    private static long nettyMemory() {
+        ByteBufAllocatorMetric m = ((ByteBufAllocatorMetricProvider) ByteBufAllocator.DEFAULT).metric();
+        return m.usedDirectMemory() + m.usedHeapMemory();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Flood.class)
+    void floodOfControlFramesStaysBoundedInThePool(Flood kind) throws Exception {
+        // 240 KB of frames in CI size (each answer costs the pool an encryption of its own, about 80 us on
+        // a busy machine); the long size's 12 MB of Pings asks for more answers than loopback's socket
+        // buffers hold while the flooder reads nothing, so the pool's answers back up, it stops reading
+        // (maxUnwritableControlFrames) and its memory must still stay flat.
+        int frames = Size.current().pick(20_000, 1_000_000);
+        long before = nettyMemory();
+        AtomicLong peak = new AtomicLong(before);
+        CompletableFuture<Integer> sent = new CompletableFuture<>();
+        HostileLibp2pListener hostile = hostileLibp2p(secured((yamux, c) -> {
+            c.reading(false); // what the pool answers backs up in its own buffers
+            int batch = 1_000;
+            int n = 0;
+            for (; n < frames && c.channel().isActive(); n += batch) {
+                byte[][] chunk = new byte[batch][];
+                for (int j = 0; j < batch; j++) {
+                    int id = n + j;
+                    chunk[j] = switch (kind) {
+                        case PINGS -> frame(PING, SYN, 0, id, new byte[0]);
+                        // On the dialer's identify stream, open or already gone: either way nothing to grow.
+                        case WINDOW_UPDATES -> frame(WINDOW_UPDATE, 0, 1, 0, new byte[0]);
+                        case SYNS -> frame(WINDOW_UPDATE, SYN, 2 * (id + 1), 0, new byte[0]);
+                    };
+                }
+                // Written from this thread at the pace the event loop takes them, not queued without bound here.
+                c.channel().writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(concat(chunk))).awaitUninterruptibly();
+                peak.accumulateAndGet(nettyMemory(), Math::max);
+            }
+            sent.complete(n);
+            c.reading(true);
+            YamuxScript.Opened stream = yamux.awaitStream(PROTOCOL);
+            byte[] request = java.util.Arrays.copyOfRange(stream.rest(), 1, stream.rest().length);
+            yamux.data(ACK, stream.id(), concat(multistream(Multistream.HEADER, PROTOCOL), lengthPrefixed(request)));
+            yamux.drain();
+        }));
+        OptimizedConnectionPool pool = libp2pPool(b -> b.circuitBreakerFailureThreshold(5));
+        String outcome;
+        long floodStart = System.nanoTime();
+        try (PeerConnection lease = pool.acquire(PEER, hostile.address(), PROTOCOL)) {
+            int written = sent.get(60, TimeUnit.SECONDS);
+            try {
+                // Generous: the flooder reads through every answer the pool queued before it gets to the request.
+                assertThat(lease.request(bytes("after the flood"), Duration.ofSeconds(30))).isEqualTo(bytes("after the flood"));
+                outcome = "connection survived " + written + " frames, request answered";
+                assertThat(written).isEqualTo(frames);
+            } catch (ConnectionClosedException closed) {
+                outcome = "closed after " + written + " frames: " + closed.getMessage();
+                assertThat(closed).hasMessageContaining("limit");
+                assertClosedAndNotReused(hostile, pool);
+            }
+        }
+        long grew = peak.get() - before;
+        FIGURES.section("flood").section(kind.name()).put("frames", frames).put("outcome", outcome)
+                .put("requestAfterFloodMs", Figures.millisSince(floodStart))
+                .put("nettyMemoryGrowthKiB", grew / 1024);
+        // Without a bound the pool would hold an answer per frame: 12 bytes each and a buffer's overhead.
+        assertThat(grew).as("Netty memory grown during the flood").isLessThan(16L * 1024 * 1024);
+        assertSettled(pool);
+    }
+
+    // ---------------------------------------------------------------- 5: malformed yamux
+
+    enum BadFrame {
+        BAD_VERSION, OVERSIZED_LENGTH, BEYOND_THE_WINDOW
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(BadFrame.class)
+    void malformedYamuxFrameIsAProtocolViolationGoAwayAndACharge(BadFrame kind) throws Exception {
+        CompletableFuture<Long> goAway = new CompletableFuture<>();
+        HostileLibp2pListener hostile = hostileLibp2p(secured((yamux, c) -> {
+            YamuxScript.Opened stream = yamux.awaitStream(PROTOCOL);
+            c.write(switch (kind) {
+                case BAD_VERSION -> YamuxScript.frame(1, DATA, ACK, stream.id(), 4, new byte[4]);
+                case OVERSIZED_LENGTH -> YamuxScript.frame(0, DATA, ACK, stream.id(), 0xFFFF_FFFFL, new byte[64]);
+                case BEYOND_THE_WINDOW -> frame(DATA, ACK, stream.id(), 0, new byte[256 * 1024 + 1]);
+            });
+            goAway.complete(yamux.await(f -> f.type() == GO_AWAY).length());
+            yamux.drain();
+        }));
+        OptimizedConnectionPool pool = libp2pPool(b -> b.circuitBreakerFailureThreshold(5));
+        try (PeerConnection lease = pool.acquire(PEER, hostile.address(), PROTOCOL)) {
+            assertThatThrownBy(() -> lease.request(bytes("hello"), WAIT)).isInstanceOf(ConnectionClosedException.class);
+        }
+        assertThat(goAway.get(WAIT.toSeconds(), TimeUnit.SECONDS)).as("GoAway code: protocol error").isEqualTo(1);
+        assertClosedAndNotReused(hostile, pool);
+        assertThat(breakerFailures(pool)).as("a protocol violation counts").isEqualTo(1);
+        assertSettled(pool);
+        FIGURES.section("malformedFrame").put(kind.name(), "ConnectionClosedException, GoAway(1), closed, charged");
+    }
+
+    // ---------------------------------------------------------------- 6: malformed messages on a stream
+
+    enum BadMessage {
+        OVERSIZED, TRUNCATED
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(BadMessage.class)
+    void malformedMessageOnAStreamIsTypedResetsTheStreamAndCharges(BadMessage kind) throws Exception {
+        CompletableFuture<Boolean> reset = new CompletableFuture<>();
+        HostileLibp2pListener hostile = hostileLibp2p(secured((yamux, c) -> {
+            YamuxScript.Opened stream = yamux.awaitStream(PROTOCOL);
+            byte[] agreed = multistream(Multistream.HEADER, PROTOCOL);
+            if (kind == BadMessage.OVERSIZED) {
+                yamux.data(ACK, stream.id(), concat(agreed, uvarint(64L * 1024 * 1024), new byte[100]));
+            } else {
+                yamux.data(ACK | FIN, stream.id(), concat(agreed, uvarint(100), new byte[10]));
+            }
+            yamux.await(f -> f.stream() == stream.id() && f.has(RST));
+            reset.complete(true);
+            yamux.drain();
+        }));
+        OptimizedConnectionPool pool = libp2pPool(b -> b.circuitBreakerFailureThreshold(5));
+        try (PeerConnection lease = pool.acquire(PEER, hostile.address(), PROTOCOL)) {
+            assertThatThrownBy(() -> lease.request(bytes("hello"), WAIT)).isInstanceOf(ConnectionClosedException.class)
+                    .satisfies(e -> FIGURES.section("malformedMessage").put(kind.name(), e.getMessage()));
+        }
+        assertThat(reset.get(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the stream reset").isTrue();
+        assertThat(breakerFailures(pool)).as("a malformed message counts").isEqualTo(1);
+        assertSettled(pool);
+    }
+
+    // ---------------------------------------------------------------- 7: another identity
+
+    @Test
+    void listenerProvingAnotherPeerIdFailsTheHandshakeWithAMismatch() throws Exception {
+        PeerIdentity impostor = PeerIdentity.generate();
+        HostileLibp2pListener hostile = hostileLibp2p((c, index) -> c.secure(impostor));
+        OptimizedConnectionPool pool = libp2pPool(b -> { });
+        assertThatThrownBy(() -> pool.acquire(PEER, hostile.address(), PROTOCOL))
+                .isInstanceOfSatisfying(HandshakeException.class, e ->
+                        assertThat(e.reason()).isEqualTo(HandshakeException.Reason.PEER_ID_MISMATCH))
+                .hasMessageContaining(impostor.peerId().toString());
+        assertClosedAndNotReused(hostile, pool);
+        assertThat(breakerFailures(pool)).as("a failed handshake counts").isEqualTo(1);
+        assertSettled(pool);
+    }
+
+    // ---------------------------------------------------------------- 8: na to everything
+
+    @Test
+    void listenerRefusingEveryProtocolIsProtocolNotSupportedWithoutACharge() throws Exception {
+        HostileLibp2pListener hostile = hostileLibp2p(secured((yamux, c) -> {
+            while (true) {
+                YamuxScript.Opened stream = yamux.nextOpened();
+                yamux.data(ACK | FIN, stream.id(), multistream(Multistream.HEADER, Multistream.NA));
+            }
+        }));
+        OptimizedConnectionPool pool = libp2pPool(b -> b.circuitBreakerFailureThreshold(1));
+        try (PeerConnection lease = pool.acquire(PEER, hostile.address(), PROTOCOL)) {
+            assertThatThrownBy(() -> lease.request(bytes("hello"), WAIT))
+                    .isInstanceOfSatisfying(ProtocolNotSupportedException.class, e ->
+                            assertThat(e.protocol()).isEqualTo(PROTOCOL));
+        }
+        assertThatThrownBy(() -> pool.acquire(PEER, hostile.address(), PROTOCOL))
+                .as("the refusal is remembered").isInstanceOf(ProtocolNotSupportedException.class);
+        assertSettled(pool);
+        assertThat(breakerFailures(pool)).isZero();
+        assertThat(hostile.closed(0)).as("the connection stays").isNotDone();
+        assertThat(pool.getStats().connectionsFailed()).isZero();
+    }
+
+    // ---------------------------------------------------------------- 9: churn
+
+    enum Churn {
+        GO_AWAY_AFTER_UPGRADE, TCP_FIN_MID_REQUEST
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Churn.class)
+    void remoteClosingInOrderIsChurnNotABreakerFailure(Churn kind) throws Exception {
+        HostileLibp2pListener hostile = hostileLibp2p(secured((yamux, c) -> {
+            if (kind == Churn.GO_AWAY_AFTER_UPGRADE) {
+                // As a node shedding connections does: GoAway, refuse what still comes, then close.
+                yamux.send(GO_AWAY, 0, 0, 0, new byte[0]);
+                YamuxScript.Opened late = yamux.awaitStream(PROTOCOL);
+                yamux.send(WINDOW_UPDATE, RST, late.id(), 0, new byte[0]);
+            } else {
+                yamux.awaitStream(PROTOCOL);
+            }
+            c.close();
+        }));
+        OptimizedConnectionPool pool = libp2pPool(b -> b.circuitBreakerFailureThreshold(1));
+        assertThatThrownBy(() -> {
+            try (PeerConnection lease = pool.acquire(PEER, hostile.address(), PROTOCOL)) {
+                lease.request(bytes("hello"), WAIT);
+            }
+        }).isInstanceOf(ConnectionClosedException.class)
+                .satisfies(e -> FIGURES.section("churn").put(kind.name(), e.getMessage()));
+        assertClosedAndNotReused(hostile, pool);
+        assertThat(breakerFailures(pool)).as("churn is not a failure").isZero();
         assertSettled(pool);
     }
 }
