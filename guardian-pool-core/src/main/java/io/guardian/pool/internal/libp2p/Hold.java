@@ -59,6 +59,17 @@ final class Hold extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Ends the upgrade on an I/O failure (a reset by the remote during multistream-select, which
+     * handles none): the close fails the upgrade with a typed error, and nothing reaches the
+     * pipeline's tail. Once the muxer is in place this handler is gone and the muxer handles them.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        releaseAll();
+        ctx.close();
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         releaseAll();
