@@ -71,21 +71,27 @@ class Libp2pHostilePeersTest extends HostilePeerFixture {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final Figures FIGURES = Figures.forRun(Libp2pHostilePeersTest.class, Size.current());
     private static LeakWatch leaks;
+    private static LogCapture logs;
     private static ProcessProbe baseline;
 
     @BeforeAll
     static void watch() {
         baseline = ProcessProbe.baseline();
         leaks = new LeakWatch();
+        logs = LogCapture.problems();
     }
 
     @AfterAll
     static void checkNothingLeft() {
         List<String> reports = leaks.collectLeaks();
         leaks.close();
+        List<String> suspicious = logs.suspicious();
+        logs.close();
         FIGURES.put("nettyLeakReports", reports.size());
+        FIGURES.put("suspiciousLogLines", suspicious.size());
         FIGURES.write("libp2p-hostile-peers");
         assertThat(reports).as("Netty leak reports").isEmpty();
+        assertThat(suspicious).as("unhandled or untyped exceptions in the logs").isEmpty();
         baseline.awaitBackToBaseline(Duration.ofSeconds(30));
     }
 
@@ -216,11 +222,11 @@ class Libp2pHostilePeersTest extends HostilePeerFixture {
     @EnumSource(Flood.class)
     void floodOfControlFramesStaysBoundedInThePool(Flood kind) throws Exception {
         // 60 KB of frames in CI size: each answer is a buffer and a Noise message of its own, and under the
-        // tests' PARANOID leak detection every buffer records a stack trace (20,000 Pings take 14 s). The
-        // long size's 12 MB of Pings asks for more answers than loopback's socket buffers hold while the
-        // flooder reads nothing, so the pool's answers back up, it stops reading
-        // (maxUnwritableControlFrames) and its memory must still stay flat.
-        int frames = Size.current().pick(5_000, 1_000_000);
+        // tests' PARANOID leak detection every buffer records a stack trace (20,000 Pings take 14 s). In
+        // the long size 200,000 Pings ask for 6 MB of Noise-framed answers (30 bytes for each 12), more
+        // than loopback's socket buffers hold while the flooder reads nothing: the pool's answers back
+        // up, it stops reading (maxUnwritableControlFrames), and its memory must still stay flat.
+        int frames = Size.current().pick(5_000, 200_000);
         long before = nettyMemory();
         AtomicLong peak = new AtomicLong(before);
         CompletableFuture<Integer> sent = new CompletableFuture<>();
@@ -335,6 +341,7 @@ class Libp2pHostilePeersTest extends HostilePeerFixture {
         }
         assertThat(reset.get(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the stream reset").isTrue();
         assertThat(breakerFailures(pool)).as("a malformed message counts").isEqualTo(1);
+        assertThat(hostile.closed(0)).as("a stream's violation costs the stream, not the connection").isNotDone();
         assertSettled(pool);
     }
 
@@ -407,6 +414,8 @@ class Libp2pHostilePeersTest extends HostilePeerFixture {
                 .satisfies(e -> FIGURES.section("churn").put(kind.name(), e.getMessage()));
         assertClosedAndNotReused(hostile, pool);
         assertThat(breakerFailures(pool)).as("churn is not a failure").isZero();
+        assertThat(pool.getStats().closedByPeer()).as("counted as churn").isEqualTo(1);
+        assertThat(pool.getStats().connectionsFailed()).isZero();
         assertSettled(pool);
     }
 }
