@@ -1,6 +1,9 @@
 package io.guardian.pool.reliability;
 
+import static org.awaitility.Awaitility.await;
+
 import io.guardian.pool.OptimizedConnectionPool;
+import io.guardian.pool.PoolStats;
 import io.guardian.pool.PoolConfig;
 import io.guardian.pool.Transport;
 import io.guardian.pool.event.ConnectionEvent;
@@ -10,6 +13,9 @@ import io.guardian.pool.internal.transport.RawServer;
 import io.guardian.pool.internal.transport.TestKeys;
 import io.guardian.pool.peer.PeerId;
 import io.guardian.pool.peer.PeerIdentity;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetric;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,6 +72,21 @@ abstract class HostilePeerFixture {
 
     RawServer rawServer(RawServer.Script script) throws Exception {
         return closeLater(new RawServer(script));
+    }
+
+    /** Waits (10 s at most) until no lease, dial, waiter or stream is left in {@code pool}. */
+    static void assertSettled(OptimizedConnectionPool pool) {
+        await("the pool settles").atMost(Duration.ofSeconds(10)).until(() -> {
+            PoolStats s = pool.getStats();
+            return s.activeConnections() == 0 && s.pendingConnections() == 0 && s.waitingAcquires() == 0
+                    && s.activeStreams() == 0;
+        });
+    }
+
+    /** @return Netty's buffers in use in this JVM: every connection here draws from the default allocator */
+    static long nettyMemory() {
+        ByteBufAllocatorMetric m = ((ByteBufAllocatorMetricProvider) ByteBufAllocator.DEFAULT).metric();
+        return m.usedDirectMemory() + m.usedHeapMemory();
     }
 
     /** As {@link #pool(Consumer)}, dialing libp2p (the scripted libp2p listeners). */

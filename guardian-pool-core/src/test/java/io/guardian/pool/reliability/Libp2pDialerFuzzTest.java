@@ -90,7 +90,7 @@ class Libp2pDialerFuzzTest {
     @Test
     void poolDialerTurnsEveryMutatedLibp2pExchangeIntoAReplyOrATypedError() throws Exception {
         Size size = Size.current();
-        int cases = size.pick(120, 5_000);
+        int cases = size.pick(200, 5_000);
         Figures figures = Figures.forRun(getClass(), size);
         figures.put("side", "dialer (OptimizedConnectionPool over libp2p: multistream, Noise XX, yamux, streams)");
         ProcessProbe baseline = ProcessProbe.baseline();
@@ -187,15 +187,17 @@ class Libp2pDialerFuzzTest {
                 return cause instanceof GuardianPoolException g ? plan + " -> acquire: " + PoolFigures.describe(g)
                         : "VIOLATION: untyped acquire failure " + cause + " (" + plan + ")";
             }
+            boolean honest = plan.tamper() != null && plan.tamper().toString().equals("honest");
             try (lease) {
-                byte[] reply = lease.request(message, STEP);
+                // An honest exchange must be answered: it shows the cases test the wire, not a broken harness.
+                byte[] reply = lease.request(message, honest ? STEP.multipliedBy(2) : STEP);
                 if (Arrays.equals(reply, message)) {
                     return plan + " -> echoed";
                 }
                 // A mutation inside the reply's bytes still frames a message: the peer lied, the wire held.
-                return plan + " -> reply altered by the listener";
+                return (honest ? "VIOLATION: " : "") + plan + " -> reply altered by the listener";
             } catch (GuardianPoolException e) {
-                return plan + " -> request: " + PoolFigures.describe(e);
+                return (honest ? "VIOLATION: " : "") + plan + " -> request: " + PoolFigures.describe(e);
             } catch (RuntimeException e) {
                 return "VIOLATION: untyped request failure " + e + " (" + plan + ")";
             }

@@ -23,7 +23,6 @@ import io.guardian.pool.GuardianPoolException;
 import io.guardian.pool.HandshakeException;
 import io.guardian.pool.OptimizedConnectionPool;
 import io.guardian.pool.PeerConnection;
-import io.guardian.pool.PoolStats;
 import io.guardian.pool.ProtocolNotSupportedException;
 import io.guardian.pool.RequestTimeoutException;
 import io.guardian.pool.internal.libp2p.HostileConnection;
@@ -40,9 +39,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufAllocatorMetric;
-import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -103,15 +99,6 @@ class Libp2pHostilePeersTest extends HostilePeerFixture {
 
     private static int breakerFailures(OptimizedConnectionPool pool) {
         return pool.peer(PEER).map(p -> p.circuitBreaker().failureCount()).orElse(0);
-    }
-
-    /** No lease, dial, waiter or stream left in the pool. */
-    private static void assertSettled(OptimizedConnectionPool pool) {
-        await("the pool settles").atMost(WAIT).until(() -> {
-            PoolStats s = pool.getStats();
-            return s.activeConnections() == 0 && s.pendingConnections() == 0 && s.waitingAcquires() == 0
-                    && s.activeStreams() == 0;
-        });
     }
 
     /** The connection the pool dialed is closed (by the pool), and the pool keeps none to the peer. */
@@ -210,12 +197,6 @@ class Libp2pHostilePeersTest extends HostilePeerFixture {
 
     enum Flood {
         PINGS, WINDOW_UPDATES, SYNS
-    }
-
-    /** Netty's buffers in use in this JVM (both sides' connections draw from the default allocator). */
-    private static long nettyMemory() {
-        ByteBufAllocatorMetric m = ((ByteBufAllocatorMetricProvider) ByteBufAllocator.DEFAULT).metric();
-        return m.usedDirectMemory() + m.usedHeapMemory();
     }
 
     @ParameterizedTest(name = "{0}")

@@ -197,7 +197,12 @@ public final class HostileConnection {
             throw new IOException("the dialer proposed " + header + " / " + proposal);
         }
         CompletableFuture<NoiseSecured> secured = new CompletableFuture<>();
-        secured.thenAccept(noise -> afterNoise.accept(channel, noise));
+        // Nobody waits on `secured` itself: a thread waiting on a future may run its pending dependents,
+        // and afterNoise must run on the event loop, inside the completion, before the next bytes.
+        CompletableFuture<NoiseSecured> served = secured.thenApply(noise -> {
+            afterNoise.accept(channel, noise);
+            return noise;
+        });
         onEventLoop(() -> {
             // The answer goes out before the Noise handler is in place, and in the same event-loop task,
             // so the dialer's first Noise message cannot reach the plain reader.
@@ -207,7 +212,7 @@ public final class HostileConnection {
                     List.of(Libp2pNode.YAMUX), Runnable::run, secured));
         });
         try {
-            return secured.get(deadline.toMillis(), TimeUnit.MILLISECONDS).remotePeer();
+            return served.get(deadline.toMillis(), TimeUnit.MILLISECONDS).remotePeer();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("script interrupted");
@@ -224,8 +229,9 @@ public final class HostileConnection {
     public static BiConsumer<Channel, NoiseSecured> serveHonestly(Libp2pNode node, ChannelHandler tamper) {
         return (channel, noise) -> {
             channel.pipeline().remove(BRIDGE);
+            java.net.InetSocketAddress remote = (java.net.InetSocketAddress) channel.remoteAddress();
             Libp2pConnection connection = new Libp2pConnection(node, channel, false, noise.remotePeer(),
-                    io.guardian.pool.peer.Multiaddr.parse("/ip4/127.0.0.1/tcp/1"), 0);
+                    io.guardian.pool.peer.Multiaddr.parse("/ip4/127.0.0.1/tcp/" + remote.getPort()), 0);
             channel.pipeline().addLast("tamper", tamper);
             channel.pipeline().addLast("yamux", connection.session());
             connection.start(new CompletableFuture<>());

@@ -15,13 +15,21 @@ import java.util.Map;
  */
 public final class YamuxScript {
 
+    /** Frame type: stream data. */
     public static final int DATA = 0;
+    /** Frame type: a stream's window grows (or, with flags, opens, acks, half-closes, resets it). */
     public static final int WINDOW_UPDATE = 1;
+    /** Frame type: a session Ping (SYN asks, ACK answers). */
     public static final int PING = 2;
+    /** Frame type: the session ends (0 normal, 1 protocol error, 2 internal error). */
     public static final int GO_AWAY = 3;
+    /** Flag: opens a stream, or asks a Ping. */
     public static final int SYN = 0x1;
+    /** Flag: accepts a stream, or answers a Ping. */
     public static final int ACK = 0x2;
+    /** Flag: half-closes a stream. */
     public static final int FIN = 0x4;
+    /** Flag: resets a stream. */
     public static final int RST = 0x8;
     /** The largest Data payload a script reads: more is the dialer misbehaving. */
     private static final int MAX_READ = 1 << 20;
