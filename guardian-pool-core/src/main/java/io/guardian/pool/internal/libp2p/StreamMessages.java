@@ -47,6 +47,10 @@ final class StreamMessages implements MessageChannel {
         } catch (StreamException e) {
             throw transportFailure(e);
         }
+        if (message == null) {
+            // The remote half-closed in order between messages: no reply will come on this stream.
+            throw new TransportException(Kind.CLOSED_BY_PEER, stream + " was closed by the peer before a message");
+        }
         moved += message.length;
         receivedAny = true;
         return message;
