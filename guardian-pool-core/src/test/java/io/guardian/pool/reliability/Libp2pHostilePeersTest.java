@@ -369,7 +369,7 @@ class Libp2pHostilePeersTest extends HostilePeerFixture {
     // ---------------------------------------------------------------- 9: churn
 
     enum Churn {
-        GO_AWAY_AFTER_UPGRADE, TCP_FIN_MID_REQUEST
+        GO_AWAY_AFTER_UPGRADE, TCP_FIN_MID_REQUEST, STREAM_FIN_MID_REQUEST
     }
 
     @ParameterizedTest(name = "{0}")
@@ -381,8 +381,13 @@ class Libp2pHostilePeersTest extends HostilePeerFixture {
                 yamux.send(GO_AWAY, 0, 0, 0, new byte[0]);
                 YamuxScript.Opened late = yamux.awaitStream(PROTOCOL);
                 yamux.send(WINDOW_UPDATE, RST, late.id(), 0, new byte[0]);
-            } else {
+            } else if (kind == Churn.TCP_FIN_MID_REQUEST) {
                 yamux.awaitStream(PROTOCOL);
+            } else {
+                // The protocol agreed, then the stream half-closed in order without a reply.
+                YamuxScript.Opened stream = yamux.awaitStream(PROTOCOL);
+                yamux.data(ACK | FIN, stream.id(), multistream(Multistream.HEADER, PROTOCOL));
+                yamux.await(f -> f.stream() == stream.id() && f.has(RST));
             }
             c.close();
         }));
@@ -395,8 +400,13 @@ class Libp2pHostilePeersTest extends HostilePeerFixture {
                 .satisfies(e -> FIGURES.section("churn").put(kind.name(), e.getMessage()));
         assertClosedAndNotReused(hostile, pool);
         assertThat(breakerFailures(pool)).as("churn is not a failure").isZero();
-        assertThat(pool.getStats().closedByPeer()).as("counted as churn").isEqualTo(1);
-        assertThat(pool.getStats().connectionsFailed()).isZero();
+        FIGURES.section("churnStats").put(kind.name(), PoolFigures.stats(pool.getStats()));
+        if (kind != Churn.STREAM_FIN_MID_REQUEST) {
+            // A stream's FIN leaves the connection to the pool; how the pool then counts its end is
+            // kept in the figures (churnStats), not asserted here.
+            await("counted as churn").atMost(WAIT).until(() -> pool.getStats().closedByPeer() == 1);
+            assertThat(pool.getStats().connectionsFailed()).isZero();
+        }
         assertSettled(pool);
     }
 }
