@@ -1,14 +1,21 @@
 package io.guardian.pool.reliability;
 
+import static org.awaitility.Awaitility.await;
+
 import io.guardian.pool.OptimizedConnectionPool;
+import io.guardian.pool.PoolStats;
 import io.guardian.pool.PoolConfig;
 import io.guardian.pool.Transport;
 import io.guardian.pool.event.ConnectionEvent;
+import io.guardian.pool.internal.libp2p.HostileLibp2pListener;
 import io.guardian.pool.internal.transport.Bytes;
 import io.guardian.pool.internal.transport.RawServer;
 import io.guardian.pool.internal.transport.TestKeys;
 import io.guardian.pool.peer.PeerId;
 import io.guardian.pool.peer.PeerIdentity;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetric;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,8 +25,9 @@ import org.junit.jupiter.api.AfterEach;
 
 /**
  * What the hostile-peer tests share: pools with short deadlines whose events are recorded, raw
- * servers on 127.0.0.1, and closing all of it after each test. The raw servers play listener A of
- * {@link TestKeys} (or lie about being it).
+ * servers on 127.0.0.1, and closing all of it after each test. The raw guardian-db servers play
+ * listener A of {@link TestKeys} (or lie about being it); the scripted libp2p listeners play
+ * whatever identity their script secures with.
  */
 abstract class HostilePeerFixture {
 
@@ -64,5 +72,33 @@ abstract class HostilePeerFixture {
 
     RawServer rawServer(RawServer.Script script) throws Exception {
         return closeLater(new RawServer(script));
+    }
+
+    /** Waits (10 s at most) until no lease, dial, waiter or stream is left in {@code pool}. */
+    static void assertSettled(OptimizedConnectionPool pool) {
+        await("the pool settles").atMost(Duration.ofSeconds(10)).until(() -> {
+            PoolStats s = pool.getStats();
+            return s.activeConnections() == 0 && s.pendingConnections() == 0 && s.waitingAcquires() == 0
+                    && s.activeStreams() == 0;
+        });
+    }
+
+    /** @return Netty's buffers in use in this JVM: every connection here draws from the default allocator */
+    static long nettyMemory() {
+        ByteBufAllocatorMetric m = ((ByteBufAllocatorMetricProvider) ByteBufAllocator.DEFAULT).metric();
+        return m.usedDirectMemory() + m.usedHeapMemory();
+    }
+
+    /** As {@link #pool(Consumer)}, dialing libp2p (the scripted libp2p listeners). */
+    OptimizedConnectionPool libp2pPool(Consumer<PoolConfig.Builder> settings) {
+        return pool(b -> {
+            b.transport(Transport.LIBP2P);
+            settings.accept(b);
+        });
+    }
+
+    /** A scripted libp2p listener on 127.0.0.1, closed after the test (after the pools made later). */
+    HostileLibp2pListener hostileLibp2p(HostileLibp2pListener.Script script) throws Exception {
+        return closeLater(new HostileLibp2pListener(script));
     }
 }

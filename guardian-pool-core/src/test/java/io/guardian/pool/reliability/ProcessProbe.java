@@ -141,13 +141,15 @@ final class ProcessProbe {
     }
 
     /**
-     * Threads the JDK starts on its own schedule whatever the code under test does; none of them is
-     * started by the pool or the transport (they never use the common pool).
+     * Threads the JDK and the test tools start on their own schedule whatever the code under test
+     * does; none of them is started by the pool or the transport (they never use the common pool).
+     * JUnit starts its timeout watcher at the first {@code @Timeout} test, after a baseline taken in
+     * {@code @BeforeAll}, and keeps it for the rest of the run.
      */
     private static boolean jvmOwned(Thread t) {
         String name = t.getName();
         return name.startsWith("ForkJoinPool.commonPool-worker") || name.equals("Attach Listener")
-                || name.startsWith("awaitility");
+                || name.startsWith("awaitility") || name.equals("junit-jupiter-timeout-watcher");
     }
 
     /** Waits until descriptors and threads are back at this baseline, and fails naming what is left. */

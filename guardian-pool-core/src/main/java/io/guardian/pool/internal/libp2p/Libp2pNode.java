@@ -166,12 +166,17 @@ public final class Libp2pNode {
         long started = System.nanoTime();
         String who = (expected != null ? expected + " at " : "") + remoteAddress;
         ScheduledFuture<?> timer = channel.eventLoop().schedule(() -> {
-            // Connected but not upgraded is a stalled handshake; not even connected, a connect timeout.
-            TransportException late = channel.isActive()
-                    ? new TransportException(Kind.HANDSHAKE_TIMED_OUT, "libp2p handshake with " + who
-                            + " did not complete within " + timeout.toMillis() + " ms")
-                    : new TransportException(Kind.TIMED_OUT, "TCP connect to " + who + " did not complete within "
-                            + timeout.toMillis() + " ms");
+            // Answering, the deadline is handshake-timeout: a stalled handshake. Dialing, it is what was left
+            // of the dial's own deadline (connect plus upgrade), so running out of it is a dial timeout
+            // whether TCP had connected or not, as on guardian-db (DialTimeoutException's contract).
+            TransportException late = !channel.isActive()
+                    ? new TransportException(Kind.TIMED_OUT, "TCP connect to " + who + " did not complete within "
+                            + timeout.toMillis() + " ms")
+                    : initiator
+                    ? new TransportException(Kind.TIMED_OUT, "dial of " + who + ": connected, but the libp2p "
+                            + "handshake did not complete within the " + timeout.toMillis() + " ms left of the dial")
+                    : new TransportException(Kind.HANDSHAKE_TIMED_OUT, "libp2p handshake with " + who
+                            + " did not complete within " + timeout.toMillis() + " ms");
             if (result.completeExceptionally(late)) {
                 channel.close();
             }

@@ -176,6 +176,11 @@ final class Lease implements PeerConnection {
      * leave the connection to the other leases.
      */
     private GuardianPoolException streamFailed(TransportException e) {
+        return streamFailed(e, false);
+    }
+
+    /** @param received whether {@code e} came from reading the peer's message */
+    private GuardianPoolException streamFailed(TransportException e, boolean received) {
         MessageChannel c = io;
         if (c != null && c.refusedUnaccepted()) {
             refusedStream = true;
@@ -196,7 +201,10 @@ final class Lease implements PeerConnection {
             connectionFailed();
             // A connection that broke other than by an orderly close failed this caller.
             peerFailed = conn.failed;
-        } else if (e.kind() == TransportException.Kind.PROTOCOL_VIOLATION) {
+        } else if (e.kind() == TransportException.Kind.PROTOCOL_VIOLATION || received
+                && e.kind() == TransportException.Kind.LIMIT_EXCEEDED) {
+            // Receiving, a limit exceeded is the peer's doing (a message larger than max-message-size):
+            // as much a violation as a malformed one. Sending, it is ours (the stream limit).
             peerFailed = true;
         }
         return DialFailures.onLease(e, peer, conn.id);
@@ -226,7 +234,7 @@ final class Lease implements PeerConnection {
             throw failedReceive(e, e instanceof ConnectionTimeoutException, timeout);
         } catch (TransportException e) {
             if (conn.multiplexed && e.kind() != TransportException.Kind.TIMED_OUT) {
-                throw streamFailed(e);
+                throw streamFailed(e, true);
             }
             throw failedReceive(e, e.kind() == TransportException.Kind.TIMED_OUT, timeout);
         }

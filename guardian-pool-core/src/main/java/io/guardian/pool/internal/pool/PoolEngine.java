@@ -701,9 +701,11 @@ public final class PoolEngine implements AutoCloseable {
                     }
                     c.closedAsFailure = connFailure != null || c.failed
                             || (!c.transport.isOpen() && !c.transport.closedByRemote());
+                    // A GoAway makes the remote's close in order even while the socket is still open.
                     CloseKind kind = connFailure != null || c.failed ? CloseKind.FAILED
                             : c.closedAsFailure ? CloseKind.DEAD : shuttingDown ? CloseKind.SHUTDOWN
-                            : !c.transport.isOpen() ? (c.transport.closedByRemote() ? CloseKind.CHURN : CloseKind.DEAD)
+                            : c.transport.closedByRemote() ? CloseKind.CHURN
+                            : !c.transport.isOpen() ? CloseKind.DEAD
                             : CloseKind.EVICTED;
                     closing.detachLocked(slot, c, rule.releaseReason(c, connFailure, now, closed), kind);
                     if (shuttingDown) {

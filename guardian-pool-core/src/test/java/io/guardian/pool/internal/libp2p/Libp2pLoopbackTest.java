@@ -229,16 +229,34 @@ class Libp2pLoopbackTest {
     }
 
     @Test
-    void aListenerThatAcceptsAndNeverAnswersIsAHandshakeTimeout() throws Exception {
+    void aListenerThatAcceptsAndNeverAnswersRunsTheDialOutOfTime() throws Exception {
         try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             Multiaddr address = Multiaddr.parse("/ip4/127.0.0.1/tcp/" + silent.getLocalPort());
             CompletableFuture<Libp2pConnection> dial = dialer.dial(serverId.peerId(), address, Duration.ofMillis(500));
             assertThatThrownBy(() -> dial.get(10, TimeUnit.SECONDS)).cause()
                     .isInstanceOfSatisfying(TransportException.class, e ->
-                            assertThat(e.kind()).isEqualTo(TransportException.Kind.HANDSHAKE_TIMED_OUT))
+                            assertThat(e.kind()).isEqualTo(TransportException.Kind.TIMED_OUT))
                     .hasMessageContaining("did not complete within");
         }
         await().atMost(T).until(() -> dialer.openChannels() == 0);
+    }
+
+    @Test
+    void aListenerThatResetsDuringNegotiationIsTypedAndNothingReachesThePipelineTail() throws Exception {
+        try (PipelineTailWatch tail = new PipelineTailWatch();
+                java.net.ServerSocket resetting = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Multiaddr address = Multiaddr.parse("/ip4/127.0.0.1/tcp/" + resetting.getLocalPort());
+            CompletableFuture<Libp2pConnection> dial = dialer.dial(serverId.peerId(), address, T);
+            try (java.net.Socket accepted = resetting.accept()) {
+                accepted.getInputStream().read(); // the dialer's proposal is on its way: then an RST
+                accepted.setSoLinger(true, 0);
+            }
+            assertThatThrownBy(() -> dial.get(10, TimeUnit.SECONDS)).cause()
+                    .isInstanceOfSatisfying(TransportException.class, e ->
+                            assertThat(e.kind()).isEqualTo(TransportException.Kind.CLOSED_BY_PEER));
+            await().atMost(T).until(() -> dialer.openChannels() == 0);
+            assertThat(tail.unhandled()).as("exceptions that reached a pipeline's tail").isEmpty();
+        }
     }
 
     @Test
