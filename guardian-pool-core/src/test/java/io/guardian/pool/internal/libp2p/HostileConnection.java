@@ -231,7 +231,7 @@ public final class HostileConnection {
             channel.pipeline().remove(BRIDGE);
             java.net.InetSocketAddress remote = (java.net.InetSocketAddress) channel.remoteAddress();
             Libp2pConnection connection = new Libp2pConnection(node, channel, false, noise.remotePeer(),
-                    io.guardian.pool.peer.Multiaddr.parse("/ip4/127.0.0.1/tcp/" + remote.getPort()), 0);
+                    io.guardian.pool.peer.Multiaddr.parse("/ip4/127.0.0.1/tcp/" + remote.getPort()), 0, noise.rttNanos());
             channel.pipeline().addLast("tamper", tamper);
             channel.pipeline().addLast("yamux", connection.session());
             connection.start(new CompletableFuture<>());
