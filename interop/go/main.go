@@ -58,6 +58,15 @@ func main() {
 	switch {
 	case len(args) == 1 && args[0] == "listen":
 		os.Exit(listen())
+	case len(args) == 1 && args[0] == "bench-listen":
+		os.Exit(benchListen())
+	case len(args) >= 2 && args[0] == "bench-dial":
+		b, err := parseBenchArgs(args[1:])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		os.Exit(benchDial(b))
 	case len(args) >= 2 && args[0] == "dial":
 		target, steps, err := parseDialArgs(args[1:])
 		if err != nil {
@@ -66,7 +75,7 @@ func main() {
 		}
 		os.Exit(dial(target, steps))
 	default:
-		fmt.Fprintln(os.Stderr, "usage: guardian-interop-go listen | dial <multiaddr with /p2p/id> [--steps a,b,c]")
+		fmt.Fprintln(os.Stderr, "usage: guardian-interop-go listen | dial <multiaddr with /p2p/id> [--steps a,b,c] | bench-listen | bench-dial <multiaddr with /p2p/id> --what handshake|rr|throughput [--n N] [--concurrency C] [--size S]")
 		os.Exit(2)
 	}
 }
