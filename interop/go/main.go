@@ -148,7 +148,7 @@ func newHost(listenAddrs ...string) (host.Host, error) {
 	// the default allows only 64 inbound streams per peer and protocol.
 	limits := rcmgr.DefaultLimits
 	libp2p.SetDefaultServiceLimits(&limits)
-	for _, id := range []protocol.ID{echoID, resetID, closeConnID} {
+	for _, id := range []protocol.ID{echoID, resetID, closeConnID, perfID} {
 		limits.AddProtocolPeerLimit(id,
 			rcmgr.BaseLimit{StreamsInbound: 256, StreamsOutbound: 256, Streams: 512, Memory: 64 << 20},
 			rcmgr.BaseLimitIncrease{})
