@@ -43,19 +43,23 @@ public final class ResultsTable {
     private final JmhResults results;
     private final Map<String, JsonNode> heap;
     private final Map<String, JsonNode> healthCpu;
+    private final VersusTable versus;
     private final List<String[]> rows = new ArrayList<>();
 
-    private ResultsTable(JmhResults results, Map<String, JsonNode> heap, Map<String, JsonNode> healthCpu) {
+    private ResultsTable(JmhResults results, Map<String, JsonNode> heap, Map<String, JsonNode> healthCpu,
+            VersusTable versus) {
         this.results = results;
         this.heap = heap;
         this.healthCpu = healthCpu;
+        this.versus = versus;
     }
 
     /**
      * Writes the table.
      *
-     * @param args the directory holding the JMH JSON files and the scale suite's
-     *     {@code heap-<method>.json} files, then the Markdown file to write
+     * @param args the directory holding the JMH JSON files, the scale suite's
+     *     {@code heap-<method>.json} files and suite 4's {@code versus.json}, then the Markdown file
+     *     to write
      * @throws IOException if a file cannot be read or written
      */
     public static void main(String[] args) throws IOException {
@@ -66,13 +70,15 @@ public final class ResultsTable {
         Path dir = Path.of(args[0]);
         JsonMapper mapper = JsonMapper.builder().build();
         JmhResults results = JmhResults.readDirectory(dir, mapper);
-        if (results.isEmpty()) {
+        Path versusFile = dir.resolve("versus.json");
+        JsonNode versus = Files.exists(versusFile) ? mapper.readTree(versusFile.toFile()) : null;
+        if (results.isEmpty() && versus == null) {
             throw new IllegalStateException("no JMH JSON results in " + dir.toAbsolutePath()
                     + "; run the suites first (guardian-pool-benchmarks/run.sh)");
         }
         Map<String, JsonNode> heap = readAll(dir, "heap-", mapper);
         Map<String, JsonNode> healthCpu = readAll(dir, "health-cpu-", mapper);
-        Files.writeString(Path.of(args[1]), new ResultsTable(results, heap, healthCpu).render(), StandardCharsets.UTF_8);
+        Files.writeString(Path.of(args[1]), new ResultsTable(results, heap, healthCpu, new VersusTable(versus)).render(), StandardCharsets.UTF_8);
     }
 
     /** Reads {@code <prefix>*.json}, keyed by what follows the prefix. */
@@ -91,6 +97,7 @@ public final class ResultsTable {
         addAcquireRows();
         addEndToEndRows();
         addScaleRows();
+        rows.addAll(versus.rows());
         StringBuilder out = new StringBuilder();
         out.append("| suite | subject | setting | mean ± 99.9% error | best iteration | unit | B/op | ratio (best iterations) |\n");
         // Suite 2's ratios compare each subject's best latency over its avgt and thrpt runs.
@@ -100,6 +107,7 @@ public final class ResultsTable {
             out.append("| ").append(String.join(" | ", row)).append(" |\n");
         }
         out.append('\n').append(new TargetCheck(results, heap, healthCpu).render());
+        out.append(versus.targets());
         return out.toString();
     }
 
