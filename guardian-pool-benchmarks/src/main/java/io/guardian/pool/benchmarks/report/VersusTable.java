@@ -180,6 +180,8 @@ final class VersusTable {
     private static String rrLabel(String dialer, String listener) {
         return switch (dialer) {
             case LEASE -> "**guardian libp2p pool lease** (stream per lease, 0-RTT) → " + listener + " echo";
+            case "guardian-libp2p-stream-per-request" -> "our dialer, no pool: a new stream per request → " + listener + " echo";
+            case "guardian-libp2p-one-stream" -> "our dialer, no pool: one stream, message after message → " + listener + " echo";
             case "guardian-db-pooled" -> "guardian-db pooled request (Transport.GUARDIAN)";
             case "bare-socket" -> "bare JDK socket (floor)";
             default -> dialer + " stream per request → " + listener + " echo";

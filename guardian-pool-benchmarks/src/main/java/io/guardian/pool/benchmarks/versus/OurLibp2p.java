@@ -14,7 +14,9 @@ import io.guardian.pool.peer.PeerIdentity;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import io.guardian.pool.benchmarks.endtoend.RoundTrips;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
@@ -152,6 +154,53 @@ final class OurLibp2p implements AutoCloseable {
             double bytes = (double) n * size;
             return line("throughput", n, concurrency, size).put("seconds", seconds)
                     .put("mbPerSec", bytes / seconds / 1e6).put("cpuUsPerMiB", cpuUs / (bytes / (1 << 20)));
+        }
+    }
+
+    /**
+     * The lease's round trip without the pool, to tell where its time goes: our dialer's own
+     * connection to an echo peer, and either a new stream per request (open, 0-RTT select with the
+     * message, read the echo, close: what a lease does under the pool's bookkeeping) or one stream
+     * kept open with message after message on it (no stream set-up at all).
+     *
+     * @param streamPerRequest {@code true} for a new stream per request
+     */
+    RoundTrips.Subject rawStreams(PeerId peer, Multiaddr target, boolean streamPerRequest) throws Exception {
+        Libp2pDialer dialer = newDialer();
+        try {
+            Libp2pConnection connection = dialer.dial(peer, target, T).get(T.toSeconds(), TimeUnit.SECONDS);
+            byte[] request = new byte[RoundTrips.SIZE];
+            new Random(5).nextBytes(request);
+            StreamChannel held = streamPerRequest ? null : connection.openStream(ECHO);
+            RoundTrips.Subject subject = new RoundTrips.Subject() {
+                @Override
+                public void roundTrip() {
+                    StreamChannel stream = held != null ? held : connection.openStream(ECHO);
+                    try {
+                        stream.writeMessage(request);
+                        if (!Arrays.equals(request, stream.readMessage(RoundTrips.SIZE, T))) {
+                            throw new IllegalStateException("the echo differs from the request");
+                        }
+                    } finally {
+                        if (held == null) {
+                            stream.close();
+                        }
+                    }
+                }
+
+                @Override
+                public void close() {
+                    if (held != null) {
+                        held.close();
+                    }
+                    dialer.close();
+                }
+            };
+            subject.roundTrip();
+            return subject;
+        } catch (Exception | Error e) {
+            dialer.close();
+            throw e;
         }
     }
 
