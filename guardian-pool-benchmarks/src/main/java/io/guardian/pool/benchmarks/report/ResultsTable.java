@@ -44,14 +44,16 @@ public final class ResultsTable {
     private final Map<String, JsonNode> heap;
     private final Map<String, JsonNode> healthCpu;
     private final VersusTable versus;
+    private final Libp2pScaleRows libp2pScale;
     private final List<String[]> rows = new ArrayList<>();
 
     private ResultsTable(JmhResults results, Map<String, JsonNode> heap, Map<String, JsonNode> healthCpu,
-            VersusTable versus) {
+            VersusTable versus, Libp2pScaleRows libp2pScale) {
         this.results = results;
         this.heap = heap;
         this.healthCpu = healthCpu;
         this.versus = versus;
+        this.libp2pScale = libp2pScale;
     }
 
     /**
@@ -78,7 +80,14 @@ public final class ResultsTable {
         }
         Map<String, JsonNode> heap = readAll(dir, "heap-", mapper);
         Map<String, JsonNode> healthCpu = readAll(dir, "health-cpu-", mapper);
-        Files.writeString(Path.of(args[1]), new ResultsTable(results, heap, healthCpu, new VersusTable(versus)).render(), StandardCharsets.UTF_8);
+        // Suite 4's scale run (ScaleBenchmark on LIBP2P) has its own rows and targets; suite 3's
+        // rows and targets stay those of the guardian-db transport, as in the runs of record.
+        Libp2pScaleRows libp2pScale = new Libp2pScaleRows(results.only(Libp2pScaleRows::isLibp2p),
+                Libp2pScaleRows.libp2pFiles(heap, true), Libp2pScaleRows.libp2pFiles(healthCpu, true));
+        ResultsTable table = new ResultsTable(results.only(r -> !Libp2pScaleRows.isLibp2p(r)),
+                Libp2pScaleRows.libp2pFiles(heap, false), Libp2pScaleRows.libp2pFiles(healthCpu, false),
+                new VersusTable(versus), libp2pScale);
+        Files.writeString(Path.of(args[1]), table.render(), StandardCharsets.UTF_8);
     }
 
     /** Reads {@code <prefix>*.json}, keyed by what follows the prefix. */
@@ -98,6 +107,7 @@ public final class ResultsTable {
         addEndToEndRows();
         addScaleRows();
         rows.addAll(versus.rows());
+        rows.addAll(libp2pScale.rows());
         StringBuilder out = new StringBuilder();
         out.append("| suite | subject | setting | mean ± 99.9% error | best iteration | unit | B/op | ratio (best iterations) |\n");
         // Suite 2's ratios compare each subject's best latency over its avgt and thrpt runs.
@@ -108,6 +118,7 @@ public final class ResultsTable {
         }
         out.append('\n').append(new TargetCheck(results, heap, healthCpu).render());
         out.append(versus.targets());
+        out.append(libp2pScale.targets());
         return out.toString();
     }
 
