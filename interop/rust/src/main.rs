@@ -5,6 +5,7 @@
 //! three `/guardian/*` test protocols. Everything binds to 127.0.0.1 only.
 
 mod bench;
+mod bench_listen;
 mod serve;
 mod util;
 
@@ -57,7 +58,7 @@ fn main() {
         .expect("tokio runtime");
     let code = match args.first().map(String::as_str) {
         Some("listen") if args.len() == 1 => runtime.block_on(listen()),
-        Some("bench-listen") if args.len() == 1 => runtime.block_on(bench::listen()),
+        Some("bench-listen") if args.len() == 1 => runtime.block_on(bench_listen::listen()),
         Some("bench-dial") => match bench::parse_args(&args[1..]) {
             Ok(b) => runtime.block_on(bench::dial(b)),
             Err(e) => {

@@ -161,7 +161,7 @@ impl ConnectionHandler for Handler {
 pub async fn handle(inbound: Inbound, close: mpsc::UnboundedSender<ConnectionId>) {
     let Inbound { peer, connection, protocol, mut stream, bench } = inbound;
     if bench {
-        crate::bench::serve(protocol, stream).await;
+        crate::bench_listen::serve(protocol, stream).await;
         return;
     }
     let peer = peer.to_string();
