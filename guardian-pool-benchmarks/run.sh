@@ -6,7 +6,8 @@
 # quick: one fork, 1 s warm-up, 3×1 s measured (scale: 2 s, 3×2 s); about 5 minutes of that is
 #        fixed measuring time, the rest JVM start-up and filling the pool with 10,000 handshakes
 #        (three times: walk, hot peer and health pass each need their own fork); 8.5 minutes in
-#        all on this 2-core machine, plus the build when the jar is not built yet.
+#        all on this 2-core machine before suite 4, which adds about 2 (14.5 minutes in all with
+#        the machine loaded at 7 to 17, 2026-12-03), plus the build when the jar is not built yet.
 # full:  two forks, longer iterations: several times as long (not timed yet), tighter error bars.
 # Suite 4 (4-libp2p-versus) runs our libp2p path beside go-, rust- and js-libp2p (interop/, built
 # or reused through interop/build.sh; a missing toolchain leaves that implementation's rows "not
