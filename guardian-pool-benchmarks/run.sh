@@ -6,8 +6,12 @@
 # quick: one fork, 1 s warm-up, 3×1 s measured (scale: 2 s, 3×2 s); about 5 minutes of that is
 #        fixed measuring time, the rest JVM start-up and filling the pool with 10,000 handshakes
 #        (three times: walk, hot peer and health pass each need their own fork); 8.5 minutes in
-#        all on this 2-core machine, plus the build when the jar is not built yet.
+#        all on this 2-core machine before suite 4, which adds about 2 (14.5 minutes in all with
+#        the machine loaded at 7 to 17, 2026-12-03), plus the build when the jar is not built yet.
 # full:  two forks, longer iterations: several times as long (not timed yet), tighter error bars.
+# Suite 4 (4-libp2p-versus) runs our libp2p path beside go-, rust- and js-libp2p (interop/, built
+# or reused through interop/build.sh; a missing toolchain leaves that implementation's rows "not
+# measured"): a plain timed driver, about 2.5 minutes in quick, three times the counts in full.
 # GUARDIAN_BENCH_PEERS overrides the scale suite's peer count (default 10000; the scale suite
 # measures fewer, and says so, when the open-files limit cannot hold that many).
 # GUARDIAN_BENCH_SUITES runs only the named suites (names as below, separated by spaces or commas,
@@ -41,7 +45,11 @@ case "$profile" in
     ;;
 esac
 
-suites="1-acquire-guardian 1-acquire-others-1-key 1-acquire-others-1000-keys 2-end-to-end 3-scale-acquire 3-scale-floor 3-scale-health"
+suites="1-acquire-guardian 1-acquire-others-1-key 1-acquire-others-1000-keys 2-end-to-end 3-scale-acquire 3-scale-floor 3-scale-health 4-libp2p-versus 4-libp2p-scale-acquire 4-libp2p-scale-health"
+# Suite 4's scale runs fill the pool with 10,000 Noise handshakes per fork (minutes each on two
+# cores), which the quick profile's 15 minutes cannot hold: quick runs them only when
+# GUARDIAN_BENCH_SUITES names them; full runs them always.
+quick_opt_in="4-libp2p-scale-acquire 4-libp2p-scale-health"
 requested="${GUARDIAN_BENCH_SUITES:-}"
 requested="${requested//,/ }"
 for name in $requested; do
@@ -105,9 +113,18 @@ suite() {
     echo "suite $name: skipped (not in GUARDIAN_BENCH_SUITES)"
     return
   fi
-  echo "suite $name: running (JMH log: $out/$name.log) ..."
+  if [ "$profile" = quick ] && [ -z "$requested" ] && [[ " $quick_opt_in " == *" $name "* ]]; then
+    echo "suite $name: skipped in quick (name it in GUARDIAN_BENCH_SUITES to run it)"
+    return
+  fi
+  echo "suite $name: running (log: $out/$name.log) ..."
   local suite_started=$SECONDS
-  "$java" -jar "$jar" "$@" -rf json -rff "$out/$name.json" > "$out/$name.log" 2>&1 || {
+  local command=("$java" -jar "$jar" "$@" -rf json -rff "$out/$name.json")
+  if [ "$1" = --main ]; then
+    # A plain driver, not JMH: it writes its own JSON into $out.
+    command=("$java" -Xms1g -Xmx1g -cp "$jar" "${@:2}")
+  fi
+  "${command[@]}" > "$out/$name.log" 2>&1 || {
     echo "suite $name failed; last lines of its log:" >&2
     tail -40 "$out/$name.log" >&2
     exit 1
@@ -139,6 +156,16 @@ suite 3-scale-floor 'io.guardian.pool.benchmarks.scale.KeyedWalkFloorBenchmark' 
   -p "keys=1,$peers"
 suite 3-scale-health 'io.guardian.pool.benchmarks.scale.ScaleBenchmark.healthCheckPass' "${scale_opts[@]}" -prof gc \
   -p "peers=$peers" -jvmArgsAppend "$scale_jvm"
+# Suite 4: our libp2p path beside go-, rust- and js-libp2p and the JDK's crypto floor, one JVM
+# invocation for every comparison (versus.json). The reference peers' first build takes minutes
+# (rust-libp2p most); later runs reuse the cached builds.
+suite 4-libp2p-versus --main io.guardian.pool.benchmarks.versus.Libp2pVersus "$out" "$root/interop" "$profile"
+# Suite 4 at scale (issue 17 item 4): suite 3's forks on the libp2p transport, one idle Noise +
+# yamux connection per peer; an acquire opens a stream, the health pass is a yamux Ping each.
+suite 4-libp2p-scale-acquire 'io.guardian.pool.benchmarks.scale.ScaleBenchmark.acquireRelease$' \
+  "${scale_opts[@]}" -prof gc -p "peers=1,$peers" -p transport=LIBP2P -jvmArgsAppend "$scale_jvm"
+suite 4-libp2p-scale-health 'io.guardian.pool.benchmarks.scale.ScaleBenchmark.healthCheckPass' "${scale_opts[@]}" \
+  -prof gc -p "peers=$peers" -p transport=LIBP2P -jvmArgsAppend "$scale_jvm"
 
 kill "$sampler" 2>/dev/null || true
 "$java" -cp "$jar" io.guardian.pool.benchmarks.report.ResultsTable "$out" "$out/table.md"

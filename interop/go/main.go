@@ -65,6 +65,15 @@ func main() {
 			os.Exit(2)
 		}
 		os.Exit(listen(cm))
+	case len(args) == 1 && args[0] == "bench-listen":
+		os.Exit(benchListen())
+	case len(args) >= 2 && args[0] == "bench-dial":
+		b, err := parseBenchArgs(args[1:])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		os.Exit(benchDial(b))
 	case len(args) >= 2 && args[0] == "dial":
 		target, steps, err := parseDialArgs(args[1:])
 		if err != nil {
@@ -74,7 +83,8 @@ func main() {
 		os.Exit(dial(target, steps))
 	default:
 		fmt.Fprintln(os.Stderr, "usage: guardian-interop-go listen [--conn-low N --conn-high M --conn-grace D [--conn-silence D]]"+
-			" | dial <multiaddr with /p2p/id> [--steps a,b,c]")
+			" | dial <multiaddr with /p2p/id> [--steps a,b,c] | bench-listen"+
+			" | bench-dial <multiaddr with /p2p/id> --what handshake|rr|throughput [--n N] [--concurrency C] [--size S]")
 		os.Exit(2)
 	}
 }
@@ -186,7 +196,7 @@ func newHost(cm *connMgrLimits, listenAddrs ...string) (host.Host, error) {
 	// the default allows only 64 inbound streams per peer and protocol.
 	limits := rcmgr.DefaultLimits
 	libp2p.SetDefaultServiceLimits(&limits)
-	for _, id := range []protocol.ID{echoID, resetID, closeConnID} {
+	for _, id := range []protocol.ID{echoID, resetID, closeConnID, perfID} {
 		limits.AddProtocolPeerLimit(id,
 			rcmgr.BaseLimit{StreamsInbound: 256, StreamsOutbound: 256, Streams: 512, Memory: 64 << 20},
 			rcmgr.BaseLimitIncrease{})

@@ -13,6 +13,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { multiaddr } from '@multiformats/multiaddr'
+import { benchDial, benchListen } from './bench.mjs'
 
 const ECHO = '/guardian/echo/1.0.0'
 const RESET = '/guardian/reset/1.0.0'
@@ -40,17 +41,22 @@ function errorText (err) {
   return `${err?.name ?? 'Error'}: ${err?.message ?? String(err)}`
 }
 
-async function createNode (listen) {
+/**
+ * A TCP + Noise + yamux node with identify and ping. Bench mode (`bench` true) drops ping, so a
+ * handshake is dial + Noise + yamux + identify as in the other peers, and lifts js-libp2p's
+ * inbound rate limit (5 connections per second per host by default), which otherwise resets a
+ * handshake benchmark's dials.
+ */
+async function createNode (listen, bench = false) {
+  const services = bench ? { identify: identify() } : { identify: identify(), ping: ping() }
   return createLibp2p({
+    ...(bench ? { connectionManager: { inboundConnectionThreshold: Infinity, maxIncomingPendingConnections: 256 } } : {}),
     addresses: { listen: listen ? ['/ip4/127.0.0.1/tcp/0'] : [] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     nodeInfo: { userAgent: `guardian-interop-js/${libp2pVersion}` },
-    services: {
-      identify: identify(),
-      ping: ping()
-    }
+    services
   })
 }
 
@@ -403,8 +409,21 @@ async function dial (args) {
 
 process.on('SIGTERM', () => process.exit(0))
 const [mode, ...rest] = process.argv.slice(2)
+// What the bench mode (bench.mjs) borrows from here.
+const helpers = { createNode, writePaced, inputDone, readToEnd, emit, errorText }
 if (mode === 'listen' && rest.length === 0) {
   await listen()
+} else if (mode === 'bench-listen' && rest.length === 0) {
+  await benchListen(helpers)
+} else if (mode === 'bench-dial') {
+  let code
+  try {
+    code = await benchDial(helpers, rest)
+  } catch (err) {
+    process.stderr.write(`${errorText(err)}\n`)
+    code = 2
+  }
+  process.exit(code)
 } else if (mode === 'dial') {
   let code
   try {
@@ -416,6 +435,6 @@ if (mode === 'listen' && rest.length === 0) {
   // Exit at once: a graceful node.stop() could outlast the caller's patience.
   process.exit(code)
 } else {
-  process.stderr.write('usage: guardian-interop-js listen | dial <multiaddr with /p2p/id> [--steps a,b,c]\n')
+  process.stderr.write('usage: guardian-interop-js listen | dial <multiaddr with /p2p/id> [--steps a,b,c] | bench-listen | bench-dial <multiaddr with /p2p/id> --what handshake|rr|throughput [--n N] [--concurrency C] [--size S]\n')
   process.exit(2)
 }

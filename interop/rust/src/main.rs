@@ -4,6 +4,8 @@
 //! go and js peers is described in `../README.md`. TCP + Noise + yamux, identify and ping, and the
 //! three `/guardian/*` test protocols. Everything binds to 127.0.0.1 only.
 
+mod bench;
+mod bench_listen;
 mod serve;
 mod util;
 
@@ -27,6 +29,8 @@ const ECHO: StreamProtocol = StreamProtocol::new("/guardian/echo/1.0.0");
 const RESET: StreamProtocol = StreamProtocol::new("/guardian/reset/1.0.0");
 const CLOSE_CONN: StreamProtocol = StreamProtocol::new("/guardian/close-conn/1.0.0");
 const NOPE: StreamProtocol = StreamProtocol::new("/guardian/nope/1.0.0");
+/// The libp2p perf protocol (benchmark mode only).
+const PERF: StreamProtocol = StreamProtocol::new("/perf/1.0.0");
 const PING: StreamProtocol = StreamProtocol::new("/ipfs/ping/1.0.0");
 /// Every dial step has this deadline, so a broken remote fails a step instead of hanging the run.
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -60,6 +64,14 @@ fn main() {
                 2
             }
         },
+        Some("bench-listen") if args.len() == 1 => runtime.block_on(bench_listen::listen()),
+        Some("bench-dial") => match bench::parse_args(&args[1..]) {
+            Ok(b) => runtime.block_on(bench::dial(b)),
+            Err(e) => {
+                eprintln!("{e}");
+                2
+            }
+        },
         Some("dial") => match parse_dial_args(&args[1..]) {
             Ok((addr, steps)) => runtime.block_on(dial(addr, steps)),
             Err(e) => {
@@ -68,7 +80,7 @@ fn main() {
             }
         },
         _ => {
-            eprintln!("usage: guardian-interop-rust listen [--idle-timeout-ms N] | dial <multiaddr with /p2p/id> [--steps a,b,c]");
+            eprintln!("usage: guardian-interop-rust listen [--idle-timeout-ms N] | dial <multiaddr with /p2p/id> [--steps a,b,c] | bench-listen | bench-dial <multiaddr with /p2p/id> --what handshake|rr|throughput [--n N] [--concurrency C] [--size S]");
             2
         }
     };
@@ -143,8 +155,9 @@ fn identify_fields(info: &identify::Info) -> Vec<(&'static str, Val)> {
 
 // ---------------------------------------------------------------------------------------- listen
 
-async fn listen(idle_timeout: Duration) -> i32 {
-    // The parent test closes our stdin to stop us, so no peer outlives the test that started it.
+/// Exits the process when stdin reaches EOF: the parent closes our stdin to stop us, so no peer
+/// outlives the test that started it.
+fn exit_on_stdin_eof() {
     std::thread::spawn(|| {
         let mut sink = [0u8; 256];
         loop {
@@ -154,6 +167,10 @@ async fn listen(idle_timeout: Duration) -> i32 {
             }
         }
     });
+}
+
+async fn listen(idle_timeout: Duration) -> i32 {
+    exit_on_stdin_eof();
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
     let (inbound_tx, mut inbound_rx) = mpsc::unbounded();
     let (close_tx, mut close_rx) = mpsc::unbounded::<ConnectionId>();

@@ -19,7 +19,7 @@ use libp2p::swarm::{
 use libp2p::{Multiaddr, PeerId, Stream, StreamProtocol};
 
 use crate::util::{emit, Val};
-use crate::{CLOSE_CONN, ECHO, RESET};
+use crate::{CLOSE_CONN, ECHO, PERF, RESET};
 
 /// A negotiated inbound stream of one of the guardian protocols.
 pub struct Inbound {
@@ -27,19 +27,27 @@ pub struct Inbound {
     connection: ConnectionId,
     protocol: StreamProtocol,
     stream: Stream,
+    /// Benchmark mode: echo message by message, and serve perf (crate::bench).
+    bench: bool,
 }
 
 pub struct Behaviour {
     inbound: mpsc::UnboundedSender<Inbound>,
+    bench: bool,
 }
 
 impl Behaviour {
     pub fn new(inbound: mpsc::UnboundedSender<Inbound>) -> Self {
-        Behaviour { inbound }
+        Behaviour { inbound, bench: false }
+    }
+
+    /// The benchmark listener's: `/guardian/echo/1.0.0` message by message and `/perf/1.0.0`.
+    pub fn bench(inbound: mpsc::UnboundedSender<Inbound>) -> Self {
+        Behaviour { inbound, bench: true }
     }
 
     fn handler(&self, peer: PeerId, connection: ConnectionId) -> Handler {
-        Handler { peer, connection, inbound: self.inbound.clone() }
+        Handler { peer, connection, inbound: self.inbound.clone(), bench: self.bench }
     }
 }
 
@@ -83,17 +91,19 @@ pub struct Handler {
     peer: PeerId,
     connection: ConnectionId,
     inbound: mpsc::UnboundedSender<Inbound>,
+    bench: bool,
 }
 
-/// Offers the three guardian protocols on inbound streams and yields the stream as negotiated.
-pub struct Upgrade;
+/// Offers the three guardian protocols (benchmark mode: echo and perf) on inbound streams and
+/// yields the stream as negotiated.
+pub struct Upgrade(bool);
 
 impl UpgradeInfo for Upgrade {
     type Info = StreamProtocol;
-    type InfoIter = [StreamProtocol; 3];
+    type InfoIter = Vec<StreamProtocol>;
 
     fn protocol_info(&self) -> Self::InfoIter {
-        [ECHO, RESET, CLOSE_CONN]
+        if self.0 { vec![ECHO, PERF] } else { vec![ECHO, RESET, CLOSE_CONN] }
     }
 }
 
@@ -116,7 +126,7 @@ impl ConnectionHandler for Handler {
     type OutboundOpenInfo = Infallible;
 
     fn listen_protocol(&self) -> SubstreamProtocol<Upgrade, ()> {
-        SubstreamProtocol::new(Upgrade, ())
+        SubstreamProtocol::new(Upgrade(self.bench), ())
     }
 
     fn poll(
@@ -136,14 +146,24 @@ impl ConnectionHandler for Handler {
     ) {
         if let ConnectionEvent::FullyNegotiatedInbound(FullyNegotiatedInbound { protocol: (stream, protocol), .. }) = event {
             // The receiver lives as long as the swarm; a send error means we are shutting down.
-            let _ = self.inbound.unbounded_send(Inbound { peer: self.peer, connection: self.connection, protocol, stream });
+            let _ = self.inbound.unbounded_send(Inbound {
+                peer: self.peer,
+                connection: self.connection,
+                protocol,
+                stream,
+                bench: self.bench,
+            });
         }
     }
 }
 
 /// Serves one inbound stream. `close` asks the swarm loop to close a whole connection.
 pub async fn handle(inbound: Inbound, close: mpsc::UnboundedSender<ConnectionId>) {
-    let Inbound { peer, connection, protocol, mut stream } = inbound;
+    let Inbound { peer, connection, protocol, mut stream, bench } = inbound;
+    if bench {
+        crate::bench_listen::serve(protocol, stream).await;
+        return;
+    }
     let peer = peer.to_string();
     if protocol == ECHO {
         let (mut reader, mut writer) = stream.split();

@@ -126,6 +126,14 @@ final class JmhResults {
         return results.stream().filter(filter).findFirst();
     }
 
+    /**
+     * @param filter which results to keep
+     * @return a view of this run holding only the results {@code filter} accepts
+     */
+    JmhResults only(Predicate<JmhResult> filter) {
+        return new JmhResults(select(filter));
+    }
+
     /** @return every result that matches, in file order */
     List<JmhResult> select(Predicate<JmhResult> filter) {
         return results.stream().filter(filter).toList();

@@ -43,19 +43,25 @@ public final class ResultsTable {
     private final JmhResults results;
     private final Map<String, JsonNode> heap;
     private final Map<String, JsonNode> healthCpu;
+    private final VersusTable versus;
+    private final Libp2pScaleRows libp2pScale;
     private final List<String[]> rows = new ArrayList<>();
 
-    private ResultsTable(JmhResults results, Map<String, JsonNode> heap, Map<String, JsonNode> healthCpu) {
+    private ResultsTable(JmhResults results, Map<String, JsonNode> heap, Map<String, JsonNode> healthCpu,
+            VersusTable versus, Libp2pScaleRows libp2pScale) {
         this.results = results;
         this.heap = heap;
         this.healthCpu = healthCpu;
+        this.versus = versus;
+        this.libp2pScale = libp2pScale;
     }
 
     /**
      * Writes the table.
      *
-     * @param args the directory holding the JMH JSON files and the scale suite's
-     *     {@code heap-<method>.json} files, then the Markdown file to write
+     * @param args the directory holding the JMH JSON files, the scale suite's
+     *     {@code heap-<method>.json} files and suite 4's {@code versus.json}, then the Markdown file
+     *     to write
      * @throws IOException if a file cannot be read or written
      */
     public static void main(String[] args) throws IOException {
@@ -66,13 +72,22 @@ public final class ResultsTable {
         Path dir = Path.of(args[0]);
         JsonMapper mapper = JsonMapper.builder().build();
         JmhResults results = JmhResults.readDirectory(dir, mapper);
-        if (results.isEmpty()) {
+        Path versusFile = dir.resolve("versus.json");
+        JsonNode versus = Files.exists(versusFile) ? mapper.readTree(versusFile.toFile()) : null;
+        if (results.isEmpty() && versus == null) {
             throw new IllegalStateException("no JMH JSON results in " + dir.toAbsolutePath()
                     + "; run the suites first (guardian-pool-benchmarks/run.sh)");
         }
         Map<String, JsonNode> heap = readAll(dir, "heap-", mapper);
         Map<String, JsonNode> healthCpu = readAll(dir, "health-cpu-", mapper);
-        Files.writeString(Path.of(args[1]), new ResultsTable(results, heap, healthCpu).render(), StandardCharsets.UTF_8);
+        // Suite 4's scale run (ScaleBenchmark on LIBP2P) has its own rows and targets; suite 3's
+        // rows and targets stay those of the guardian-db transport, as in the runs of record.
+        Libp2pScaleRows libp2pScale = new Libp2pScaleRows(results.only(Libp2pScaleRows::isLibp2p),
+                Libp2pScaleRows.libp2pFiles(heap, true), Libp2pScaleRows.libp2pFiles(healthCpu, true));
+        ResultsTable table = new ResultsTable(results.only(r -> !Libp2pScaleRows.isLibp2p(r)),
+                Libp2pScaleRows.libp2pFiles(heap, false), Libp2pScaleRows.libp2pFiles(healthCpu, false),
+                new VersusTable(versus), libp2pScale);
+        Files.writeString(Path.of(args[1]), table.render(), StandardCharsets.UTF_8);
     }
 
     /** Reads {@code <prefix>*.json}, keyed by what follows the prefix. */
@@ -91,6 +106,8 @@ public final class ResultsTable {
         addAcquireRows();
         addEndToEndRows();
         addScaleRows();
+        rows.addAll(versus.rows());
+        rows.addAll(libp2pScale.rows());
         StringBuilder out = new StringBuilder();
         out.append("| suite | subject | setting | mean ± 99.9% error | best iteration | unit | B/op | ratio (best iterations) |\n");
         // Suite 2's ratios compare each subject's best latency over its avgt and thrpt runs.
@@ -100,6 +117,8 @@ public final class ResultsTable {
             out.append("| ").append(String.join(" | ", row)).append(" |\n");
         }
         out.append('\n').append(new TargetCheck(results, heap, healthCpu).render());
+        out.append(versus.targets());
+        out.append(libp2pScale.targets());
         return out.toString();
     }
 

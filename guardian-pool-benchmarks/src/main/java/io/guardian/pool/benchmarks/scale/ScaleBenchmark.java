@@ -3,6 +3,7 @@ package io.guardian.pool.benchmarks.scale;
 import io.guardian.pool.HealthReport;
 import io.guardian.pool.OptimizedConnectionPool;
 import io.guardian.pool.PeerConnection;
+import io.guardian.pool.Transport;
 import io.guardian.pool.benchmarks.support.BenchPools;
 import io.guardian.pool.benchmarks.support.KeyPlan;
 import io.guardian.pool.benchmarks.support.Warm;
@@ -67,6 +68,14 @@ public class ScaleBenchmark {
     @Param({"1", "10000"})
     public int peers;
 
+    /**
+     * The pool's transport: {@code GUARDIAN} for suite 3 (the runs of record), {@code LIBP2P} for
+     * suite 4's scale run (issue 17 item 4: Noise + yamux connections, an acquire opens a stream,
+     * the health pass is a yamux Ping per connection).
+     */
+    @Param({"GUARDIAN"})
+    public String transport;
+
     private PeerFarms farms;
     private OptimizedConnectionPool pool;
     private PeerId[] ids;
@@ -95,16 +104,21 @@ public class ScaleBenchmark {
         farms = PeerFarms.start(peers, Duration.ofMinutes(10));
         ids = farms.ids();
         addresses = farms.addresses();
-        pool = BenchPools.create(1, peers);
+        pool = BenchPools.create(1, peers, Transport.valueOf(transport));
         passCpu = new PassCpu(farms);
         resultsDir = System.getProperty(RESULTS_DIR_PROPERTY);
         if (resultsDir != null && peers > 1) {
             String method = params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1);
-            HeapProbe.warmMeasuring(pool, farms, Path.of(resultsDir, "heap-" + method + ".json"));
+            HeapProbe.warmMeasuring(pool, farms, Path.of(resultsDir, "heap-" + method + suffix() + ".json"));
         } else {
             Warm.onePerPeer(pool, ids, addresses, 0, peers, 15, TimeUnit.MINUTES);
         }
         warmed = pool.getStats().connectionsCreated();
+    }
+
+    /** File-name suffix of the libp2p run's figures, so they sit beside suite 3's under their own names. */
+    private String suffix() {
+        return transport.equals("GUARDIAN") ? "" : "-" + transport;
     }
 
     /** Starts counting health-pass CPU afresh, so only the last iteration (a measured one) counts. */
@@ -123,7 +137,7 @@ public class ScaleBenchmark {
     public void tearDown() throws IOException {
         try {
             if (resultsDir != null) {
-                passCpu.write(peers, Path.of(resultsDir, "health-cpu-" + peers + ".json"));
+                passCpu.write(peers, Path.of(resultsDir, "health-cpu-" + peers + suffix() + ".json"));
             }
             BenchPools.requireNoDialsSince(pool, warmed);
         } finally {

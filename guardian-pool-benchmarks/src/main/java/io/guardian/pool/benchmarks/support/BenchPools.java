@@ -32,8 +32,22 @@ public final class BenchPools {
      * @return a new pool with a fresh identity
      */
     public static OptimizedConnectionPool create(int maxPerPeer, int maxTotal) {
+        return create(maxPerPeer, maxTotal, Transport.GUARDIAN);
+    }
+
+    /**
+     * As {@link #create(int, int)} on the given transport: suite 4's scale run holds the same
+     * idle peers over {@link Transport#LIBP2P} (a Noise + yamux connection each; an acquire is a
+     * stream of {@code default-protocol} on it).
+     *
+     * @param maxPerPeer {@code max-connections-per-peer}
+     * @param maxTotal {@code max-total-connections}
+     * @param transport the pool's transport
+     * @return a new pool with a fresh identity
+     */
+    public static OptimizedConnectionPool create(int maxPerPeer, int maxTotal, Transport transport) {
         PoolConfig config = PoolConfig.builder()
-                .transport(Transport.GUARDIAN)
+                .transport(transport)
                 .maxConnectionsPerPeer(maxPerPeer)
                 .maxTotalConnections(maxTotal)
                 .idleTimeout(NEVER_DURING_A_RUN)
