@@ -3,6 +3,7 @@ package io.guardian.pool.internal.libp2p.noise;
 import io.guardian.pool.internal.transport.TransportException;
 import io.guardian.pool.internal.transport.TransportException.Kind;
 import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.ByteToMessageCodec;
@@ -29,8 +30,9 @@ import java.util.List;
  * would leave unencrypted.
  *
  * <p>Speed: the JDK's ChaCha20-Poly1305 works on arrays, so both directions run on heap buffers'
- * backing arrays; input without one (a direct socket buffer) is copied once into a per-codec
- * scratch array.
+ * backing arrays; input without one (a direct socket buffer) is copied once into a scratch array
+ * of the thread's own (an event loop's), not one per connection: 64 KiB per connection was most of
+ * an idle connection's heap.
  */
 public final class NoiseTransportCodec extends ByteToMessageCodec<ByteBuf> {
 
@@ -43,7 +45,13 @@ public final class NoiseTransportCodec extends ByteToMessageCodec<ByteBuf> {
 
     private final CipherState sender;
     private final CipherState receiver;
-    private final byte[] scratch = new byte[MAX_MESSAGE];
+    /** One per thread: encryption and decryption run to completion on it, so codecs can share it. */
+    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+            return new byte[MAX_MESSAGE];
+        }
+    };
     private boolean failed;
 
     /**
@@ -85,6 +93,7 @@ public final class NoiseTransportCodec extends ByteToMessageCodec<ByteBuf> {
                     src = msg.array();
                     srcOffset = msg.arrayOffset() + msg.readerIndex();
                 } else {
+                    byte[] scratch = SCRATCH.get();
                     msg.getBytes(msg.readerIndex(), scratch, 0, chunk);
                     src = scratch;
                     srcOffset = 0;
@@ -126,6 +135,7 @@ public final class NoiseTransportCodec extends ByteToMessageCodec<ByteBuf> {
             src = in.array();
             srcOffset = in.arrayOffset() + in.readerIndex() + 2;
         } else {
+            byte[] scratch = SCRATCH.get();
             in.getBytes(in.readerIndex() + 2, scratch, 0, length);
             src = scratch;
             srcOffset = 0;
