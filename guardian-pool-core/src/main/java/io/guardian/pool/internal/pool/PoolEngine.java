@@ -699,14 +699,7 @@ public final class PoolEngine implements AutoCloseable {
                         c.retireOnRelease = true;
                         return;
                     }
-                    c.closedAsFailure = connFailure != null || c.failed
-                            || (!c.transport.isOpen() && !c.transport.closedByRemote());
-                    // A GoAway makes the remote's close in order even while the socket is still open.
-                    CloseKind kind = connFailure != null || c.failed ? CloseKind.FAILED
-                            : c.closedAsFailure ? CloseKind.DEAD : shuttingDown ? CloseKind.SHUTDOWN
-                            : c.transport.closedByRemote() ? CloseKind.CHURN
-                            : !c.transport.isOpen() ? CloseKind.DEAD
-                            : CloseKind.EVICTED;
+                    CloseKind kind = endAtRelease(c, connFailure, shuttingDown);
                     closing.detachLocked(slot, c, rule.releaseReason(c, connFailure, now, closed), kind);
                     if (shuttingDown) {
                         // Counted before the lease stops counting as leased (same lock), so a graceful
@@ -777,6 +770,28 @@ public final class PoolEngine implements AutoCloseable {
                 acquisitions.abort(r, rejection);
             }
         }
+    }
+
+    /**
+     * How a connection that is not pooled again at release ends, and whether that counts as its
+     * failure (slot lock held): broken under its holder, dead on its own, closed by shutdown, closed
+     * by the remote in order (churn; a GoAway makes it so while the socket is still open), or
+     * retired by the pool.
+     */
+    private static CloseKind endAtRelease(PooledConn c, Throwable connFailure, boolean shuttingDown) {
+        if (connFailure != null || c.failed) {
+            c.closedAsFailure = true;
+            return CloseKind.FAILED;
+        }
+        boolean byRemote = c.transport.closedByRemote();
+        c.closedAsFailure = !c.transport.isOpen() && !byRemote;
+        if (c.closedAsFailure) {
+            return CloseKind.DEAD;
+        }
+        if (shuttingDown) {
+            return CloseKind.SHUTDOWN;
+        }
+        return byRemote ? CloseKind.CHURN : CloseKind.EVICTED;
     }
 
     /**
