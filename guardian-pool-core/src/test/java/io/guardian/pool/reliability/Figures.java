@@ -55,6 +55,18 @@ final class Figures {
         return f;
     }
 
+    /**
+     * A class's last step: records the Netty leak reports its watch collected, closes the watch,
+     * writes the figures as {@link #write} does, and fails if any leak was reported.
+     */
+    void writeCheckingLeaks(String name, io.guardian.pool.internal.transport.LeakWatch leaks) {
+        List<String> reports = leaks.collectLeaks();
+        leaks.close();
+        put("nettyLeakReports", reports.size());
+        write(name);
+        org.assertj.core.api.Assertions.assertThat(reports).as("Netty leak reports").isEmpty();
+    }
+
     /** Writes {@code target/reliability/<name>.json} and {@code <name>.txt}. */
     void write(String name) {
         Path dir = Path.of("target", "reliability");

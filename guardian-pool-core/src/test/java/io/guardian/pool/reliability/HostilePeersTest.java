@@ -66,11 +66,7 @@ class HostilePeersTest extends HostilePeerFixture {
 
     @AfterAll
     static void writeFiguresAndCheckLeaks() {
-        List<String> reports = leaks.collectLeaks();
-        leaks.close();
-        FIGURES.put("nettyLeakReports", reports.size());
-        FIGURES.write("hostile-peers");
-        assertThat(reports).as("Netty leak reports").isEmpty();
+        FIGURES.writeCheckingLeaks("hostile-peers", leaks);
     }
 
     // ---------------------------------------------------------------- silent peers

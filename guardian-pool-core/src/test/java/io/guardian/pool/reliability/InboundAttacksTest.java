@@ -72,11 +72,7 @@ class InboundAttacksTest {
 
     @AfterAll
     static void writeFiguresAndCheckLeaks() {
-        List<String> reports = leaks.collectLeaks();
-        leaks.close();
-        FIGURES.put("nettyLeakReports", reports.size());
-        FIGURES.write("inbound-attacks");
-        assertThat(reports).as("Netty leak reports").isEmpty();
+        FIGURES.writeCheckingLeaks("inbound-attacks", leaks);
     }
 
     @AfterEach

@@ -58,11 +58,7 @@ class LyingPeersTest extends HostilePeerFixture {
 
     @AfterAll
     static void writeFiguresAndCheckLeaks() {
-        List<String> reports = leaks.collectLeaks();
-        leaks.close();
-        FIGURES.put("nettyLeakReports", reports.size());
-        FIGURES.write("lying-peers");
-        assertThat(reports).as("Netty leak reports").isEmpty();
+        FIGURES.writeCheckingLeaks("lying-peers", leaks);
     }
 
     private static final String C_PEER_ID = "00 24 " + TestKeys.C_PUBLIC;

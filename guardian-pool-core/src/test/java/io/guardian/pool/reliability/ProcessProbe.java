@@ -149,7 +149,10 @@ final class ProcessProbe {
     private static boolean jvmOwned(Thread t) {
         String name = t.getName();
         return name.startsWith("ForkJoinPool.commonPool-worker") || name.equals("Attach Listener")
-                || name.startsWith("awaitility") || name.equals("junit-jupiter-timeout-watcher");
+                || name.startsWith("awaitility") || name.equals("junit-jupiter-timeout-watcher")
+                // The JDK's timer for CompletableFuture.orTimeout and delayedExecutor: started by
+                // the first such call in the JVM (a test's), it lives as long as the JVM.
+                || name.equals("CompletableFutureDelayScheduler");
     }
 
     /** Waits until descriptors and threads are back at this baseline, and fails naming what is left. */
