@@ -22,6 +22,7 @@ import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.core.userdetails.User;
 import org.springframework.security.provisioning.InMemoryUserDetailsManager;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.TestPropertySource;
 import org.springframework.test.web.servlet.client.RestTestClient;
 import tools.jackson.databind.JsonNode;
@@ -37,6 +38,9 @@ import tools.jackson.databind.JsonNode;
  * back on, which the other tests leave off ({@code src/test/resources/application.properties}).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
+// A context of its own (other properties): closed after the class so that its demo peers and
+// workload do not run on beside the shared one for the rest of the module's tests.
+@DirtiesContext
 @TestPropertySource(properties = "spring.autoconfigure.exclude=")
 @Import(EndpointSecurityTest.ReadmeSecurity.class)
 class EndpointSecurityTest extends LiveSample {

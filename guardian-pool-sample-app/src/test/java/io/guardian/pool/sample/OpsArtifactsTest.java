@@ -25,6 +25,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.springframework.http.MediaType;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.TestPropertySource;
 import org.yaml.snakeyaml.Yaml;
 import tools.jackson.databind.JsonNode;
@@ -43,6 +44,9 @@ import tools.jackson.databind.JsonNode;
  * in the scrape, and so is {@code pool}, the tag the starter puts on every pool meter.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
+// A context of its own (other properties): closed after the class so that its demo peers and
+// workload do not run on beside the shared one for the rest of the module's tests.
+@DirtiesContext
 @TestPropertySource(properties = "guardian.pool.metrics.per-peer=true")
 class OpsArtifactsTest extends LiveSample {
 

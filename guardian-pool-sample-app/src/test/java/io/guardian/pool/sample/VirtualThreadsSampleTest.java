@@ -22,6 +22,7 @@ import org.junit.jupiter.api.condition.JRE;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Import;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.TestPropertySource;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
@@ -35,8 +36,11 @@ import org.springframework.web.bind.annotation.RestController;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 @EnabledForJreRange(min = JRE.JAVA_21)
-// The demo peers answer on two handler threads each: a burst queues there, so the sample's 2 s
-// reply timeout is raised to what the burst needs on a loaded 2-core machine.
+// A context of its own (other properties): closed after the class so that its demo peers and
+// workload do not run on beside the shared one for the rest of the module's tests.
+@DirtiesContext
+// The demo peers answer on max(2, cores) handler threads each: a burst queues there, so the
+// sample's 2 s reply timeout is raised to what the burst needs on a loaded 2-core machine.
 @TestPropertySource(properties = {"spring.threads.virtual.enabled=true", "guardian.sample.request-timeout=20s"})
 @Import(VirtualThreadsSampleTest.ThreadProbe.class)
 class VirtualThreadsSampleTest extends LiveSample {
