@@ -81,7 +81,7 @@ class OpsArtifactsTest extends LiveSample {
         for (JsonNode v : dashboard.path("templating").path("list")) {
             variables.add(v.path("name").asString());
             if ("query".equals(v.path("type").asString())) {
-                String query = v.path("query").path("query").asString();
+                String query = v.path("query").asString();
                 assertThat(query).as("variable %s", v.path("name")).startsWith("label_values(");
                 assertNamesAndLabels("variable " + v.path("name").asString(), query);
             }
