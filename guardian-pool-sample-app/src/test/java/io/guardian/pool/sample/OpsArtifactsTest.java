@@ -24,6 +24,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.http.MediaType;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.TestPropertySource;
@@ -37,7 +38,7 @@ import tools.jackson.databind.JsonNode;
  * labels, found in a scrape of {@code /actuator/prometheus}; a renamed meter or tag fails here.
  * The rules also pass {@code promtool check rules} and their unit tests
  * ({@code promtool test rules guardian-pool-alerts.test.yml}), whose input series must use real
- * names too. Per-peer meters are switched on so that their panels and rules are checked as well.
+ * names too; the dashboard's queries pass promtool's PromQL parser. Per-peer meters are switched on so that their panels and rules are checked as well.
  *
  * <p>Labels Prometheus or the application add at scrape time ({@code instance}, {@code job},
  * {@code application} from {@code management.metrics.tags.application}) are allowed without being
@@ -113,8 +114,30 @@ class OpsArtifactsTest extends LiveSample {
             }
         }
         assertThat(queries).isGreaterThanOrEqualTo(20);
-        // Every family the starter exports (per-peer included) is on the dashboard somewhere.
-        assertThat(metricsShown).containsAll(families());
+        // Every family the starter exports (per-peer included) is on the dashboard somewhere: a
+        // new meter needs a panel.
+        assertThat(metricsShown).as("families on the dashboard").containsAll(families());
+    }
+
+    @Test
+    void dashboardQueriesAreValidPromQl(@TempDir Path dir) throws Exception {
+        JsonNode dashboard = JSON.readTree(Files.readString(docs("grafana/guardian-pool-dashboard.json")));
+        // promtool parses PromQL only in rule files: each panel query becomes a recording rule,
+        // with Grafana's variables replaced as Grafana would (all values, a rate window).
+        List<Map<String, String>> rules = new ArrayList<>();
+        for (JsonNode panel : dashboard.path("panels")) {
+            for (JsonNode target : panel.path("targets")) {
+                String expr = target.path("expr").asString()
+                        .replace("$__rate_interval", "1m")
+                        .replaceAll("\\$(application|instance|pool)\\b", ".*");
+                assertThat(expr).as("query of '%s' after substitution", panel.path("title")).doesNotContain("$");
+                rules.add(Map.of("record", "dashboard:query" + rules.size(), "expr", expr));
+            }
+        }
+        Path file = dir.resolve("dashboard-queries.yml");
+        Files.writeString(file, new Yaml().dump(Map.of("groups", List.of(Map.of("name", "dashboard", "rules", rules)))));
+        assertThat(promtool(dir, "check", "rules", file.getFileName().toString()))
+                .contains("SUCCESS: " + rules.size() + " rules found");
     }
 
     @Test
