@@ -38,7 +38,8 @@ import tools.jackson.databind.JsonNode;
  * labels, found in a scrape of {@code /actuator/prometheus}; a renamed meter or tag fails here.
  * The rules also pass {@code promtool check rules} and their unit tests
  * ({@code promtool test rules guardian-pool-alerts.test.yml}), whose input series must use real
- * names too; the dashboard's queries pass promtool's PromQL parser. Per-peer meters are switched on so that their panels and rules are checked as well.
+ * names too; the dashboard's queries pass promtool's PromQL parser, and a real Prometheus server
+ * scraping the sample returns series for each of them. Per-peer meters are switched on so that their panels and rules are checked as well.
  *
  * <p>Labels Prometheus or the application add at scrape time ({@code instance}, {@code job},
  * {@code application} from {@code management.metrics.tags.application}) are allowed without being
@@ -52,6 +53,7 @@ import tools.jackson.databind.JsonNode;
 class OpsArtifactsTest extends LiveSample {
 
     private static final String PROMTOOL = System.getProperty("sample.promtool", "/usr/bin/promtool");
+    private static final String PROMETHEUS = System.getProperty("sample.prometheus", "/usr/bin/prometheus");
     /** Labels that are not in the application's scrape but on the stored series. */
     private static final Set<String> ADDED_LABELS = Set.of("instance", "job", "application", "pool");
     /** Labels every dashboard query filters on, with the template variable it is filtered by. */
@@ -138,6 +140,38 @@ class OpsArtifactsTest extends LiveSample {
         Files.writeString(file, new Yaml().dump(Map.of("groups", List.of(Map.of("name", "dashboard", "rules", rules)))));
         assertThat(promtool(dir, "check", "rules", file.getFileName().toString()))
                 .contains("SUCCESS: " + rules.size() + " rules found");
+    }
+
+    @Test
+    void dashboardQueriesReturnSeriesFromARealPrometheusScrapingTheSample(@TempDir Path dir) throws Exception {
+        Path binary = Path.of(PROMETHEUS);
+        if (!Files.isExecutable(binary)) {
+            fail(PROMETHEUS + " is missing: this test needs Debian's prometheus package "
+                    + "(apt-get install -y prometheus; run-tests.sh installs it)");
+        }
+        JsonNode dashboard = JSON.readTree(Files.readString(docs("grafana/guardian-pool-dashboard.json")));
+        try (LocalPrometheus prometheus = new LocalPrometheus(binary, dir, "127.0.0.1:" + port,
+                "/actuator/prometheus")) {
+            // Enough scrapes (one a second) for the rates over the 15 s window below.
+            await("five scrapes of the sample").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> prometheus.query("count_over_time(up{job=\"sample\"}[1m]) >= 5").size() > 0);
+            for (JsonNode panel : dashboard.path("panels")) {
+                for (JsonNode target : panel.path("targets")) {
+                    // Grafana's rate window with a 1 s scrape interval is 4 intervals; 15 s is safe.
+                    String expr = target.path("expr").asString().replace("$__rate_interval", "15s")
+                            .replaceAll("\\$(application|instance|pool)\\b", ".*");
+                    if (expr.matches("(?s).*>\\s*0\\s*$")) {
+                        // Shows only what is wrong (failures, open breakers): empty on a healthy
+                        // sample, but Prometheus must accept it.
+                        prometheus.query(expr);
+                        continue;
+                    }
+                    await("series for '" + panel.path("title").asString() + "': " + expr)
+                            .atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(500))
+                            .until(() -> prometheus.query(expr).size() > 0);
+                }
+            }
+        }
     }
 
     @Test
