@@ -5,7 +5,12 @@ import static org.awaitility.Awaitility.await;
 
 import io.guardian.pool.OptimizedConnectionPool;
 import io.guardian.pool.peer.PeerId;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,7 +37,7 @@ import tools.jackson.databind.JsonNode;
  * production", "Endpoint access"), applied to the running sample: its writes (evict,
  * reset-breaker) need the {@code POOL_ADMIN} role, its reads the {@code MONITORING} role, health
  * stays open, and the sample's own API, outside the actuator, is untouched. The chain below is
- * the README's, word for word; only the users are the test's.
+ * the README's, word for word (a test compares them); only the users are the test's.
  *
  * <p>Spring Security is a test dependency of the sample; this class turns its auto-configuration
  * back on, which the other tests leave off ({@code src/test/resources/application.properties}).
@@ -106,6 +111,39 @@ class EndpointSecurityTest extends LiveSample {
     @Test
     void theChainCoversOnlyTheActuatorNotTheApplicationsOwnApi() {
         assertThat(status(HttpMethod.GET, "/api/peers", null)).isEqualTo(HttpStatus.OK);
+    }
+
+    @Test
+    void theReadmeShowsThisChain() throws IOException {
+        Path readme = null;
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null && readme == null; dir = dir.getParent()) {
+            if (Files.isDirectory(dir.resolve("guardian-pool-sample-app")) && Files.exists(dir.resolve("README.md"))) {
+                readme = dir.resolve("README.md");
+            }
+        }
+        assertThat(readme).as("the repository's README.md above %s", Path.of("").toAbsolutePath()).isNotNull();
+        Path source = Path.of("src/test/java", getClass().getName().replace('.', '/') + ".java");
+        assertThat(chain(Files.readString(source))).as("the chain in %s and in the README", source)
+                .isEqualTo(chain(Files.readString(readme))).isNotEmpty();
+    }
+
+    /** The lines of the {@code actuator} filter chain bean in a text, without comments and indentation. */
+    private static List<String> chain(String text) {
+        List<String> lines = new ArrayList<>();
+        boolean in = false;
+        for (String line : text.split("\n")) {
+            String code = line.replaceAll("//.*$", "").trim();
+            if (code.startsWith("SecurityFilterChain actuator(")) {
+                in = true;
+            }
+            if (in && !code.isEmpty()) {
+                lines.add(code);
+                if (code.equals("}")) {
+                    break;
+                }
+            }
+        }
+        return lines;
     }
 
     /** The status of a request as {@code user} (password {@link #PASSWORD}), or anonymous when null. */
