@@ -61,7 +61,9 @@ import java.util.Set;
  *     ratio of burst to connections: a whole address's {@value #DEFAULT_MAX_CONNECTIONS_PER_ADDRESS}
  *     connections can be opened twice over at once (a fleet behind one NAT after a listener
  *     restart), while an address opening and abandoning handshakes in a loop gets 2 a second, not
- *     the hundreds its pending-handshake slots would allow. Buckets are kept for at most
+ *     the hundreds its pending-handshake slots would allow. js-libp2p refuses a host's connections
+ *     beyond 5 a second ({@code inboundConnectionThreshold}) with no burst beyond those 5; ours is
+ *     stricter in the long run and kinder to a fleet (re)connecting at once. Buckets are kept for at most
  *     {@value #TRACKED_ADDRESSES} addresses; a full bucket is forgotten, and an address that finds
  *     the table full of recently active ones is admitted under the other caps (it fails open, since
  *     refusing would lock out every new honest address during a widely distributed attack).
@@ -70,7 +72,9 @@ import java.util.Set;
  *     listener hold (a guardian-db frame still arriving or waiting for the handler, yamux Data
  *     not yet read by the stream's handler) is reserved from this budget before it is allocated;
  *     a reservation that does not fit closes that guardian-db connection or resets that yamux
- *     stream, as go-libp2p's resource manager fails a reservation rather than waiting for memory.
+ *     stream, as go-libp2p's resource manager fails a reservation rather than waiting for memory
+ *     (js-libp2p has no global budget; a stream whose unread data passes its
+ *     {@code maxReadBufferLength}, 4 MiB, is reset the same way).
  *     go-libp2p gives its whole stack one eighth of the machine's memory plus a 128 MiB base
  *     ({@code limit_defaults.go}, {@code AutoScale}); a JVM library is bounded by its heap, not
  *     the machine, and shares it with the application, hence one eighth of the heap. 32 MiB (the

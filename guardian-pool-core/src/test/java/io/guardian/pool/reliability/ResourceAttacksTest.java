@@ -60,10 +60,12 @@ class ResourceAttacksTest {
     private static final String FILL = "/guardian-test/fill/1.0.0";
     private static LeakWatch leaks;
     private final List<Socket> attackers = new ArrayList<>();
-    private final CountDownLatch releaseFillers = new CountDownLatch(1);
-    private final ExecutorService handlers = Executors.newCachedThreadPool();
+    /** Per run: the fill handlers block on it (a stream nobody reads), and the handler threads are the run's own. */
+    private CountDownLatch releaseFillers;
+    private ExecutorService handlers;
     private PeerListener listener;
     private PeakSampler peaks;
+    private ProcessProbe baseline;
 
     @BeforeAll
     static void watchLeaks() {
@@ -77,7 +79,6 @@ class ResourceAttacksTest {
 
     @AfterEach
     void closeEverything() {
-        releaseFillers.countDown();
         attackers.forEach(ResourceAttacksTest::closeQuietly);
         if (peaks != null) {
             peaks.close();
@@ -85,14 +86,30 @@ class ResourceAttacksTest {
         if (listener != null) {
             listener.close();
         }
-        handlers.shutdownNow();
+        stopHandlers();
+    }
+
+    /** Lets blocked fill handlers return and waits for the run's handler threads to end. */
+    private void stopHandlers() {
+        if (handlers != null) {
+            releaseFillers.countDown();
+            handlers.shutdown();
+            try {
+                assertThat(handlers.awaitTermination(10, TimeUnit.SECONDS)).as("handler threads ended").isTrue();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private PeerListener start(InboundLimits.Builder limits) {
-        ProcessProbe.baseline();
+        baseline = ProcessProbe.baseline();
+        releaseFillers = new CountDownLatch(1);
+        handlers = Executors.newCachedThreadPool();
+        CountDownLatch fillers = releaseFillers;
         listener = PeerListener.builder(TestKeys.identity(TestKeys.A_PRIVATE))
                 .bind(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")).handler((from, message) -> message)
-                .streamHandler(FILL, stream -> releaseFillers.await(2, TimeUnit.MINUTES)) // never reads
+                .streamHandler(FILL, stream -> fillers.await(2, TimeUnit.MINUTES)) // never reads
                 .handlerExecutor(handlers).inboundLimits(limits.build()).start();
         peaks = new PeakSampler();
         return listener;
@@ -142,6 +159,7 @@ class ResourceAttacksTest {
         attackers.forEach(ResourceAttacksTest::closeQuietly);
         attackers.clear();
         await().atMost(Duration.ofSeconds(10)).until(() -> listener.stats().bufferedBytes() == 0);
+        beforeAndAfter(f);
         assertThat(honestRequest(MIB / 2)).as("a 512 KiB request once the attack is gone").isTrue();
         await().atMost(Duration.ofSeconds(5)).until(() -> listener.stats().bufferedBytes() == 0);
     }
@@ -209,6 +227,15 @@ class ResourceAttacksTest {
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> listener.stats().connections() == 0
                 && listener.stats().bufferedBytes() == 0);
+        stopHandlers();
+        beforeAndAfter(f);
+    }
+
+    /** Threads and descriptors before the listener started and once the attack's sockets are closed. */
+    private void beforeAndAfter(Figures f) {
+        ProcessProbe end = ProcessProbe.now();
+        f.put("threadsBefore", baseline.threads.size()).put("threadsAfter", end.threads.size())
+                .put("fdsBefore", baseline.fileDescriptors).put("fdsAfter", end.fileDescriptors);
     }
 
     /** Whether the budget's reading equals the previous one: the attackers' bytes have all arrived or been refused. */
@@ -251,6 +278,7 @@ class ResourceAttacksTest {
         attackers.clear();
         peaks.close();
         listener.close();
+        stopHandlers();
     }
 
     /** Honest guardian-db/1.1 dials from 127.0.0.1, one request of {@code size} bytes each. */
