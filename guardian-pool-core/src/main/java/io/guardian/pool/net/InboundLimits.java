@@ -52,6 +52,36 @@ import java.util.Set;
  *     once instead of queueing without bound. Strangers forcing checks with junk signatures thus
  *     cost at most those threads, never the executor the pool's own outgoing dials verify on. (Neither go-libp2p nor js-libp2p bounds this separately; both
  *     verify on the connection's own goroutine or event loop.)
+ * <li>{@value #DEFAULT_HANDSHAKES_PER_SECOND_PER_ADDRESS} new connections a second per address,
+ *     after a burst of {@value #DEFAULT_HANDSHAKE_BURST_PER_ADDRESS} (a token bucket per address;
+ *     every socket accepted takes a token before any handshake work, one over the rate is closed
+ *     at once). go-libp2p's connection rate limiter ({@code conn_rate_limiter.go}) allows 0.2 a
+ *     second per IPv4 address and IPv6 /56 with a burst of 16, twice its 8 concurrent connections
+ *     per address; we allow 8 times its concurrent connections, so 8 times its rate and the same
+ *     ratio of burst to connections: a whole address's {@value #DEFAULT_MAX_CONNECTIONS_PER_ADDRESS}
+ *     connections can be opened twice over at once (a fleet behind one NAT after a listener
+ *     restart), while an address opening and abandoning handshakes in a loop gets 2 a second, not
+ *     the hundreds its pending-handshake slots would allow. js-libp2p refuses a host's connections
+ *     beyond 5 a second ({@code inboundConnectionThreshold}) with no burst beyond those 5; ours is
+ *     stricter in the long run and kinder to a fleet (re)connecting at once. Buckets are kept for at most
+ *     {@value #TRACKED_ADDRESSES} addresses; a full bucket is forgotten, and an address that finds
+ *     the table full of recently active ones is admitted under the other caps (it fails open, since
+ *     refusing would lock out every new honest address during a widely distributed attack).
+ * <li>Buffered inbound bytes, {@code max-buffered-inbound-bytes}, default one eighth of the JVM's
+ *     maximum heap ({@link Runtime#maxMemory()}), at least 32 MiB: every byte a peer makes the
+ *     listener hold (a guardian-db frame still arriving or waiting for the handler, yamux Data
+ *     not yet read by the stream's handler) is reserved from this budget before it is allocated;
+ *     a reservation that does not fit closes that guardian-db connection or resets that yamux
+ *     stream, as go-libp2p's resource manager fails a reservation rather than waiting for memory
+ *     (js-libp2p has no global budget; a stream whose unread data passes its
+ *     {@code maxReadBufferLength}, 4 MiB, is reset the same way).
+ *     go-libp2p gives its whole stack one eighth of the machine's memory plus a 128 MiB base
+ *     ({@code limit_defaults.go}, {@code AutoScale}); a JVM library is bounded by its heap, not
+ *     the machine, and shares it with the application, hence one eighth of the heap. 32 MiB (the
+ *     memory of go-libp2p's transient scope) keeps the largest frame ({@code max-frame-size} is at
+ *     most 16 MiB) within the half of the budget that large holdings may use; the first 64 KiB a
+ *     connection holds may use all of it, so small requests still fit while large frames fill
+ *     their half (go-libp2p's reservation priorities).
  * <li>Loopback is not limited per address (go-libp2p's default network-prefix limits make
  *     127.0.0.0/8 and ::1 unlimited the same way): local tools and tests share one address.
  * </ul>
@@ -68,6 +98,9 @@ import java.util.Set;
  * @param verificationThreads threads of the listener's own executor for handshake signature work
  * @param maxQueuedVerifications signature checks that may wait for a verification thread; beyond
  *     it a handshake is refused
+ * @param handshakesPerSecondPerAddress new connections one address may open each second, on average
+ * @param handshakeBurstPerAddress new connections one address may open at once before the rate applies
+ * @param maxBufferedInboundBytes bytes all inbound connections together may make the listener buffer
  */
 public record InboundLimits(
         int maxConnectionsPerAddress,
@@ -78,7 +111,10 @@ public record InboundLimits(
         Set<String> allowlistedAddresses,
         Set<PeerId> allowlistedPeers,
         int verificationThreads,
-        int maxQueuedVerifications) {
+        int maxQueuedVerifications,
+        double handshakesPerSecondPerAddress,
+        int handshakeBurstPerAddress,
+        long maxBufferedInboundBytes) {
 
     /** Default {@code max-inbound-per-address}. */
     public static final int DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 64;
@@ -92,6 +128,27 @@ public record InboundLimits(
     public static final int DEFAULT_VERIFICATION_THREADS = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     /** Default {@code max-queued-verifications}: {@link PeerListener#DEFAULT_MAX_PENDING_HANDSHAKES}. */
     public static final int DEFAULT_MAX_QUEUED_VERIFICATIONS = PeerListener.DEFAULT_MAX_PENDING_HANDSHAKES;
+
+    /** Default {@code handshakes-per-second-per-address}. */
+    public static final double DEFAULT_HANDSHAKES_PER_SECOND_PER_ADDRESS = 2.0;
+    /** Default {@code handshake-burst-per-address}: twice {@link #DEFAULT_MAX_CONNECTIONS_PER_ADDRESS}. */
+    public static final int DEFAULT_HANDSHAKE_BURST_PER_ADDRESS = 2 * DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
+    /** Addresses whose handshake rate is tracked at once: four times the default total of inbound connections. */
+    public static final int TRACKED_ADDRESSES = 4 * PeerListener.DEFAULT_MAX_INBOUND_CONNECTIONS;
+    /** Smallest {@code max-buffered-inbound-bytes}: 32 MiB. */
+    public static final long MIN_DEFAULT_BUFFERED_INBOUND_BYTES = 32L << 20;
+    /** Default {@code max-buffered-inbound-bytes}: an eighth of the maximum heap, at least 32 MiB. */
+    public static final long DEFAULT_MAX_BUFFERED_INBOUND_BYTES = defaultBudget(Runtime.getRuntime().maxMemory());
+
+    /**
+     * The default budget for a heap of {@code maxHeap} bytes.
+     *
+     * @param maxHeap {@link Runtime#maxMemory()}, {@link Long#MAX_VALUE} when the heap is unbounded
+     * @return an eighth of it, at least 32 MiB; 256 MiB (twice go-libp2p's minimal node) when unbounded
+     */
+    static long defaultBudget(long maxHeap) {
+        return maxHeap == Long.MAX_VALUE ? 256L << 20 : Math.max(MIN_DEFAULT_BUFFERED_INBOUND_BYTES, maxHeap / 8);
+    }
 
     /** Validates and copies; use {@link #builder()} rather than calling this directly. */
     public InboundLimits {
@@ -111,6 +168,16 @@ public record InboundLimits(
         allowlistedPeers = Set.copyOf(Objects.requireNonNull(allowlistedPeers, "allowlisted-peers must not be null"));
         atLeastOne(verificationThreads, "verification-threads");
         atLeastOne(maxQueuedVerifications, "max-queued-verifications");
+        if (!(handshakesPerSecondPerAddress > 0) || handshakesPerSecondPerAddress > 1_000_000) {
+            throw new InvalidSettingException("handshakes-per-second-per-address",
+                    "handshakes-per-second-per-address must be above 0 and at most 1000000, was "
+                            + handshakesPerSecondPerAddress);
+        }
+        atLeastOne(handshakeBurstPerAddress, "handshake-burst-per-address");
+        if (maxBufferedInboundBytes < 1) {
+            throw new InvalidSettingException("max-buffered-inbound-bytes",
+                    "max-buffered-inbound-bytes must be at least 1, was " + maxBufferedInboundBytes);
+        }
     }
 
     /**
@@ -156,8 +223,44 @@ public record InboundLimits(
         private Set<PeerId> allowlistedPeers = new LinkedHashSet<>();
         private int verificationThreads = DEFAULT_VERIFICATION_THREADS;
         private int maxQueuedVerifications = DEFAULT_MAX_QUEUED_VERIFICATIONS;
+        private double handshakesPerSecondPerAddress = DEFAULT_HANDSHAKES_PER_SECOND_PER_ADDRESS;
+        private int handshakeBurstPerAddress = DEFAULT_HANDSHAKE_BURST_PER_ADDRESS;
+        private long maxBufferedInboundBytes = DEFAULT_MAX_BUFFERED_INBOUND_BYTES;
 
         private Builder() {
+        }
+
+        /**
+         * @param perSecond new connections one address (IPv4, or IPv6 /64) may open each second
+         *     once its burst is spent, above 0 (default
+         *     {@value InboundLimits#DEFAULT_HANDSHAKES_PER_SECOND_PER_ADDRESS}); one over it is
+         *     closed on arrival
+         * @return this builder
+         */
+        public Builder handshakesPerSecondPerAddress(double perSecond) {
+            this.handshakesPerSecondPerAddress = perSecond;
+            return this;
+        }
+
+        /**
+         * @param burst new connections one address may open at once before the rate applies, at
+         *     least 1 (default {@value InboundLimits#DEFAULT_HANDSHAKE_BURST_PER_ADDRESS})
+         * @return this builder
+         */
+        public Builder handshakeBurstPerAddress(int burst) {
+            this.handshakeBurstPerAddress = burst;
+            return this;
+        }
+
+        /**
+         * @param bytes bytes all inbound connections together may make the listener buffer,
+         *     reserved before allocation (default an eighth of the maximum heap, at least 32 MiB);
+         *     at least twice {@code max-frame-size}, checked when the listener starts
+         * @return this builder
+         */
+        public Builder maxBufferedInboundBytes(long bytes) {
+            this.maxBufferedInboundBytes = bytes;
+            return this;
         }
 
         /**
@@ -262,7 +365,8 @@ public record InboundLimits(
          */
         public InboundLimits build() {
             return new InboundLimits(maxConnectionsPerAddress, maxPendingPerAddress, firstByteTimeout, idleTimeout,
-                    limitLoopback, allowlistedAddresses, allowlistedPeers, verificationThreads, maxQueuedVerifications);
+                    limitLoopback, allowlistedAddresses, allowlistedPeers, verificationThreads, maxQueuedVerifications,
+                    handshakesPerSecondPerAddress, handshakeBurstPerAddress, maxBufferedInboundBytes);
         }
     }
 }

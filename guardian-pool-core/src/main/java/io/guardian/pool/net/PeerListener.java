@@ -404,6 +404,12 @@ public final class PeerListener implements AutoCloseable {
                 merged.allowedPeers(allowedPeers);
             }
             ProtocolConfig protocolConfig = merged.build();
+            if (limits.maxBufferedInboundBytes() < 2L * protocolConfig.maxFrameSize()) {
+                // Holdings beyond a connection's first 64 KiB may fill only half the budget.
+                throw new io.guardian.pool.InvalidSettingException("max-buffered-inbound-bytes",
+                        "max-buffered-inbound-bytes " + limits.maxBufferedInboundBytes() + " must be at least twice"
+                                + " max-frame-size " + protocolConfig.maxFrameSize() + ", or no frame that large fits");
+            }
             Libp2pSettings libp2p = Libp2pSettings.defaults(identity)
                     .withHandshakeTimeout(protocolConfig.handshakeTimeout());
             Map<String, StreamHandler> handlers = new LinkedHashMap<>();

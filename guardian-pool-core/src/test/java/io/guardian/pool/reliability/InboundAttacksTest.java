@@ -89,8 +89,11 @@ class InboundAttacksTest {
     /** Listener A, loopback limited like any address, short deadlines so the test runs in seconds. */
     private PeerListener start(UnaryOperator<InboundLimits.Builder> limits, UnaryOperator<PeerListener.Builder> more) {
         baseline = ProcessProbe.baseline();
+        // The handshake rate is lifted here: these attacks measure the slot caps and deadlines
+        // (ResourceAttacksTest measures the rate).
         InboundLimits.Builder l = InboundLimits.builder().limitLoopback(true).maxPendingPerAddress(8)
-                .maxConnectionsPerAddress(32).firstByteTimeout(Duration.ofSeconds(1)).idleTimeout(Duration.ofSeconds(2));
+                .maxConnectionsPerAddress(32).firstByteTimeout(Duration.ofSeconds(1)).idleTimeout(Duration.ofSeconds(2))
+                .handshakesPerSecondPerAddress(100_000).handshakeBurstPerAddress(100_000);
         listener = more.apply(PeerListener.builder(TestKeys.identity(TestKeys.A_PRIVATE))
                 .bind(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")).handler((from, message) -> message)
                 .protocol(ProtocolConfig.builder().handshakeTimeout(Duration.ofSeconds(2)).build())

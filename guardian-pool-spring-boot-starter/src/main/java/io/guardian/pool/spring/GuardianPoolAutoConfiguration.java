@@ -4,11 +4,16 @@ import io.guardian.pool.HealthReport;
 import io.guardian.pool.OptimizedConnectionPool;
 import io.guardian.pool.PoolConfig;
 import io.guardian.pool.peer.PeerIdentity;
+import io.guardian.pool.net.PeerListener;
 import io.guardian.pool.spring.actuate.ConnectionPoolEndpoint;
 import io.guardian.pool.spring.actuate.ConnectionPoolEndpointWebExtension;
 import io.guardian.pool.spring.actuate.ConnectionPoolHealthIndicator;
 import io.guardian.pool.spring.metrics.GuardianPoolMetrics;
 import io.guardian.pool.spring.metrics.PerPeerMeters;
+import io.guardian.pool.spring.listener.GuardianPoolHandler;
+import io.guardian.pool.spring.listener.GuardianPoolListenerAttachment;
+import io.guardian.pool.spring.listener.GuardianPoolListenerCustomizer;
+import io.guardian.pool.spring.listener.ListenerFactory;
 import io.guardian.pool.spring.retry.GuardianPoolRetry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -20,6 +25,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator;
 import org.springframework.boot.health.contributor.HealthIndicator;
@@ -39,8 +45,10 @@ import org.springframework.retry.support.RetryTemplate;
  * the scheduled health monitor ({@code guardian.pool.health.enabled}). When their libraries are
  * present: the {@code connectionpool} Actuator endpoint and the {@code connectionPool} health
  * indicator, Micrometer meters (when a {@link MeterRegistry} bean exists), and the
- * {@code guardianPoolRetryTemplate} for spring-retry. Each bean backs off when the application
- * defines its own.
+ * {@code guardianPoolRetryTemplate} for spring-retry. When {@code guardian.pool.listener.port}
+ * is set: a {@link PeerListener} answering as the pool's identity with the
+ * {@link GuardianPoolHandler} beans, shared with the pool on libp2p. Each bean backs off when the
+ * application defines its own.
  */
 @AutoConfiguration(afterName = {
         "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
@@ -133,6 +141,31 @@ public final class GuardianPoolAutoConfiguration {
     public PoolHealthMonitor guardianPoolHealthMonitor(OptimizedConnectionPool pool,
             ApplicationEventPublisher publisher) {
         return new PoolHealthMonitor(pool, publisher);
+    }
+
+    /**
+     * The listener, opt-in: only when {@code guardian.pool.listener.port} is set. It answers as the
+     * pool's identity with the {@link GuardianPoolHandler} beans, is shared with the pool on
+     * libp2p, and closes with the context (after the sharing stops, before the pool closes).
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnProperty(prefix = "guardian.pool.listener", name = "port")
+    static class ListenerConfiguration {
+
+        @Bean(destroyMethod = "close")
+        @ConditionalOnMissingBean
+        PeerListener guardianPoolListener(GuardianPoolProperties properties, PoolConfig config, PeerIdentity identity,
+                ObjectProvider<GuardianPoolHandler> handlers, ObjectProvider<GuardianPoolListenerCustomizer> customizers) {
+            return ListenerFactory.start(properties.listener(), config, identity, handlers.orderedStream().toList(),
+                    customizers.orderedStream());
+        }
+
+        @Bean(destroyMethod = "close")
+        @ConditionalOnMissingBean
+        GuardianPoolListenerAttachment guardianPoolListenerAttachment(OptimizedConnectionPool pool,
+                PeerListener listener, PoolConfig config) {
+            return new GuardianPoolListenerAttachment(pool, listener, config.transport());
+        }
     }
 
     /**

@@ -79,6 +79,7 @@ import org.springframework.util.unit.DataSize;
  * @param endpoint The connectionpool Actuator endpoint.
  * @param retry The retry beans: guardianPoolRetryPolicy, guardianPoolCoreRetryTemplate and, with
  *     spring-retry, guardianPoolRetryTemplate.
+ * @param listener The auto-configured PeerListener, started when listener.port is set.
  */
 @ConfigurationProperties("guardian.pool")
 public record GuardianPoolProperties(
@@ -111,7 +112,8 @@ public record GuardianPoolProperties(
         @DefaultValue Metrics metrics,
         @DefaultValue Shutdown shutdown,
         @DefaultValue Endpoint endpoint,
-        @DefaultValue Retry retry) {
+        @DefaultValue Retry retry,
+        @DefaultValue Listener listener) {
 
     /**
      * {@code guardian.pool.connection-manager.*}: trimming above a high watermark.
@@ -246,5 +248,65 @@ public record GuardianPoolProperties(
                         "guardian.pool.endpoint.max-peers must be >= 0, was " + maxPeers);
             }
         }
+    }
+
+    /**
+     * {@code guardian.pool.listener.*}: a PeerListener answering as this node's identity, and the
+     * limits that keep hostile dialers from exhausting it (core's InboundLimits and listener caps).
+     *
+     * @param port TCP port the listener answers on; 0 picks a free one. Unset, no listener is
+     *     started.
+     * @param bindAddress IP address the listener binds; 0.0.0.0 or :: to answer on every
+     *     interface.
+     * @param maxInboundConnections Most inbound connections open at once, handshaking or
+     *     established; beyond it a new socket is closed on arrival. At least 1.
+     * @param maxInboundPerPeer Most sessions one authenticated dialer PeerId may hold. At least 1.
+     * @param maxPendingHandshakes Most inbound connections still in their handshake at once. At
+     *     least 1.
+     * @param maxInboundPerAddress Most inbound connections from one IPv4 address or IPv6 /64. At
+     *     least 1.
+     * @param maxPendingPerAddress Most handshakes in progress from one IPv4 address or IPv6 /64.
+     *     At least 1.
+     * @param firstByteTimeout How long an accepted socket may stay silent before its first byte.
+     * @param idleTimeout How long an inbound connection may go without a byte read or written
+     *     before it is closed; keep it above the dialers' keep-alive or health-check interval.
+     * @param limitLoopback Whether the per-address limits and the handshake rate also apply to
+     *     loopback addresses.
+     * @param allowlistedAddresses Comma-separated list of CIDR blocks (or single addresses) exempt
+     *     from every inbound cap, the handshake rate and the idle timeout; empty means none.
+     * @param allowlistedPeers Comma-separated list of dialer PeerIds exempt, once authenticated,
+     *     from the per-peer cap and the idle timeout; empty means none.
+     * @param verificationThreads Threads of the listener's own executor for handshake signature
+     *     checks; unset, half the available cores, at least 1.
+     * @param maxQueuedVerifications Signature checks that may wait for a verification thread;
+     *     beyond it a handshake is refused at once. At least 1.
+     * @param handshakesPerSecondPerAddress New connections one IPv4 address or IPv6 /64 may open
+     *     each second once its burst is spent; one over it is closed on arrival. Above 0.
+     * @param handshakeBurstPerAddress New connections one address may open at once before the
+     *     rate applies. At least 1.
+     * @param maxBufferedInboundBytes Bytes all inbound connections together may make the listener
+     *     buffer, reserved before allocation. It covers frames arriving or waiting for a handler
+     *     and unread libp2p stream data; what does not fit closes that connection or resets that
+     *     stream. Unset, an eighth of the maximum heap, at least 32MB; at least twice
+     *     handshake.max-frame-size.
+     */
+    public record Listener(
+            Integer port,
+            @DefaultValue("127.0.0.1") String bindAddress,
+            Integer maxInboundConnections,
+            Integer maxInboundPerPeer,
+            Integer maxPendingHandshakes,
+            Integer maxInboundPerAddress,
+            Integer maxPendingPerAddress,
+            Duration firstByteTimeout,
+            Duration idleTimeout,
+            Boolean limitLoopback,
+            List<String> allowlistedAddresses,
+            List<String> allowlistedPeers,
+            Integer verificationThreads,
+            Integer maxQueuedVerifications,
+            Double handshakesPerSecondPerAddress,
+            Integer handshakeBurstPerAddress,
+            DataSize maxBufferedInboundBytes) {
     }
 }

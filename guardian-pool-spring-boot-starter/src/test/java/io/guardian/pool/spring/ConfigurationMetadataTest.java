@@ -35,7 +35,9 @@ class ConfigurationMetadataTest {
     private static final Set<String> DERIVED = Set.of("guardian.pool.circuit-breaker.open-timeout",
             "guardian.pool.circuit-breaker.max-open-timeout", "guardian.pool.circuit-breaker.failure-threshold",
             "guardian.pool.max-retry-backoff", "guardian.pool.handshake.allowed-peers", "guardian.pool.acquire-deadline",
-            "guardian.pool.identity.key-file");
+            "guardian.pool.identity.key-file", "guardian.pool.listener.port", "guardian.pool.listener.verification-threads",
+            "guardian.pool.listener.max-buffered-inbound-bytes", "guardian.pool.listener.allowlisted-addresses",
+            "guardian.pool.listener.allowlisted-peers");
 
     /** {@link ProtocolConfig}'s components and the handshake properties that carry them. */
     private static final Map<String, String> HANDSHAKE = Map.of("version", "protocol-version",

@@ -51,7 +51,7 @@ public final class Libp2pConnection {
         this.remotePeer = remotePeer;
         this.remoteAddress = remoteAddress.peerId().isPresent() ? remoteAddress : remoteAddress.withPeerId(remotePeer);
         this.upgradeNanos = upgradeNanos;
-        this.session = new YamuxSession(initiator, node.settings().yamux(), this::accept);
+        this.session = new YamuxSession(initiator, node.settings().yamux(), this::accept, node.inboundMemory().open());
     }
 
     YamuxSession session() {

@@ -3,6 +3,7 @@ package io.guardian.pool.internal.libp2p;
 import io.guardian.pool.internal.libp2p.noise.NoiseHandshakeHandler;
 import io.guardian.pool.internal.libp2p.noise.NoiseSecured;
 import io.guardian.pool.internal.libp2p.yamux.YamuxSession;
+import io.guardian.pool.internal.transport.MemoryBudget;
 import io.guardian.pool.internal.transport.TransportException;
 import io.guardian.pool.internal.transport.TransportException.Kind;
 import io.guardian.pool.net.StreamHandler;
@@ -50,6 +51,8 @@ public final class Libp2pNode {
     private volatile List<String> inlineMuxers = List.of(YAMUX);
     /** Another node whose protocols and listen addresses this one answers with (a pool sharing a listener's identity). */
     private volatile Libp2pNode server;
+    /** Where the connections of this node reserve the Data they buffer; unlimited unless a listener set one. */
+    private volatile MemoryBudget inboundMemory = MemoryBudget.UNLIMITED;
 
     /**
      * @param settings timeouts, limits and our identity
@@ -65,6 +68,21 @@ public final class Libp2pNode {
     /** @return the settings */
     public Libp2pSettings settings() {
         return settings;
+    }
+
+    /**
+     * Sets the budget the yamux sessions of connections made from now on reserve received Data
+     * from (a listener's {@code max-buffered-inbound-bytes}).
+     *
+     * @param budget the budget
+     */
+    public void inboundMemory(MemoryBudget budget) {
+        this.inboundMemory = Objects.requireNonNull(budget, "budget");
+    }
+
+    /** @return the budget received Data is reserved from */
+    MemoryBudget inboundMemory() {
+        return inboundMemory;
     }
 
     /**

@@ -9,9 +9,14 @@ import java.util.List;
 /**
  * Splits the byte stream after the handshake into {@link Frame}s (PROTOCOL.md section 4) and
  * rejects, as early as the offending bytes arrive, a length of 0, a length over 1 +
- * {@code max-frame-size}, an unknown type and a PING or PONG whose payload is not 8 bytes. Nothing
- * is allocated for a frame until all of it has arrived, so a peer announcing a huge frame costs
- * only what it actually sends, and never more than the limit. Not API.
+ * {@code max-frame-size}, an unknown type and a PING or PONG whose payload is not 8 bytes. Not API.
+ *
+ * <p>Memory: once a frame's header is judged, its payload is reserved from the connection's
+ * {@link MemoryBudget.Account} and only then allocated, as a heap array of exactly its size; the
+ * bytes are copied into it as they arrive, so the decoder's (direct) cumulation never holds more
+ * than one read's worth, however large the frame. The reservation stays with the frame: whoever
+ * consumes it releases it ({@link InboundSession} once the handler has run). A refused reservation
+ * is raised as {@link BudgetExceeded}; the connection handler closes the channel.
  *
  * <p>A violation is raised as {@link FrameViolation} through {@code exceptionCaught}; the decoder
  * then discards everything else, and the connection handler closes the channel.
@@ -19,10 +24,40 @@ import java.util.List;
 final class FrameDecoder extends ByteToMessageDecoder {
 
     private final int maxFrameSize;
+    private final MemoryBudget.Account memory;
     private boolean failed;
+    /** The frame being received: its type, its payload array (reserved), how much of it arrived. */
+    private byte partialType;
+    private byte[] partial;
+    private int filled;
 
+    /** A decoder outside any budget (the dialer's side: it reads only replies it asked for). */
     FrameDecoder(int maxFrameSize) {
+        this(maxFrameSize, MemoryBudget.UNLIMITED.open());
+    }
+
+    /**
+     * @param maxFrameSize the largest payload accepted
+     * @param memory where each frame's payload is reserved before it is allocated
+     */
+    FrameDecoder(int maxFrameSize, MemoryBudget.Account memory) {
         this.maxFrameSize = maxFrameSize;
+        this.memory = memory;
+    }
+
+    /** A frame the listener's memory budget has no room for; the connection is dropped. */
+    static final class BudgetExceeded extends DecoderException {
+        private static final long serialVersionUID = 1L;
+
+        BudgetExceeded(String message) {
+            super(message);
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            // Peers trigger these at will; the message says everything.
+            return this;
+        }
     }
 
     /** A frame that breaks PROTOCOL.md section 4. */
@@ -44,6 +79,16 @@ final class FrameDecoder extends ByteToMessageDecoder {
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (failed) {
             in.skipBytes(in.readableBytes());
+            return;
+        }
+        if (partial != null) {
+            int n = Math.min(in.readableBytes(), partial.length - filled);
+            in.readBytes(partial, filled, n);
+            filled += n;
+            if (filled == partial.length) {
+                out.add(new Frame(partialType, partial));
+                partial = null;
+            }
             return;
         }
         int available = in.readableBytes();
@@ -69,13 +114,32 @@ final class FrameDecoder extends ByteToMessageDecoder {
             throw violation(in, Frame.typeName(type) + " payload of " + (length - 1) + " bytes, must be "
                     + Frame.PING_PAYLOAD);
         }
-        if (available < Frame.LENGTH_FIELD + length) {
-            return;
+        int size = (int) length - 1;
+        if (!memory.reserve(size)) {
+            failed = true;
+            in.skipBytes(in.readableBytes());
+            throw new BudgetExceeded("no room in the inbound memory budget for a frame of " + size + " bytes");
         }
-        byte[] payload = new byte[(int) length - 1];
         in.skipBytes(Frame.HEADER);
-        in.readBytes(payload);
-        out.add(new Frame(type, payload));
+        byte[] payload = new byte[size];
+        int n = Math.min(in.readableBytes(), size);
+        in.readBytes(payload, 0, n);
+        if (n == size) {
+            out.add(new Frame(type, payload));
+        } else {
+            partialType = type;
+            partial = payload;
+            filled = n;
+        }
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        // A frame cut short by the connection's end: its reservation goes back with it.
+        if (partial != null) {
+            memory.release(partial.length);
+            partial = null;
+        }
     }
 
     private FrameViolation violation(ByteBuf in, String message) {

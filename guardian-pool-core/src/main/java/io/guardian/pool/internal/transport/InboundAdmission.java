@@ -32,10 +32,11 @@ import org.slf4j.LoggerFactory;
  * handshake slot, its address's share) until it lets go, closes idle connections, and counts every
  * refusal. Not API.
  *
- * <p>Admission, in order: the address's connections and pending handshakes, then the listener's
- * totals; an allow-listed address skips all four and the idle timeout. Loopback skips the
+ * <p>Admission, in order: the address's handshake rate ({@link HandshakeRate}), its connections
+ * and pending handshakes, then the listener's totals; an allow-listed address skips all four and the idle timeout. Loopback skips the
  * per-address limits unless {@code limitLoopback}. Per-peer slots are taken once a dialer has
- * proven its PeerId; an allow-listed PeerId takes none and loses its idle timeout.
+ * proven its PeerId; an allow-listed PeerId takes none and loses its idle timeout. The
+ * listener's {@link MemoryBudget} for buffered inbound bytes lives here too, for its counts.
  */
 final class InboundAdmission {
 
@@ -63,6 +64,9 @@ final class InboundAdmission {
     private final LongAdder idleClosed = new LongAdder();
     private final LongAdder failedHandshakes = new LongAdder();
     private final LongAdder verificationsRefused = new LongAdder();
+    private final LongAdder refusedRate = new LongAdder();
+    private final HandshakeRate rate;
+    private final MemoryBudget memory;
 
     /** What one admitted socket holds; released once each. */
     private static final class Ticket {
@@ -80,6 +84,14 @@ final class InboundAdmission {
         this.settings = settings;
         this.limits = settings.limits();
         limits.allowlistedAddresses().forEach(block -> allowlisted.add(AddressBlock.parse(block)));
+        this.rate = new HandshakeRate(limits.handshakesPerSecondPerAddress(), limits.handshakeBurstPerAddress(),
+                InboundLimits.TRACKED_ADDRESSES, System::nanoTime);
+        this.memory = new MemoryBudget(limits.maxBufferedInboundBytes());
+    }
+
+    /** @return the budget every inbound connection's buffered bytes are reserved from */
+    MemoryBudget memory() {
+        return memory;
     }
 
     /**
@@ -93,6 +105,11 @@ final class InboundAdmission {
         boolean exempt = allowlisted.stream().anyMatch(block -> block.contains(ip));
         Object key = exempt || (ip.isLoopbackAddress() && !limits.limitLoopback()) ? null : AddressBlock.limitKey(ip);
         if (key != null) {
+            if (!rate.tryAcquire(key)) {
+                refusedRate.increment();
+                return refuse(channel, "handshakes-per-second-per-address " + limits.handshakesPerSecondPerAddress()
+                        + " (burst " + limits.handshakeBurstPerAddress() + ") exceeded by " + key);
+            }
             String refusal = takeAddressSlot(key);
             if (refusal != null) {
                 return refuse(channel, refusal);
@@ -242,7 +259,8 @@ final class InboundAdmission {
     }
 
     long refusedOnArrival() {
-        return refusedTotal.sum() + refusedPending.sum() + refusedAddress.sum() + refusedAddressPending.sum();
+        return refusedTotal.sum() + refusedPending.sum() + refusedAddress.sum() + refusedAddressPending.sum()
+                + refusedRate.sum();
     }
 
     long failedHandshakes() {
@@ -271,7 +289,8 @@ final class InboundAdmission {
     ListenerStats stats(int sessions, long protocolErrors) {
         return new ListenerStats(connections.get(), pending.get(), sessions, refusedTotal.sum(), refusedPending.sum(),
                 refusedAddress.sum(), refusedAddressPending.sum(), refusedPeer.sum(), firstByteTimeouts.sum(),
-                handshakeTimeouts.sum(), idleClosed.sum(), failedHandshakes.sum(), protocolErrors, verificationsRefused.sum());
+                handshakeTimeouts.sum(), idleClosed.sum(), failedHandshakes.sum(), protocolErrors, verificationsRefused.sum(),
+                refusedRate.sum(), memory.refusals(), memory.used(), memory.peak());
     }
 
     /**

@@ -32,12 +32,18 @@ import org.slf4j.LoggerFactory;
  * <p>Back-pressure: reading stops while more than {@value #PAUSE_MESSAGES} messages or
  * {@value #PAUSE_BYTES} bytes wait for the handler, or while the dialer does not read our replies
  * (the channel is not writable), so a flooding or non-reading dialer costs bounded memory.
+ *
+ * <p>Every frame's payload was reserved from the listener's {@link MemoryBudget} by the
+ * {@link FrameDecoder} before it was allocated; the session gives it back once the frame is dealt
+ * with (a DATA message after its handler ran), and all at once when the connection closes.
  */
 final class InboundSession extends ChannelInboundHandlerAdapter implements PeerSession {
 
     private static final Logger LOG = LoggerFactory.getLogger(InboundSession.class);
     /** A peer chooses its protocol errors: WARN at most every 10 s, the rest at DEBUG. */
     private static final RateLimitedWarning PROTOCOL_ERRORS = new RateLimitedWarning(LOG);
+    /** Strangers can fill the memory budget at will: the same rate limit. */
+    private static final RateLimitedWarning MEMORY_REFUSALS = new RateLimitedWarning(LOG);
     private static final int PAUSE_MESSAGES = 64;
     private static final long PAUSE_BYTES = 4L << 20;
     /** Messages one drain task handles before yielding the executor thread to other connections. */
@@ -64,10 +70,12 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
     private volatile boolean backlogged;
     /** Event loop only: a dialer flooding PINGs gets {@code ping-answers-per-second} PONGs, not one each. */
     private final PingAnswerBudget pingAnswers;
+    /** This connection's share of the listener's memory budget; closed with the channel. */
+    private final MemoryBudget.Account memory;
 
     InboundSession(Channel channel, PeerId remotePeer, ProtocolVersion version, Instant openedAt,
             MessageHandler handler, Executor executor, int maxFrameSize, LongAdder protocolErrors, Spin spin,
-            int pingAnswersPerSecond) {
+            int pingAnswersPerSecond, MemoryBudget.Account memory) {
         this.channel = channel;
         this.remotePeer = remotePeer;
         this.version = version;
@@ -78,6 +86,8 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
         this.protocolErrors = protocolErrors;
         this.spin = spin;
         this.pingAnswers = new PingAnswerBudget(pingAnswersPerSecond);
+        this.memory = memory;
+        channel.closeFuture().addListener(f -> memory.close());
     }
 
     /**
@@ -176,6 +186,10 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         Frame frame = (Frame) msg;
+        if (frame.type() != Frame.DATA) {
+            // Dealt with right here: its reservation is not needed past this call.
+            memory.release(frame.payload().length);
+        }
         switch (frame.type()) {
             case Frame.DATA:
                 onData(frame.payload());
@@ -200,6 +214,7 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
 
     private void onData(byte[] payload) {
         if (closing.get()) {
+            memory.release(payload.length);
             return;
         }
         bytesIn.addAndGet(payload.length);
@@ -239,6 +254,9 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
         if (cause instanceof FrameDecoder.FrameViolation) {
             protocolErrors.increment();
             PROTOCOL_ERRORS.log("Closing {}: protocol error: {}", this, cause.getMessage());
+        } else if (cause instanceof FrameDecoder.BudgetExceeded) {
+            // Counted by the budget itself (ListenerStats.refusedMemory).
+            MEMORY_REFUSALS.log("Closing {}: {}", this, cause.getMessage());
         } else if (cause instanceof IOException) {
             LOG.debug("Connection of {} lost: {}", this, cause.toString());
         } else {
@@ -260,7 +278,13 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
                 message = inbox.poll();
             }
             afterPoll(message.length);
-            if (!handle(message)) {
+            boolean goOn;
+            try {
+                goOn = handle(message);
+            } finally {
+                memory.release(message.length);
+            }
+            if (!goOn) {
                 return;
             }
         }

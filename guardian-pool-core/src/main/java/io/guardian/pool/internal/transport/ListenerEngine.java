@@ -96,6 +96,7 @@ public final class ListenerEngine {
             handlerSpin = InboundSession.Spin.OFF;
         }
         node = new Libp2pNode(settings.libp2p(), handlerExecutor, verifier);
+        node.inboundMemory(admission.memory());
         settings.streamHandlers().forEach(node::handle);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(loops.group())
@@ -326,11 +327,12 @@ public final class ListenerEngine {
     /** Swaps the handshake handler for the frame pipeline and registers the session. */
     void established(ChannelHandlerContext ctx, ListenerHandshake handshake, ProtocolVersion version, PeerId dialer) {
         Channel channel = ctx.channel();
+        MemoryBudget.Account account = admission.memory().open();
         InboundSession session = new InboundSession(channel, dialer, version, Instant.now(settings.clock()),
                 settings.handler(), handlerExecutor, settings.protocol().maxFrameSize(), protocolErrors,
-                handlerSpin, settings.protocol().pingAnswersPerSecond());
+                handlerSpin, settings.protocol().pingAnswersPerSecond(), account);
         ChannelPipeline pipeline = ctx.pipeline();
-        pipeline.addAfter(ctx.name(), "frames", new FrameDecoder(settings.protocol().maxFrameSize()));
+        pipeline.addAfter(ctx.name(), "frames", new FrameDecoder(settings.protocol().maxFrameSize(), account));
         pipeline.addAfter("frames", "session", session);
         pipeline.remove(handshake);
         sessions.add(session);

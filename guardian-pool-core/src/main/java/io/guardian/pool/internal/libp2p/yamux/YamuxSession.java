@@ -1,5 +1,6 @@
 package io.guardian.pool.internal.libp2p.yamux;
 
+import io.guardian.pool.internal.transport.MemoryBudget;
 import io.guardian.pool.internal.transport.TransportException;
 import io.guardian.pool.internal.transport.TransportException.Kind;
 import io.netty.buffer.ByteBuf;
@@ -45,6 +46,8 @@ public final class YamuxSession extends ChannelDuplexHandler {
 
     private final boolean client;
     private final YamuxConfig config;
+    /** This connection's share of its listener's buffered-bytes budget (unlimited elsewhere). */
+    private final MemoryBudget.Account memory;
     private final InboundStreams acceptor;
     private final AtomicLong nextId;
     private volatile ChannelHandlerContext ctx;
@@ -65,6 +68,17 @@ public final class YamuxSession extends ChannelDuplexHandler {
      * @param acceptor decides on streams the remote opens
      */
     public YamuxSession(boolean client, YamuxConfig config, InboundStreams acceptor) {
+        this(client, config, acceptor, MemoryBudget.UNLIMITED.open());
+    }
+
+    /**
+     * @param client whether this side dialed (odd stream ids) rather than listened (even ids)
+     * @param config limits and windows
+     * @param acceptor decides on streams the remote opens
+     * @param memory where received Data is reserved before it is buffered; closed with the session
+     */
+    public YamuxSession(boolean client, YamuxConfig config, InboundStreams acceptor, MemoryBudget.Account memory) {
+        this.memory = Objects.requireNonNull(memory, "memory");
         this.client = client;
         this.config = Objects.requireNonNull(config, "config");
         this.acceptor = Objects.requireNonNull(acceptor, "acceptor");
@@ -252,6 +266,10 @@ public final class YamuxSession extends ChannelDuplexHandler {
 
     // ---- event-loop internals used by streams and the inbound side ----
 
+    MemoryBudget.Account memory() {
+        return memory;
+    }
+
     YamuxConfig config() {
         return config;
     }
@@ -389,6 +407,7 @@ public final class YamuxSession extends ChannelDuplexHandler {
         if (decoder != null) {
             decoder.release();
         }
+        memory.close();
     }
 
     private ChannelHandlerContext context() {

@@ -5,6 +5,7 @@ import static io.guardian.pool.internal.libp2p.yamux.YamuxFrames.FLAG_FIN;
 import static io.guardian.pool.internal.libp2p.yamux.YamuxFrames.FLAG_RST;
 import static io.guardian.pool.internal.libp2p.yamux.YamuxFrames.FLAG_SYN;
 
+import io.guardian.pool.internal.transport.RateLimitedWarning;
 import io.guardian.pool.internal.transport.TransportException;
 import io.guardian.pool.internal.transport.TransportException.Kind;
 import io.netty.buffer.ByteBuf;
@@ -14,6 +15,7 @@ import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.LoggerFactory;
 
 /**
  * One yamux stream. Public methods may be called from any thread: they hop onto the session's
@@ -26,6 +28,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * once it is RESET.
  */
 public final class YamuxStream {
+
+    /** A peer fills the memory budget at will: one WARN per 10 s, the rest at DEBUG. */
+    private static final RateLimitedWarning MEMORY_REFUSALS = new RateLimitedWarning(LoggerFactory.getLogger(
+            YamuxStream.class));
 
     /** Where a stream is in its life; for tests and diagnostics. */
     enum State { INIT, SYN_SENT, SYN_RECEIVED, ESTABLISHED, LOCAL_CLOSED, REMOTE_CLOSED, CLOSED, RESET }
@@ -56,6 +62,8 @@ public final class YamuxStream {
     private long recvWindow;
     /** Bytes received and not yet {@link #consumed}: buffered here or held by the listener. */
     private long unconsumed;
+    /** Received bytes reserved from the session's memory account and not yet consumed or dropped. */
+    private long reserved;
     /** Consumed bytes not yet returned to the remote as credit. */
     private long creditPending;
     /** Window above the spec's 256 KiB still to announce with SYN or ACK. */
@@ -146,6 +154,9 @@ public final class YamuxStream {
         session.run(() -> {
             long n = Math.min(bytes, unconsumed);
             unconsumed -= n;
+            long freed = Math.min(n, reserved);
+            reserved -= freed;
+            session.memory().release(freed);
             if (!readClosed && !reset) {
                 creditPending += n;
                 if (creditPending >= session.config().receiveWindow() / 2) {
@@ -236,6 +247,16 @@ public final class YamuxStream {
                     true, true);
             return false;
         }
+        if (!session.memory().reserve(length)) {
+            // go-libp2p fails the reservation rather than waiting for memory; the stream goes, the
+            // connection and its other streams stay.
+            MEMORY_REFUSALS.log("Resetting {}: {}", this, "no room in the inbound memory budget for " + length
+                    + " bytes of Data");
+            terminate(new TransportException(Kind.LIMIT_EXCEEDED, this + " reset: no room in the inbound memory budget"
+                    + " for " + length + " bytes"), true, true);
+            return false;
+        }
+        reserved += length;
         recvWindow -= length;
         return true;
     }
@@ -300,6 +321,7 @@ public final class YamuxStream {
         while ((buf = inbound.poll()) != null) {
             buf.release();
         }
+        releaseReserved();
         session.streams().remove(this, acked);
         if (rstPending) {
             session.schedule(this);
@@ -427,7 +449,14 @@ public final class YamuxStream {
 
     private void maybeFinished() {
         if (finSent && readClosed && remoteCloseDelivered && inbound.isEmpty() && !reset) {
+            releaseReserved();
             session.streams().remove(this, false);
         }
+    }
+
+    /** The stream leaves the session: what it still holds is not counted against the budget any more. */
+    private void releaseReserved() {
+        session.memory().release(reserved);
+        reserved = 0;
     }
 }
