@@ -183,9 +183,18 @@ public final class PoolEngine implements AutoCloseable {
         return acquireUntimed(peer, address, protocol);
     }
 
-    private Lease acquireUntimed(PeerId peer, Multiaddr address, String protocol) {
+    /**
+     * Small on purpose: inlined into the caller, the handle made here for a warm lease can be
+     * scalar-replaced when the caller keeps it local (no allocation per acquire).
+     */
+    private PeerConnection acquireUntimed(PeerId peer, Multiaddr address, String protocol) {
         Object started = begin(peer, address, protocol);
-        return started instanceof Lease ? (Lease) started : (Lease) acquisitions.await((Acquisition) started);
+        if (started instanceof Lease) {
+            // The state is this caller's until it releases it, so its generation is this lease's.
+            Lease lease = (Lease) started;
+            return new LeaseHandle(lease, lease.generation());
+        }
+        return acquisitions.await((Acquisition) started);
     }
 
     /**
@@ -219,15 +228,17 @@ public final class PoolEngine implements AutoCloseable {
             return CompletableFuture.failedFuture(e);
         }
         if (started instanceof Lease) {
-            observerCalls.acquiredAt(obs, peer, clock, start, (Lease) started);
-            return CompletableFuture.completedFuture((Lease) started);
+            Lease lease = (Lease) started;
+            PeerConnection handle = new LeaseHandle(lease, lease.generation());
+            observerCalls.acquiredAt(obs, peer, clock, start, lease.reused);
+            return CompletableFuture.completedFuture(handle);
         }
         Acquisition a = (Acquisition) started;
         a.future.whenComplete((lease, error) -> {
             if (error instanceof CancellationException) {
                 acquisitions.cancel(a);
             } else if (error == null) {
-                observerCalls.acquiredAt(obs, peer, clock, start, (Lease) lease);
+                observerCalls.acquiredAt(obs, peer, clock, start, ((LeaseHandle) lease).reused());
             } else {
                 observerCalls.failedAt(obs, peer, clock, start, Dialer.unwrap(error));
             }
@@ -236,7 +247,7 @@ public final class PoolEngine implements AutoCloseable {
     }
 
     /**
-     * Starts an acquire: returns a {@link Lease} when an idle connection was taken, or the
+     * Starts an acquire: returns the {@link Lease} state (now the caller's) when an idle connection was taken, or the
      * {@link Acquisition} now dialing or waiting.
      */
     private Object begin(PeerId peer, Multiaddr address, String protocol) {
@@ -449,6 +460,14 @@ public final class PoolEngine implements AutoCloseable {
 
     // ---------------------------------------------------------------- the slot state machine
 
+    /**
+     * The handle of a lease just started (slot lock), for a caller that gets it later (a waiter,
+     * a dial's caller): made under the lock, so it names this lease whatever happens next.
+     */
+    private static LeaseHandle handleLocked(Lease lease) {
+        return new LeaseHandle(lease, lease.generation());
+    }
+
     private Lease leaseLocked(PeerSlot slot, PooledConn c, long now, Throwable site, boolean reuse, boolean probe,
             String protocol) {
         if (c.state != PooledConn.LEASED) {
@@ -462,9 +481,8 @@ public final class PoolEngine implements AutoCloseable {
         c.lastUsedNanos = now;
         slot.lastUsedNanos = now;
         slot.leased++;
-        Lease lease = new Lease(this, c, now, site, reuse, ++c.leaseNumber, protocol);
-        lease.probe = probe;
-        c.addLease(lease);
+        Lease lease = c.takeState(this);
+        lease.begin(now, site, reuse, ++c.leaseNumber, protocol, probe);
         return lease;
     }
 
@@ -481,6 +499,7 @@ public final class PoolEngine implements AutoCloseable {
             slot.leased -= c.allocations;
             slot.busy--;
             c.clearLeases();
+            slot.forgetPopped(c);
         } else {
             return false;
         }
@@ -540,7 +559,7 @@ public final class PoolEngine implements AutoCloseable {
         PeerSlot slot = a.slot;
         long rtt = fc.handshakeRttNanos();
         PooledConn c = new PooledConn(newConnectionId(slot.peerId), slot, fc, a.address, now);
-        Lease lease = null;
+        LeaseHandle lease = null;
         Handoffs riders = new Handoffs();
         synchronized (slot) {
             if (!closed && a.state.get() == Acquisition.ACTIVE) {
@@ -555,7 +574,7 @@ public final class PoolEngine implements AutoCloseable {
                 slot.conns.add(c);
                 connsById.put(c.id, c);
                 // A probe's dial hands the probe on to its lease, which settles it at release.
-                lease = leaseLocked(slot, c, now, a.site, false, a.probe, a.protocol);
+                lease = handleLocked(leaseLocked(slot, c, now, a.site, false, a.probe, a.protocol));
                 if (!a.probe) {
                     slot.breaker.onSuccess(false, now);
                 }
@@ -587,7 +606,7 @@ public final class PoolEngine implements AutoCloseable {
     private void serveWaitersLocked(PeerSlot slot, PooledConn c, long now, Handoffs out) {
         Acquisition w;
         while (c.hasRoom() && (w = pollWaiterLocked(slot)) != null) {
-            out.add(w, leaseLocked(slot, c, now, w.site, true, w.probe, w.protocol));
+            out.add(w, handleLocked(leaseLocked(slot, c, now, w.site, true, w.probe, w.protocol)));
             w.probe = false;
         }
     }
@@ -648,19 +667,27 @@ public final class PoolEngine implements AutoCloseable {
     // ---------------------------------------------------------------- release
 
     /**
-     * Ends a lease (called once per lease, by {@link Lease}): back to idle, straight to a waiter,
-     * or closed if it failed, expired, or must make room at the global limit. On libp2p the lease's
-     * stream ends (closed, or reset after a failure) and the connection stays for its other leases.
+     * Ends the lease of generation {@code g} on {@code lease} (called by {@link Lease#release}):
+     * back to idle, straight to a waiter, or closed if it failed, expired, or must make room at
+     * the global limit. On libp2p the lease's stream ends (closed, or reset after a failure) and
+     * the connection stays for its other leases. Only the first call for a generation acts.
+     *
+     * @return whether this call ended the lease
      */
-    void release(Lease lease, Throwable failure) {
+    boolean release(Lease lease, long g, Throwable failure) {
         PooledConn c = lease.conn;
         PeerSlot slot = c.slot;
         long now = clock.coarseNanoTime();
         boolean whole = !c.multiplexed;
-        // DATA moves only through the lease, so an untouched lease moved nothing: skip the counters.
+        // Read before the lock, used only if the lease is still generation g under it (then
+        // nobody else touched the state meanwhile). DATA moves only through the lease, so an
+        // untouched lease moved nothing: skip the counters.
         long bytes = !lease.touched ? -1L : whole ? c.bytesMoved() : lease.streamBytes();
         boolean refused = !whole && lease.streamRefused();
-        Lease handed = null;
+        // The stream, taken out under the lock and ended after it (no I/O under a lock).
+        io.guardian.pool.internal.transport.MessageChannel stream = null;
+        boolean cleanStream = false;
+        LeaseHandle handed = null;
         Acquisition handedTo = null;
         List<Acquisition> rejected = null;
         RuntimeException rejection = null;
@@ -668,12 +695,20 @@ public final class PoolEngine implements AutoCloseable {
         boolean shuttingDown;
         try {
             synchronized (slot) {
+                if (!lease.isCurrent(g)) {
+                    return false; // ended already: a second close, or a stale handle
+                }
+                if (!whole) {
+                    cleanStream = failure == null && !lease.replyOwed();
+                    stream = lease.takeStream();
+                }
                 if (c.state != PooledConn.LEASED || !c.removeLease(lease)) {
+                    lease.end(g);
                     if (lease.probe) {
                         slot.breaker.releaseProbe(); // closed by shutdown: the probe tells nothing
                         lease.probe = false;
                     }
-                    return; // closed under the holder by shutdown or a dead socket; nothing to return
+                    return true; // closed under the holder by shutdown or a dead socket; nothing to return
                 }
                 slot.leased--;
                 if (refused) {
@@ -690,6 +725,8 @@ public final class PoolEngine implements AutoCloseable {
                 Throwable connFailure = whole ? failure : null; // a stream's failure is not its connection's
                 boolean healthy = !shuttingDown && rule.atRelease(c, connFailure, now);
                 settleLocked(slot, c, lease, bytes, failure, now);
+                // From here the state is free: its handles name nothing, the next lease may take it.
+                lease.end(g);
                 if (!healthy) {
                     if (c.allocations > 0) {
                         // Other streams are still on it: no new ones go there, and the last to end closes it.
@@ -697,7 +734,7 @@ public final class PoolEngine implements AutoCloseable {
                             c.closeReason = rule.releaseReason(c, connFailure, now, closed);
                         }
                         c.retireOnRelease = true;
-                        return;
+                        return true;
                     }
                     CloseKind kind = endAtRelease(c, connFailure, shuttingDown);
                     closing.detachLocked(slot, c, rule.releaseReason(c, connFailure, now, closed), kind);
@@ -733,7 +770,7 @@ public final class PoolEngine implements AutoCloseable {
                         }
                     }
                     if (w != null) {
-                        handed = leaseLocked(slot, c, now, w.site, true, w.probe, w.protocol);
+                        handed = handleLocked(leaseLocked(slot, c, now, w.site, true, w.probe, w.protocol));
                         handedTo = w;
                         w.probe = false; // now the lease's, settled at its release
                     } else if (closing.size() == 0 && c.allocations == 0) {
@@ -745,8 +782,8 @@ public final class PoolEngine implements AutoCloseable {
                 }
             }
         } finally {
-            if (!whole) {
-                lease.endStream(failure == null);
+            if (stream != null) {
+                stream.end(cleanStream);
             }
         }
         if (closing.size() > 0) {
@@ -770,6 +807,7 @@ public final class PoolEngine implements AutoCloseable {
                 acquisitions.abort(r, rejection);
             }
         }
+        return true;
     }
 
     /**
