@@ -143,6 +143,9 @@ final class Lease {
         if (generation != g) {
             return false;
         }
+        if (site != null) {
+            site = null; // leak detection's stack trace is not kept while the allocation is free
+        }
         GENERATION.setRelease(this, g + 1);
         return true;
     }

@@ -147,8 +147,8 @@ final class PeerSlot {
     }
 
     /**
-     * A leased connection is being closed: drops the reference its last pop may have left past
-     * the idle ones, so the slot does not keep a closed connection reachable.
+     * A connection is being closed: drops any reference its pops may have left past the idle
+     * ones, so the slot does not keep a closed connection reachable.
      */
     void forgetPopped(PooledConn c) {
         for (int i = idleCount; i < idle.length; i++) {

@@ -51,9 +51,12 @@ import org.slf4j.LoggerFactory;
  * under a lock: events are only queued, futures are completed after unlocking, sockets closed after.
  *
  * <h2>Fast path</h2>
- * Acquire: map get, slot lock, pop an idle connection that passes the reuse rule, allocate the
- * lease, unlock. Release: mark the lease closed, slot lock, push back to idle, unlock. One
- * allocation (the lease) per pair; a stack trace is captured only with leak detection on.
+ * Acquire: map get, slot lock, pop an idle connection that passes the reuse rule, start a lease
+ * on its allocation's {@link Lease} state (primitive writes and a generation bump), unlock; the
+ * caller gets a {@link LeaseHandle}, stored nowhere, which C2 scalar-replaces when the caller
+ * keeps it local. Release: slot lock, check the handle's generation, end it, push back to idle,
+ * unlock. No reference to a new object is stored into a long-lived one (under G1 that costs a
+ * fenced card mark per peer); a stack trace is captured only with leak detection on.
  */
 public final class PoolEngine implements AutoCloseable {
 
@@ -499,10 +502,10 @@ public final class PoolEngine implements AutoCloseable {
             slot.leased -= c.allocations;
             slot.busy--;
             c.clearLeases();
-            slot.forgetPopped(c);
         } else {
             return false;
         }
+        slot.forgetPopped(c);
         if (c.closeReason == null) {
             c.closeReason = reason;
         }
@@ -558,7 +561,7 @@ public final class PoolEngine implements AutoCloseable {
     void admitDialed(Acquisition a, PooledTransport fc, long now) {
         PeerSlot slot = a.slot;
         long rtt = fc.handshakeRttNanos();
-        PooledConn c = new PooledConn(newConnectionId(slot.peerId), slot, fc, a.address, now);
+        PooledConn c = new PooledConn(this, newConnectionId(slot.peerId), slot, fc, a.address, now);
         LeaseHandle lease = null;
         Handoffs riders = new Handoffs();
         synchronized (slot) {
@@ -625,7 +628,7 @@ public final class PoolEngine implements AutoCloseable {
         }
         PeerSlot slot = slotFor(t.remotePeer());
         long now = clock.nanoTime();
-        PooledConn c = new PooledConn(newConnectionId(slot.peerId), slot, t, t.remoteAddress(), now);
+        PooledConn c = new PooledConn(this, newConnectionId(slot.peerId), slot, t, t.remoteAddress(), now);
         Handoffs served = new Handoffs();
         boolean adopted = false;
         synchronized (slot) {

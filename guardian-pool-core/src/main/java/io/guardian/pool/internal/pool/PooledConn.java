@@ -45,6 +45,12 @@ final class PooledConn {
     int allocations;
     /** How many states {@link #leases} holds. */
     private int created;
+    /**
+     * The first allocation's state, made with the connection (so it sits next to it in the heap)
+     * and always {@code leases[0]} on guardian-db, whose one allocation then never goes through
+     * the array: one cache line fewer per acquire on a walk over many peers.
+     */
+    private final Lease primary;
     /** Leases it may carry at once (slot lock); lowered when the remote refuses streams. */
     int allocationLimit;
     long leaseBytes;
@@ -73,7 +79,8 @@ final class PooledConn {
     long pingsSent;
     long pingsLost;
 
-    PooledConn(String id, PeerSlot slot, PooledTransport transport, Multiaddr address, long createdNanos) {
+    PooledConn(PoolEngine engine, String id, PeerSlot slot, PooledTransport transport, Multiaddr address,
+            long createdNanos) {
         this.id = id;
         this.slot = slot;
         this.transport = transport;
@@ -85,6 +92,10 @@ final class PooledConn {
         this.lastUsedNanos = createdNanos;
         this.pooledAtNanos = createdNanos;
         this.bytesAtRelease = bytesMoved();
+        // Last: the state reads the fields above.
+        this.primary = new Lease(engine, this);
+        leases[0] = primary;
+        created = 1;
     }
 
     /**
@@ -112,6 +123,10 @@ final class PooledConn {
      * @return the state, counted among the leased ones
      */
     Lease takeState(PoolEngine engine) {
+        if (!multiplexed) {
+            allocations = 1; // its one allocation, taken only while free (hasRoom)
+            return primary;
+        }
         if (allocations == created) {
             if (created == leases.length) {
                 leases = Arrays.copyOf(leases, created * 2);
@@ -128,6 +143,13 @@ final class PooledConn {
      * @return whether it was leased on this connection (false once {@link #clearLeases} ran)
      */
     boolean removeLease(Lease l) {
+        if (!multiplexed) {
+            if (allocations == 1 && l == primary) {
+                allocations = 0;
+                return true;
+            }
+            return false;
+        }
         for (int i = 0; i < allocations; i++) {
             if (leases[i] == l) {
                 int last = --allocations;
