@@ -35,8 +35,11 @@ public final class IdHandles {
      * @return an id naming this lease only
      */
     public String getConnection(PeerId peer, Multiaddr address) {
-        // The lease is this caller's until released, so its number is this lease's.
-        return ((LeaseHandle) engine.acquire(peer, address)).lease().handle();
+        // The connection's id and the lease's number, so that once the lease ends the id names
+        // nothing (never the connection's next holder). The state is this caller's until it
+        // releases it, so its number is this lease's.
+        Lease lease = ((LeaseHandle) engine.acquire(peer, address)).lease();
+        return lease.conn.id + SEPARATOR + lease.number;
     }
 
     /**

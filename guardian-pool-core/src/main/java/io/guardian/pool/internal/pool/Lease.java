@@ -160,23 +160,9 @@ final class Lease {
         return generation == g;
     }
 
-    /**
-     * The handle the id API hands out for this lease: the connection's id and this lease's number,
-     * so that once the lease ends the handle names nothing (never the connection's next holder).
-     */
-    String handle() {
-        return conn.id + IdHandles.SEPARATOR + number;
-    }
-
     /** @return the protocol of the current lease */
     String protocol() {
         return protocol;
-    }
-
-    /** The failure a handle whose lease ended gets, whatever the state carries now. */
-    IllegalStateException ended(String what) {
-        return new IllegalStateException("cannot " + what + " on connection " + conn.id + " to peer "
-                + conn.slot.peerId + ": this lease was already closed; acquire a new one");
     }
 
     /** The channel to use: on libp2p a stream, opened now if this lease has none. */

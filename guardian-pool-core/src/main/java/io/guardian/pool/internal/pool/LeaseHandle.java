@@ -38,7 +38,9 @@ final class LeaseHandle implements PeerConnection {
     private Lease live(String what) {
         Lease l = lease;
         if (!l.isCurrent(generation)) {
-            throw l.ended(what);
+            // Named by the connection only: the state may carry another holder's lease by now.
+            throw new IllegalStateException("cannot " + what + " on connection " + l.conn.id + " to peer "
+                    + l.conn.slot.peerId + ": this lease was already closed; acquire a new one");
         }
         return l;
     }
