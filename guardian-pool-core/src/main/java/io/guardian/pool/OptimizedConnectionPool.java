@@ -99,7 +99,9 @@ public final class OptimizedConnectionPool implements AutoCloseable {
 
     /**
      * The lease behind a connection id from {@link #getConnection}, to send and receive on it.
-     * Closing the returned lease is the same as {@link #releaseConnection}.
+     * Closing the returned lease is the same as {@link #releaseConnection}. Each call returns a
+     * new handle of that lease, {@code equals} to the one {@link #acquire} returned for it (not
+     * necessarily the same object), and like it useless once the lease ends.
      *
      * @param connectionId an id from {@code getConnection} (it names one lease), or a connection id
      *     from {@link PeerConnection#id()} (it names the connection: its current lease is returned)

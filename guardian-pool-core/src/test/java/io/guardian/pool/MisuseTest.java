@@ -84,7 +84,7 @@ class MisuseTest {
                     .isInstanceOf(IllegalStateException.class);
             stale.markFailed(new RuntimeException("stale")); // no effect on the current lease
             assertThat(current.request(new byte[] {5}, Duration.ofSeconds(5))).containsExactly(5);
-            assertThat(lp.pool.connection(current.id())).isSameAs(current);
+            assertThat(lp.pool.connection(current.id())).isEqualTo(current); // a handle of the same lease
         }
         assertThat(lp.pool.getStats().connectionsFailed()).isZero();
     }

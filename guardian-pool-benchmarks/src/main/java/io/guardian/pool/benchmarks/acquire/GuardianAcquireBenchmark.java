@@ -105,45 +105,49 @@ public class GuardianAcquireBenchmark {
         }
     }
 
-    private PeerConnection acquireAndRelease(int key) {
-        PeerConnection lease = pool.acquire(ids[key], addresses[key]);
-        lease.close();
-        return lease;
+    /**
+     * The lease stays local, as in a caller's try-with-resources: the pool's handle is then
+     * scalar-replaced (0 B/op). Handing it to JMH's blackhole instead makes it escape and
+     * allocates the handle, 24 B (issue 17 item 5; RESULTS.md).
+     */
+    private void acquireAndRelease(int key) {
+        try (PeerConnection lease = pool.acquire(ids[key], addresses[key])) {
+            if (lease == null) {
+                throw new IllegalStateException("acquire returned no lease");
+            }
+        }
     }
 
     /**
      * Acquire and release with one thread.
      *
      * @param walker this thread's peer walk
-     * @return the lease (consumed by JMH)
      */
     @Benchmark
     @Threads(1)
-    public Object threads1(Walker walker) {
-        return acquireAndRelease(walker.walk.next());
+    public void threads1(Walker walker) {
+        acquireAndRelease(walker.walk.next());
     }
 
     /**
      * Acquire and release with two threads (as many as this machine has cores).
      *
      * @param walker this thread's peer walk
-     * @return the lease (consumed by JMH)
      */
     @Benchmark
     @Threads(2)
-    public Object threads2(Walker walker) {
-        return acquireAndRelease(walker.walk.next());
+    public void threads2(Walker walker) {
+        acquireAndRelease(walker.walk.next());
     }
 
     /**
      * Acquire and release with eight threads, oversubscribed on two cores.
      *
      * @param walker this thread's peer walk
-     * @return the lease (consumed by JMH)
      */
     @Benchmark
     @Threads(ComparisonPoolsBenchmark.MAX_THREADS)
-    public Object threads8(Walker walker) {
-        return acquireAndRelease(walker.walk.next());
+    public void threads8(Walker walker) {
+        acquireAndRelease(walker.walk.next());
     }
 }

@@ -80,7 +80,7 @@ final class Acquisitions {
                 + "acquire-timeout");
     }
 
-    void complete(Acquisition a, Lease lease) {
+    void complete(Acquisition a, LeaseHandle lease) {
         a.cancelTimers();
         if (!a.state.compareAndSet(Acquisition.ACTIVE, Acquisition.DONE) || !a.future.complete(lease)) {
             // The caller gave up (cancelled or interrupted) meanwhile: the connection goes back.

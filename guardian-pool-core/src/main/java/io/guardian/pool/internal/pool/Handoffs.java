@@ -10,9 +10,9 @@ import java.util.List;
 final class Handoffs {
 
     private List<Acquisition> waiters;
-    private List<Lease> leases;
+    private List<LeaseHandle> leases;
 
-    void add(Acquisition waiter, Lease lease) {
+    void add(Acquisition waiter, LeaseHandle lease) {
         if (waiters == null) {
             waiters = new ArrayList<>(4);
             leases = new ArrayList<>(4);

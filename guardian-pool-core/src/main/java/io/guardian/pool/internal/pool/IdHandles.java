@@ -35,12 +35,17 @@ public final class IdHandles {
      * @return an id naming this lease only
      */
     public String getConnection(PeerId peer, Multiaddr address) {
-        return ((Lease) engine.acquire(peer, address)).handle();
+        // The connection's id and the lease's number, so that once the lease ends the id names
+        // nothing (never the connection's next holder). The state is this caller's until it
+        // releases it, so its number is this lease's.
+        Lease lease = ((LeaseHandle) engine.acquire(peer, address)).lease();
+        return lease.conn.id + SEPARATOR + lease.number;
     }
 
     /**
      * The lease an id names: a lease handle's own lease while it lasts, or a connection id's
-     * current lease.
+     * current lease. A new handle each call, equal to (not the same object as) the one
+     * {@code acquire} returned for that lease, and like it scoped to that lease.
      *
      * @param id an id from {@link #getConnection}, or a connection id
      * @return the lease
@@ -48,7 +53,7 @@ public final class IdHandles {
     public PeerConnection connection(String id) {
         Parsed p = parse(id);
         PooledConn c = find(p, id);
-        Lease lease = currentLease(c, p.number);
+        LeaseHandle lease = currentLease(c, p.number);
         if (lease == null) {
             throw ended(id, c);
         }
@@ -75,7 +80,7 @@ public final class IdHandles {
             throw new IllegalArgumentException("connection " + id + " belongs to peer " + c.slot.peerId
                     + ", not to peer " + peer + "; release it with the peer it was acquired for");
         }
-        Lease lease = currentLease(c, p.number);
+        LeaseHandle lease = currentLease(c, p.number);
         if (lease == null) {
             throw ended(id, c);
         }
@@ -97,15 +102,17 @@ public final class IdHandles {
 
     /**
      * @param number a handle's lease number, or 0 for a bare connection id
-     * @return that lease while it lasts; for a connection id, the connection's only lease; else
-     *     {@code null} (idle, closed, ended, or a libp2p connection carrying several leases)
+     * @return a handle of that lease while it lasts (made under the lock, so it names that lease
+     *     only); for a connection id, of the connection's only lease; else {@code null} (idle,
+     *     closed, ended, or a libp2p connection carrying several leases)
      */
-    private static Lease currentLease(PooledConn c, long number) {
+    private static LeaseHandle currentLease(PooledConn c, long number) {
         synchronized (c.slot) {
             if (c.state != PooledConn.LEASED) {
                 return null;
             }
-            return number > 0 ? c.leaseNumbered(number) : c.allocations == 1 ? c.leases[0] : null;
+            Lease l = number > 0 ? c.leaseNumbered(number) : c.allocations == 1 ? c.leases[0] : null;
+            return l == null ? null : new LeaseHandle(l, l.generation());
         }
     }
 

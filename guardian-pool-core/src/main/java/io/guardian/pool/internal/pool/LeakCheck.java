@@ -23,7 +23,7 @@ final class LeakCheck {
     /** Raises one leak event per lease held past the threshold. @return leases reported now */
     int run(long now) {
         int reported = 0;
-        List<Lease> leaked = new ArrayList<>(0);
+        List<Leaked> leaked = new ArrayList<>(0);
         for (PeerSlot s : e.slotsView()) {
             synchronized (s) {
                 for (PooledConn c : s.conns) {
@@ -34,22 +34,36 @@ final class LeakCheck {
                         }
                         if (now - l.acquiredNanos >= e.leakThresholdNanos()) {
                             l.leakReported = true;
-                            leaked.add(l);
+                            // Copied under the lock: the state carries the next lease once this one ends.
+                            leaked.add(new Leaked(c.id, l.acquiredNanos, l.site));
                         }
                     }
                 }
             }
             // Outside the lock: reading the acquire stack costs microseconds per frame, and the
             // slot's acquires and releases must not wait for it.
-            for (Lease l : leaked) {
+            for (Leaked l : leaked) {
                 reported++;
                 e.counters().leakSuspected();
-                e.events().publish(new ConnectionEvent.ConnectionLeakSuspected(s.peerId, l.conn.id,
+                e.events().publish(new ConnectionEvent.ConnectionLeakSuspected(s.peerId, l.connectionId,
                         Duration.ofNanos(now - l.acquiredNanos), callerFrames(l.site)));
             }
             leaked.clear();
         }
         return reported;
+    }
+
+    /** One lease found held too long: what its event needs, read under the slot lock. */
+    private static final class Leaked {
+        final String connectionId;
+        final long acquiredNanos;
+        final Throwable site;
+
+        Leaked(String connectionId, long acquiredNanos, Throwable site) {
+            this.connectionId = connectionId;
+            this.acquiredNanos = acquiredNanos;
+            this.site = site;
+        }
     }
 
     /** The acquire stack without the pool's own frames, so it starts at the caller. */

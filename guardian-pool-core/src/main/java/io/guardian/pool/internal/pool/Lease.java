@@ -3,38 +3,59 @@ package io.guardian.pool.internal.pool;
 import io.guardian.pool.ConnectionClosedException;
 import io.guardian.pool.ConnectionTimeoutException;
 import io.guardian.pool.GuardianPoolException;
-import io.guardian.pool.PeerConnection;
 import io.guardian.pool.PoolInterruptedException;
 import io.guardian.pool.PoolObserver;
 import io.guardian.pool.ProtocolNotSupportedException;
 import io.guardian.pool.RequestTimeoutException;
 import io.guardian.pool.internal.transport.MessageChannel;
 import io.guardian.pool.internal.transport.TransportException;
-import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /**
- * One lease: on guardian-db the whole connection, on libp2p one stream of a shared connection,
- * opened on first use (its protocol negotiated with the first message, 0-RTT) and ended at release.
- * A new small object per acquire, so that closing is idempotent and a stale lease (closed, its
- * connection since leased to someone else) can never touch the connection again. Not API.
+ * One allocation of a connection and the state of the lease on it: on guardian-db the whole
+ * connection, on libp2p one stream of a shared connection, opened on first use (its protocol
+ * negotiated with the first message, 0-RTT) and ended at release. Not API.
+ *
+ * <p>Created once per allocation of its connection and kept there ({@link PooledConn#takeState}),
+ * then reused by every lease of that allocation: an acquire and a release write only primitives
+ * into it (and a reference only when it differs from the one already held), so the warm path
+ * stores no new object into a long-lived one (under G1 such a store costs a fenced card mark and
+ * a refinement per peer, which made a walk over 10,000 peers 24-26x one peer's).
+ *
+ * <p>Callers never see this object: they get a {@link LeaseHandle} naming it and the
+ * {@link #generation} it was issued for. The generation is bumped at every acquire (odd: leased)
+ * and every release (even), under the slot lock, so a handle whose lease ended names nothing,
+ * even once this state carries the next holder's lease.
  */
-final class Lease implements PeerConnection {
+final class Lease {
 
-    private static final AtomicIntegerFieldUpdater<Lease> CLOSED =
-            AtomicIntegerFieldUpdater.newUpdater(Lease.class, "closed");
+    private static final VarHandle GENERATION;
+
+    static {
+        try {
+            GENERATION = MethodHandles.lookup().findVarHandle(Lease.class, "generation", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     final PooledConn conn;
-    final long acquiredNanos;
+    /**
+     * Bumped at each acquire and each release (slot lock; written with release semantics, read
+     * by handles with acquire semantics): a handle acts only while it equals the handle's own.
+     */
+    private volatile long generation;
+    long acquiredNanos;
     /** Where it was acquired; {@code null} unless leak detection is on. */
-    final Throwable site;
+    Throwable site;
     /** Whether an existing connection was leased, rather than one dialed for this caller (for observers). */
-    final boolean reused;
+    boolean reused;
     /** Which lease of its connection this is (1, 2, ...): with the connection's id, the id API's handle. */
-    final long number;
-    private final String protocol;
+    long number;
+    private String protocol;
     /**
      * What messages go through: the connection itself (guardian-db), or this lease's stream (libp2p;
      * {@code null} until first use and after a failed stream was dropped).
@@ -48,7 +69,6 @@ final class Lease implements PeerConnection {
     /** Whether a message was sent since the last one received: a timeout then leaves a reply owed. */
     private boolean replyOwed;
     private final PoolEngine engine;
-    private volatile int closed;
     /** Whether this lease sent or received; if not, its release need not read the byte counters. */
     volatile boolean touched;
     /** Health pass only: the leak event for this lease was raised. */
@@ -62,55 +82,87 @@ final class Lease implements PeerConnection {
     /** Bytes moved by this lease's streams that were dropped already. */
     private long droppedStreamBytes;
 
-    Lease(PoolEngine engine, PooledConn conn, long acquiredNanos, Throwable site, boolean reused, long number,
-            String protocol) {
+    /**
+     * A new allocation of {@code conn}, not leased yet (slot lock).
+     *
+     * @param engine the engine, for releases and latency
+     * @param conn its connection
+     */
+    Lease(PoolEngine engine, PooledConn conn) {
         this.engine = engine;
         this.conn = conn;
-        this.acquiredNanos = acquiredNanos;
-        this.site = site;
-        this.reused = reused;
-        this.number = number;
-        this.protocol = protocol;
-        this.io = conn.multiplexed ? null : conn.transport.channel(protocol);
+        // guardian-db's one channel is the connection itself, for every lease: set once.
+        this.io = conn.multiplexed ? null : conn.transport.channel(null);
     }
 
     /**
-     * The handle the id API hands out for this lease: the connection's id and this lease's number,
-     * so that once the lease ends the handle names nothing (never the connection's next holder).
+     * Starts a lease on this allocation (slot lock). Only primitives are written, and a reference
+     * only when it differs from the one held (leak detection's site, a protocol other than the
+     * last one's): see the class comment.
+     *
+     * @return the generation of the new lease, for its handle
      */
-    String handle() {
-        return conn.id + IdHandles.SEPARATOR + number;
-    }
-
-    @Override
-    public String id() {
-        return conn.id;
-    }
-
-    @Override
-    public PeerId peerId() {
-        return conn.slot.peerId;
-    }
-
-    @Override
-    public Multiaddr address() {
-        return conn.address;
-    }
-
-    @Override
-    public String protocol() {
-        return protocol;
-    }
-
-    boolean isClosed() {
-        return closed != 0;
-    }
-
-    private void ensureOpen(String what) {
-        if (closed != 0) {
-            throw new IllegalStateException("cannot " + what + " on connection " + conn.id + " to peer "
-                    + conn.slot.peerId + ": this lease was already closed; acquire a new one");
+    long begin(long now, Throwable site, boolean reused, long number, String protocol, boolean probe) {
+        acquiredNanos = now;
+        if (this.site != site) {
+            this.site = site;
         }
+        this.reused = reused;
+        this.number = number;
+        if (this.protocol != protocol && !protocol.equals(this.protocol)) {
+            this.protocol = protocol;
+        }
+        this.probe = probe;
+        replyOwed = false;
+        leakReported = false;
+        droppedStreamBytes = 0L;
+        // Volatile flags: written (a fence each) only when the last lease left them set.
+        if (touched) {
+            touched = false;
+        }
+        if (peerFailed) {
+            peerFailed = false;
+        }
+        if (refusedProtocol) {
+            refusedProtocol = false;
+        }
+        if (refusedStream) {
+            refusedStream = false;
+        }
+        long g = generation + 1;
+        GENERATION.setRelease(this, g);
+        return g;
+    }
+
+    /**
+     * Ends the lease of generation {@code g} (slot lock), so that its handles name nothing.
+     *
+     * @return whether {@code g} was the current lease (false: ended already)
+     */
+    boolean end(long g) {
+        if (generation != g) {
+            return false;
+        }
+        if (site != null) {
+            site = null; // leak detection's stack trace is not kept while the allocation is free
+        }
+        GENERATION.setRelease(this, g + 1);
+        return true;
+    }
+
+    /** @return the current generation: odd while leased (see {@link #begin}) */
+    long generation() {
+        return generation;
+    }
+
+    /** @return whether a handle issued for generation {@code g} may act */
+    boolean isCurrent(long g) {
+        return generation == g;
+    }
+
+    /** @return the protocol of the current lease */
+    String protocol() {
+        return protocol;
     }
 
     /** The channel to use: on libp2p a stream, opened now if this lease has none. */
@@ -127,9 +179,8 @@ final class Lease implements PeerConnection {
         return c;
     }
 
-    @Override
-    public void send(byte[] message) {
-        ensureOpen("send");
+    /** Sends on this lease's channel (its holder, through a current handle). */
+    void send(byte[] message) {
         if (message == null) {
             throw new IllegalArgumentException("message must not be null");
         }
@@ -221,9 +272,8 @@ final class Lease implements PeerConnection {
         replyOwed = false;
     }
 
-    @Override
-    public byte[] receive(Duration timeout) {
-        ensureOpen("receive");
+    /** Receives on this lease's channel (its holder, through a current handle). */
+    byte[] receive(Duration timeout) {
         requirePositive(timeout);
         touched = true;
         MessageChannel c = channel();
@@ -293,9 +343,8 @@ final class Lease implements PeerConnection {
                 : DialFailures.onLease((TransportException) e, conn.slot.peerId, conn.id);
     }
 
-    @Override
-    public byte[] request(byte[] message, Duration timeout) {
-        ensureOpen("request");
+    /** Sends and waits for the reply (its holder, through a current handle). */
+    byte[] request(byte[] message, Duration timeout) {
         requirePositive(timeout);
         long start = engine.clock().nanoTime();
         send(message);
@@ -323,63 +372,45 @@ final class Lease implements PeerConnection {
         return refusedStream || (c != null && c.refusedUnaccepted());
     }
 
-    /** Ends this lease's stream at release (libp2p): closed in order after a clean lease, else reset. */
-    void endStream(boolean clean) {
+    /**
+     * Takes this lease's stream out at release (slot lock, libp2p), for the release to end after
+     * the lock: once the lock is released this state may carry the next holder's lease.
+     *
+     * @return the stream, or {@code null} if none is open
+     */
+    MessageChannel takeStream() {
         MessageChannel c = io;
         if (c != null) {
             io = null;
-            c.end(clean && !replyOwed);
         }
+        return c;
     }
 
-    @Override
-    public void markFailed(Throwable cause) {
-        if (markClosed()) {
-            PoolObserver[] observers = engine.observerCalls().current();
-            long end = observers.length == 0 ? 0L : engine.clock().coarseNanoTime();
-            engine.release(this, cause == null ? new IllegalStateException("marked failed without a cause") : cause);
-            reportReleased(observers, end);
-        }
-    }
-
-    @Override
-    public void close() {
-        if (markClosed()) {
-            PoolObserver[] observers = engine.observerCalls().current();
-            long end = observers.length == 0 ? 0L : engine.clock().coarseNanoTime();
-            engine.release(this, null);
-            reportReleased(observers, end);
-        }
+    /** @return whether a message was sent since the last one received (a late reply may come) */
+    boolean replyOwed() {
+        return replyOwed;
     }
 
     /**
-     * Tells the observers (read before the release, like the clock, and only then) how long this
-     * lease was held; called after the release so that no waiter waits for them.
-     */
-    private void reportReleased(PoolObserver[] observers, long end) {
-        if (observers.length != 0) {
-            engine.observerCalls().released(observers, conn.slot.peerId, end - acquiredNanos);
-        }
-    }
-
-    /**
-     * Marks this lease closed for its own thread, without a locked instruction: the engine's
-     * release checks under the peer's lock that the connection still belongs to this lease, so a
-     * second close racing on another thread (which the contract does not allow anyway) finds it
-     * gone and does nothing.
+     * Ends the lease of generation {@code g}: a handle's {@code close} ({@code failure} null) or
+     * {@code markFailed}. Only the first call for a generation acts (the engine checks it under
+     * the slot lock); the observers hear of it after the release, so that no waiter waits for them.
      *
-     * @return whether this call closed it
+     * @param g the handle's generation
+     * @param failure the holder's reason to close the connection, or {@code null}
      */
-    private boolean markClosed() {
-        if (closed != 0) {
-            return false;
+    void release(long g, Throwable failure) {
+        PoolObserver[] observers = engine.observerCalls().current();
+        long end = observers.length == 0 ? 0L : engine.clock().coarseNanoTime();
+        // Read before the release: from then on this state may carry the next holder's lease.
+        long acquired = acquiredNanos;
+        if (engine.release(this, g, failure) && observers.length != 0) {
+            engine.observerCalls().released(observers, conn.slot.peerId, end - acquired);
         }
-        CLOSED.lazySet(this, 1);
-        return true;
     }
 
     @Override
     public String toString() {
-        return "PeerConnection[" + conn.id + (conn.multiplexed ? ", " + protocol : "") + (closed != 0 ? ", closed]" : "]");
+        return "Lease[" + conn.id + ", generation " + generation + "]";
     }
 }

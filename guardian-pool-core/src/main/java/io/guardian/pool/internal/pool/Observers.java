@@ -1,6 +1,7 @@
 package io.guardian.pool.internal.pool;
 
 import io.guardian.pool.GuardianPoolException;
+import io.guardian.pool.PeerConnection;
 import io.guardian.pool.PoolObserver;
 import io.guardian.pool.peer.PeerId;
 import java.util.Arrays;
@@ -85,23 +86,23 @@ final class Observers {
     }
 
     /** Runs a blocking acquire and reports its outcome and duration to the observers. */
-    Lease timed(PoolObserver[] observers, PeerId peer, PoolClock clock, Supplier<Lease> acquire) {
+    PeerConnection timed(PoolObserver[] observers, PeerId peer, PoolClock clock, Supplier<PeerConnection> acquire) {
         long start = clock.nanoTime();
-        Lease lease;
+        PeerConnection lease;
         try {
             lease = acquire.get();
         } catch (GuardianPoolException e) {
             acquireFailed(observers, peer, clock.nanoTime() - start, e);
             throw e;
         }
-        acquired(observers, peer, clock.nanoTime() - start, lease.reused);
+        acquired(observers, peer, clock.nanoTime() - start, ((LeaseHandle) lease).reused());
         return lease;
     }
 
-    /** Reports an acquire that started at {@code start} and got {@code lease}; nothing without observers. */
-    void acquiredAt(PoolObserver[] observers, PeerId peer, PoolClock clock, long start, Lease lease) {
+    /** Reports an acquire that started at {@code start} and got a lease; nothing without observers. */
+    void acquiredAt(PoolObserver[] observers, PeerId peer, PoolClock clock, long start, boolean reused) {
         if (observers.length != 0) {
-            acquired(observers, peer, clock.nanoTime() - start, lease.reused);
+            acquired(observers, peer, clock.nanoTime() - start, reused);
         }
     }
 

@@ -26,7 +26,11 @@ final class PeerSlot {
     volatile boolean breakerClosed = true;
     final LatencyTracker latency = new LatencyTracker();
 
-    /** Idle connections, oldest release first: LIFO pops the end, reclaim takes index 0. */
+    /**
+     * Idle connections, oldest release first: LIFO pops the end, reclaim takes index 0. The
+     * entry just past {@link #idleCount} may still name the connection popped last (see
+     * {@link #takeIdle}); nothing reads past the count.
+     */
     PooledConn[] idle = new PooledConn[4];
     int idleCount;
     final ArrayList<PooledConn> conns = new ArrayList<>(4);
@@ -107,7 +111,13 @@ final class PeerSlot {
         if (idleCount == idle.length) {
             idle = Arrays.copyOf(idle, idleCount * 2);
         }
-        idle[idleCount++] = c;
+        // A connection usually comes back to the entry it was popped from, which still names it:
+        // then no store. Under G1 a reference store between regions fences and dirties a card,
+        // per peer on a walk over many peers.
+        if (idle[idleCount] != c) {
+            idle[idleCount] = c;
+        }
+        idleCount++;
     }
 
     /**
@@ -115,7 +125,8 @@ final class PeerSlot {
      * balancing the one with the lowest round-trip average (ties go to the most recent).
      */
     PooledConn takeIdle(boolean lowestRtt) {
-        int pick = idleCount - 1;
+        int last = idleCount - 1;
+        int pick = last;
         if (lowestRtt && idleCount > 1) {
             double best = idle[pick].latency.ewmaMillis();
             for (int i = idleCount - 2; i >= 0; i--) {
@@ -126,7 +137,25 @@ final class PeerSlot {
                 }
             }
         }
+        if (pick == last) {
+            // Left in its entry, so that its return stores nothing (see pushIdle); forgotten by
+            // forgetPopped if it closes while leased.
+            idleCount = last;
+            return idle[last];
+        }
         return removeIdleAt(pick);
+    }
+
+    /**
+     * A connection is being closed: drops any reference its pops may have left past the idle
+     * ones, so the slot does not keep a closed connection reachable.
+     */
+    void forgetPopped(PooledConn c) {
+        for (int i = idleCount; i < idle.length; i++) {
+            if (idle[i] == c) {
+                idle[i] = null;
+            }
+        }
     }
 
     void removeIdle(PooledConn c) {

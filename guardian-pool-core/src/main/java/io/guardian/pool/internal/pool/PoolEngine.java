@@ -51,9 +51,12 @@ import org.slf4j.LoggerFactory;
  * under a lock: events are only queued, futures are completed after unlocking, sockets closed after.
  *
  * <h2>Fast path</h2>
- * Acquire: map get, slot lock, pop an idle connection that passes the reuse rule, allocate the
- * lease, unlock. Release: mark the lease closed, slot lock, push back to idle, unlock. One
- * allocation (the lease) per pair; a stack trace is captured only with leak detection on.
+ * Acquire: map get, slot lock, pop an idle connection that passes the reuse rule, start a lease
+ * on its allocation's {@link Lease} state (primitive writes and a generation bump), unlock; the
+ * caller gets a {@link LeaseHandle}, stored nowhere, which C2 scalar-replaces when the caller
+ * keeps it local. Release: slot lock, check the handle's generation, end it, push back to idle,
+ * unlock. No reference to a new object is stored into a long-lived one (under G1 that costs a
+ * fenced card mark per peer); a stack trace is captured only with leak detection on.
  */
 public final class PoolEngine implements AutoCloseable {
 
@@ -183,9 +186,18 @@ public final class PoolEngine implements AutoCloseable {
         return acquireUntimed(peer, address, protocol);
     }
 
-    private Lease acquireUntimed(PeerId peer, Multiaddr address, String protocol) {
+    /**
+     * Small on purpose: inlined into the caller, the handle made here for a warm lease can be
+     * scalar-replaced when the caller keeps it local (no allocation per acquire).
+     */
+    private PeerConnection acquireUntimed(PeerId peer, Multiaddr address, String protocol) {
         Object started = begin(peer, address, protocol);
-        return started instanceof Lease ? (Lease) started : (Lease) acquisitions.await((Acquisition) started);
+        if (started instanceof Lease) {
+            // The state is this caller's until it releases it, so its generation is this lease's.
+            Lease lease = (Lease) started;
+            return new LeaseHandle(lease, lease.generation());
+        }
+        return acquisitions.await((Acquisition) started);
     }
 
     /**
@@ -219,15 +231,17 @@ public final class PoolEngine implements AutoCloseable {
             return CompletableFuture.failedFuture(e);
         }
         if (started instanceof Lease) {
-            observerCalls.acquiredAt(obs, peer, clock, start, (Lease) started);
-            return CompletableFuture.completedFuture((Lease) started);
+            Lease lease = (Lease) started;
+            PeerConnection handle = new LeaseHandle(lease, lease.generation());
+            observerCalls.acquiredAt(obs, peer, clock, start, lease.reused);
+            return CompletableFuture.completedFuture(handle);
         }
         Acquisition a = (Acquisition) started;
         a.future.whenComplete((lease, error) -> {
             if (error instanceof CancellationException) {
                 acquisitions.cancel(a);
             } else if (error == null) {
-                observerCalls.acquiredAt(obs, peer, clock, start, (Lease) lease);
+                observerCalls.acquiredAt(obs, peer, clock, start, ((LeaseHandle) lease).reused());
             } else {
                 observerCalls.failedAt(obs, peer, clock, start, Dialer.unwrap(error));
             }
@@ -236,7 +250,7 @@ public final class PoolEngine implements AutoCloseable {
     }
 
     /**
-     * Starts an acquire: returns a {@link Lease} when an idle connection was taken, or the
+     * Starts an acquire: returns the {@link Lease} state (now the caller's) when an idle connection was taken, or the
      * {@link Acquisition} now dialing or waiting.
      */
     private Object begin(PeerId peer, Multiaddr address, String protocol) {
@@ -449,6 +463,14 @@ public final class PoolEngine implements AutoCloseable {
 
     // ---------------------------------------------------------------- the slot state machine
 
+    /**
+     * The handle of a lease just started (slot lock), for a caller that gets it later (a waiter,
+     * a dial's caller): made under the lock, so it names this lease whatever happens next.
+     */
+    private static LeaseHandle handleLocked(Lease lease) {
+        return new LeaseHandle(lease, lease.generation());
+    }
+
     private Lease leaseLocked(PeerSlot slot, PooledConn c, long now, Throwable site, boolean reuse, boolean probe,
             String protocol) {
         if (c.state != PooledConn.LEASED) {
@@ -462,9 +484,8 @@ public final class PoolEngine implements AutoCloseable {
         c.lastUsedNanos = now;
         slot.lastUsedNanos = now;
         slot.leased++;
-        Lease lease = new Lease(this, c, now, site, reuse, ++c.leaseNumber, protocol);
-        lease.probe = probe;
-        c.addLease(lease);
+        Lease lease = c.takeState(this);
+        lease.begin(now, site, reuse, ++c.leaseNumber, protocol, probe);
         return lease;
     }
 
@@ -484,6 +505,7 @@ public final class PoolEngine implements AutoCloseable {
         } else {
             return false;
         }
+        slot.forgetPopped(c);
         if (c.closeReason == null) {
             c.closeReason = reason;
         }
@@ -539,8 +561,8 @@ public final class PoolEngine implements AutoCloseable {
     void admitDialed(Acquisition a, PooledTransport fc, long now) {
         PeerSlot slot = a.slot;
         long rtt = fc.handshakeRttNanos();
-        PooledConn c = new PooledConn(newConnectionId(slot.peerId), slot, fc, a.address, now);
-        Lease lease = null;
+        PooledConn c = new PooledConn(this, newConnectionId(slot.peerId), slot, fc, a.address, now);
+        LeaseHandle lease = null;
         Handoffs riders = new Handoffs();
         synchronized (slot) {
             if (!closed && a.state.get() == Acquisition.ACTIVE) {
@@ -555,7 +577,7 @@ public final class PoolEngine implements AutoCloseable {
                 slot.conns.add(c);
                 connsById.put(c.id, c);
                 // A probe's dial hands the probe on to its lease, which settles it at release.
-                lease = leaseLocked(slot, c, now, a.site, false, a.probe, a.protocol);
+                lease = handleLocked(leaseLocked(slot, c, now, a.site, false, a.probe, a.protocol));
                 if (!a.probe) {
                     slot.breaker.onSuccess(false, now);
                 }
@@ -587,7 +609,7 @@ public final class PoolEngine implements AutoCloseable {
     private void serveWaitersLocked(PeerSlot slot, PooledConn c, long now, Handoffs out) {
         Acquisition w;
         while (c.hasRoom() && (w = pollWaiterLocked(slot)) != null) {
-            out.add(w, leaseLocked(slot, c, now, w.site, true, w.probe, w.protocol));
+            out.add(w, handleLocked(leaseLocked(slot, c, now, w.site, true, w.probe, w.protocol)));
             w.probe = false;
         }
     }
@@ -606,7 +628,7 @@ public final class PoolEngine implements AutoCloseable {
         }
         PeerSlot slot = slotFor(t.remotePeer());
         long now = clock.nanoTime();
-        PooledConn c = new PooledConn(newConnectionId(slot.peerId), slot, t, t.remoteAddress(), now);
+        PooledConn c = new PooledConn(this, newConnectionId(slot.peerId), slot, t, t.remoteAddress(), now);
         Handoffs served = new Handoffs();
         boolean adopted = false;
         synchronized (slot) {
@@ -648,19 +670,27 @@ public final class PoolEngine implements AutoCloseable {
     // ---------------------------------------------------------------- release
 
     /**
-     * Ends a lease (called once per lease, by {@link Lease}): back to idle, straight to a waiter,
-     * or closed if it failed, expired, or must make room at the global limit. On libp2p the lease's
-     * stream ends (closed, or reset after a failure) and the connection stays for its other leases.
+     * Ends the lease of generation {@code g} on {@code lease} (called by {@link Lease#release}):
+     * back to idle, straight to a waiter, or closed if it failed, expired, or must make room at
+     * the global limit. On libp2p the lease's stream ends (closed, or reset after a failure) and
+     * the connection stays for its other leases. Only the first call for a generation acts.
+     *
+     * @return whether this call ended the lease
      */
-    void release(Lease lease, Throwable failure) {
+    boolean release(Lease lease, long g, Throwable failure) {
         PooledConn c = lease.conn;
         PeerSlot slot = c.slot;
         long now = clock.coarseNanoTime();
         boolean whole = !c.multiplexed;
-        // DATA moves only through the lease, so an untouched lease moved nothing: skip the counters.
+        // Read before the lock, used only if the lease is still generation g under it (then
+        // nobody else touched the state meanwhile). DATA moves only through the lease, so an
+        // untouched lease moved nothing: skip the counters.
         long bytes = !lease.touched ? -1L : whole ? c.bytesMoved() : lease.streamBytes();
         boolean refused = !whole && lease.streamRefused();
-        Lease handed = null;
+        // The stream, taken out under the lock and ended after it (no I/O under a lock).
+        io.guardian.pool.internal.transport.MessageChannel stream = null;
+        boolean cleanStream = false;
+        LeaseHandle handed = null;
         Acquisition handedTo = null;
         List<Acquisition> rejected = null;
         RuntimeException rejection = null;
@@ -668,12 +698,20 @@ public final class PoolEngine implements AutoCloseable {
         boolean shuttingDown;
         try {
             synchronized (slot) {
+                if (!lease.isCurrent(g)) {
+                    return false; // ended already: a second close, or a stale handle
+                }
+                if (!whole) {
+                    cleanStream = failure == null && !lease.replyOwed();
+                    stream = lease.takeStream();
+                }
                 if (c.state != PooledConn.LEASED || !c.removeLease(lease)) {
+                    lease.end(g);
                     if (lease.probe) {
                         slot.breaker.releaseProbe(); // closed by shutdown: the probe tells nothing
                         lease.probe = false;
                     }
-                    return; // closed under the holder by shutdown or a dead socket; nothing to return
+                    return true; // closed under the holder by shutdown or a dead socket; nothing to return
                 }
                 slot.leased--;
                 if (refused) {
@@ -690,6 +728,8 @@ public final class PoolEngine implements AutoCloseable {
                 Throwable connFailure = whole ? failure : null; // a stream's failure is not its connection's
                 boolean healthy = !shuttingDown && rule.atRelease(c, connFailure, now);
                 settleLocked(slot, c, lease, bytes, failure, now);
+                // From here the state is free: its handles name nothing, the next lease may take it.
+                lease.end(g);
                 if (!healthy) {
                     if (c.allocations > 0) {
                         // Other streams are still on it: no new ones go there, and the last to end closes it.
@@ -697,7 +737,7 @@ public final class PoolEngine implements AutoCloseable {
                             c.closeReason = rule.releaseReason(c, connFailure, now, closed);
                         }
                         c.retireOnRelease = true;
-                        return;
+                        return true;
                     }
                     CloseKind kind = endAtRelease(c, connFailure, shuttingDown);
                     closing.detachLocked(slot, c, rule.releaseReason(c, connFailure, now, closed), kind);
@@ -733,7 +773,7 @@ public final class PoolEngine implements AutoCloseable {
                         }
                     }
                     if (w != null) {
-                        handed = leaseLocked(slot, c, now, w.site, true, w.probe, w.protocol);
+                        handed = handleLocked(leaseLocked(slot, c, now, w.site, true, w.probe, w.protocol));
                         handedTo = w;
                         w.probe = false; // now the lease's, settled at its release
                     } else if (closing.size() == 0 && c.allocations == 0) {
@@ -745,8 +785,8 @@ public final class PoolEngine implements AutoCloseable {
                 }
             }
         } finally {
-            if (!whole) {
-                lease.endStream(failure == null);
+            if (stream != null) {
+                stream.end(cleanStream);
             }
         }
         if (closing.size() > 0) {
@@ -770,6 +810,7 @@ public final class PoolEngine implements AutoCloseable {
                 acquisitions.abort(r, rejection);
             }
         }
+        return true;
     }
 
     /**
