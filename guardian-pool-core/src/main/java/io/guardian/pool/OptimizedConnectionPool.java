@@ -2,6 +2,7 @@ package io.guardian.pool;
 
 import io.guardian.pool.event.ConnectionEventListener;
 import io.guardian.pool.event.EventSubscription;
+import io.guardian.pool.internal.pool.Instrumentation;
 import io.guardian.pool.internal.pool.PoolEngine;
 import io.guardian.pool.internal.pool.PoolViews;
 import io.guardian.pool.peer.Multiaddr;
@@ -30,6 +31,8 @@ import java.util.function.Consumer;
 public final class OptimizedConnectionPool implements AutoCloseable {
 
     private final PoolEngine engine;
+    /** {@code null} without instrumentation: then leases go out unwrapped and acquires call nothing more. */
+    private final Instrumentation instrumentation;
 
     /**
      * A pool with a fresh, ephemeral identity (a new Ed25519 key, gone when the JVM exits). Use
@@ -48,13 +51,35 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @param local this node's identity
      */
     public OptimizedConnectionPool(PoolConfig config, PeerIdentity local) {
+        this(config, local, PoolInstrumentation.NONE);
+    }
+
+    /**
+     * A pool that authenticates as {@code local} and reports its dials and lease operations to
+     * {@code instrumentation} (for tracing; see {@link PoolInstrumentation}). With an
+     * instrumentation, the leases handed out are decorators of the pool's own; with
+     * {@link PoolInstrumentation#NONE} this is the two-argument constructor.
+     *
+     * @param config the settings
+     * @param local this node's identity
+     * @param instrumentation the hook, or {@link PoolInstrumentation#NONE}
+     */
+    public OptimizedConnectionPool(PoolConfig config, PeerIdentity local, PoolInstrumentation instrumentation) {
         this(PoolEngine.create(Objects.requireNonNull(config, "config must not be null"),
-                Objects.requireNonNull(local, "local identity must not be null")));
+                Objects.requireNonNull(local, "local identity must not be null")),
+                Objects.requireNonNull(instrumentation, "instrumentation must not be null (use NONE)"));
     }
 
     /** For tests and internal wiring: a facade over an engine built with injected parts. */
     OptimizedConnectionPool(PoolEngine engine) {
+        this(engine, PoolInstrumentation.NONE);
+    }
+
+    /** For tests and internal wiring: an instrumented facade over an engine built with injected parts. */
+    OptimizedConnectionPool(PoolEngine engine, PoolInstrumentation instrumentation) {
         this.engine = Objects.requireNonNull(engine, "engine");
+        this.instrumentation = instrumentation == PoolInstrumentation.NONE ? null
+                : Instrumentation.install(engine, instrumentation);
     }
 
     /**
@@ -80,7 +105,16 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      *     dialable or names another peer
      */
     public String getConnection(PeerId peerId, Multiaddr address) {
-        return engine.ids().getConnection(peerId, address);
+        Instrumentation i = instrumentation;
+        if (i == null) {
+            return engine.ids().getConnection(peerId, address);
+        }
+        Object outer = i.enter();
+        try {
+            return engine.ids().getConnection(peerId, address);
+        } finally {
+            i.leave(outer);
+        }
     }
 
     /**
@@ -110,7 +144,8 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      *     connection is not leased right now
      */
     public PeerConnection connection(String connectionId) {
-        return engine.ids().connection(connectionId);
+        Instrumentation i = instrumentation;
+        return i == null ? engine.ids().connection(connectionId) : i.wrap(engine.ids().connection(connectionId));
     }
 
     /**
@@ -124,7 +159,16 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @throws GuardianPoolException as {@link #getConnection} describes
      */
     public PeerConnection acquire(PeerId peerId, Multiaddr address) {
-        return engine.acquire(peerId, address);
+        Instrumentation i = instrumentation;
+        if (i == null) {
+            return engine.acquire(peerId, address);
+        }
+        Object outer = i.enter();
+        try {
+            return i.wrap(engine.acquire(peerId, address));
+        } finally {
+            i.leave(outer);
+        }
     }
 
     /**
@@ -147,7 +191,16 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @throws GuardianPoolException as {@link #getConnection} describes
      */
     public PeerConnection acquire(PeerId peerId, Multiaddr address, String protocol) {
-        return engine.acquire(peerId, address, protocol);
+        Instrumentation i = instrumentation;
+        if (i == null) {
+            return engine.acquire(peerId, address, protocol);
+        }
+        Object outer = i.enter();
+        try {
+            return i.wrap(engine.acquire(peerId, address, protocol));
+        } finally {
+            i.leave(outer);
+        }
     }
 
     /**
@@ -212,7 +265,16 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @return the future lease
      */
     public CompletableFuture<PeerConnection> acquireAsync(PeerId peerId, Multiaddr address, String protocol) {
-        return engine.acquireAsync(peerId, address, protocol);
+        Instrumentation i = instrumentation;
+        if (i == null) {
+            return engine.acquireAsync(peerId, address, protocol);
+        }
+        Object outer = i.enter();
+        try {
+            return i.wrapAsync(engine.acquireAsync(peerId, address, protocol));
+        } finally {
+            i.leave(outer);
+        }
     }
 
     /**
@@ -233,7 +295,16 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @return the future lease
      */
     public CompletableFuture<PeerConnection> acquireAsync(PeerId peerId, Multiaddr address) {
-        return engine.acquireAsync(peerId, address);
+        Instrumentation i = instrumentation;
+        if (i == null) {
+            return engine.acquireAsync(peerId, address);
+        }
+        Object outer = i.enter();
+        try {
+            return i.wrapAsync(engine.acquireAsync(peerId, address));
+        } finally {
+            i.leave(outer);
+        }
     }
 
     /**
@@ -249,7 +320,16 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @throws IllegalArgumentException if the list is empty or holds {@code null}
      */
     public PeerConnection acquireAny(List<PeerAddress> candidates) {
-        return engine.chooser().acquireAny(candidates);
+        Instrumentation i = instrumentation;
+        if (i == null) {
+            return engine.chooser().acquireAny(candidates);
+        }
+        Object outer = i.enter();
+        try {
+            return i.wrap(engine.chooser().acquireAny(candidates));
+        } finally {
+            i.leave(outer);
+        }
     }
 
     /**
@@ -261,7 +341,16 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @return a lease on one of them
      */
     public PeerConnection acquireAny(List<PeerAddress> candidates, String protocol) {
-        return engine.chooser().acquireAny(candidates, protocol);
+        Instrumentation i = instrumentation;
+        if (i == null) {
+            return engine.chooser().acquireAny(candidates, protocol);
+        }
+        Object outer = i.enter();
+        try {
+            return i.wrap(engine.chooser().acquireAny(candidates, protocol));
+        } finally {
+            i.leave(outer);
+        }
     }
 
     /**
