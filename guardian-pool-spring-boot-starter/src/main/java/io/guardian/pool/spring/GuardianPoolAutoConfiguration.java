@@ -3,15 +3,20 @@ package io.guardian.pool.spring;
 import io.guardian.pool.HealthReport;
 import io.guardian.pool.OptimizedConnectionPool;
 import io.guardian.pool.PoolConfig;
+import io.guardian.pool.PoolInstrumentation;
 import io.guardian.pool.peer.PeerIdentity;
 import io.guardian.pool.spring.actuate.ConnectionPoolEndpoint;
 import io.guardian.pool.spring.actuate.ConnectionPoolEndpointWebExtension;
 import io.guardian.pool.spring.actuate.ConnectionPoolHealthIndicator;
 import io.guardian.pool.spring.metrics.GuardianPoolMetrics;
 import io.guardian.pool.spring.metrics.PerPeerMeters;
+import io.guardian.pool.spring.observation.GuardianPoolDialObservationConvention;
+import io.guardian.pool.spring.observation.GuardianPoolObservations;
+import io.guardian.pool.spring.observation.GuardianPoolRequestObservationConvention;
 import io.guardian.pool.spring.retry.GuardianPoolRetry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.micrometer.observation.ObservationRegistry;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
@@ -43,11 +48,15 @@ import org.springframework.retry.support.RetryTemplate;
  * defines its own.
  */
 @AutoConfiguration(afterName = {
+        "org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration",
         "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
         "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration"})
 @ConditionalOnClass(OptimizedConnectionPool.class)
 @EnableConfigurationProperties(GuardianPoolProperties.class)
 public final class GuardianPoolAutoConfiguration {
+
+    /** The name of the pool bean this creates, and its {@code pool} tag. */
+    public static final String DEFAULT_POOL_NAME = "guardianPool";
 
     /**
      * This node's identity: from {@code guardian.pool.identity.key-file}, else generated for this
@@ -87,8 +96,9 @@ public final class GuardianPoolAutoConfiguration {
      */
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
-    public OptimizedConnectionPool guardianPool(PoolConfig config, PeerIdentity identity) {
-        return new OptimizedConnectionPool(config, identity);
+    public OptimizedConnectionPool guardianPool(PoolConfig config, PeerIdentity identity,
+            ObjectProvider<PoolInstrumentation> instrumentation) {
+        return new OptimizedConnectionPool(config, identity, instrumentation.getIfUnique(() -> PoolInstrumentation.NONE));
     }
 
     /**
@@ -191,6 +201,34 @@ public final class GuardianPoolAutoConfiguration {
             PerPeerRefresher guardianPoolPerPeerRefresher(ObjectProvider<GuardianPoolMetrics> metrics) {
                 return new PerPeerRefresher(metrics);
             }
+        }
+    }
+
+    /**
+     * Micrometer Observation, when the application has an {@link ObservationRegistry}: the
+     * {@code guardian.pool.dial} and {@code guardian.pool.request} observations of the
+     * {@code guardianPool} bean, and {@link GuardianPoolObservations} for pools the application
+     * declares itself. Boot's {@code management.observations.enable.guardian.pool=false} switches
+     * them off through the registry's predicate.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(ObservationRegistry.class)
+    @ConditionalOnBean(ObservationRegistry.class)
+    static class ObservationConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        GuardianPoolObservations guardianPoolObservations(ObservationRegistry registry,
+                ObjectProvider<GuardianPoolDialObservationConvention> dialConvention,
+                ObjectProvider<GuardianPoolRequestObservationConvention> requestConvention) {
+            return new GuardianPoolObservations(registry, dialConvention.getIfUnique(),
+                    requestConvention.getIfUnique());
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(PoolInstrumentation.class)
+        PoolInstrumentation guardianPoolInstrumentation(GuardianPoolObservations observations) {
+            return observations.forPool(DEFAULT_POOL_NAME);
         }
     }
 
