@@ -9,7 +9,6 @@ import io.guardian.pool.spring.actuate.ConnectionPoolEndpoint;
 import io.guardian.pool.spring.actuate.ConnectionPoolEndpointWebExtension;
 import io.guardian.pool.spring.actuate.ConnectionPoolHealthIndicator;
 import io.guardian.pool.spring.metrics.GuardianPoolMetrics;
-import io.guardian.pool.spring.metrics.PerPeerMeters;
 import io.guardian.pool.spring.observation.GuardianPoolDialObservationConvention;
 import io.guardian.pool.spring.observation.GuardianPoolObservations;
 import io.guardian.pool.spring.observation.GuardianPoolRequestObservationConvention;
@@ -17,6 +16,8 @@ import io.guardian.pool.spring.retry.GuardianPoolRetry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.observation.ObservationRegistry;
+import java.util.Map;
+import java.util.TreeMap;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
@@ -25,8 +26,11 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator;
+import org.springframework.boot.health.contributor.CompositeHealthContributor;
+import org.springframework.boot.health.contributor.HealthContributor;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -110,6 +114,7 @@ public final class GuardianPoolAutoConfiguration {
      */
     @Bean
     @ConditionalOnMissingBean
+    @ConditionalOnSingleCandidate(OptimizedConnectionPool.class)
     public PoolEventBridge guardianPoolEventBridge(OptimizedConnectionPool pool, ApplicationEventPublisher publisher) {
         return new PoolEventBridge(pool, publisher);
     }
@@ -125,9 +130,10 @@ public final class GuardianPoolAutoConfiguration {
      */
     @Bean
     @ConditionalOnMissingBean
-    public PoolGracefulShutdown guardianPoolGracefulShutdown(OptimizedConnectionPool pool,
+    @ConditionalOnBean(OptimizedConnectionPool.class)
+    public PoolGracefulShutdown guardianPoolGracefulShutdown(Map<String, OptimizedConnectionPool> pools,
             GuardianPoolProperties properties, ConfigurableApplicationContext context) {
-        return new PoolGracefulShutdown(pool, properties.shutdown().gracePeriod(), context);
+        return new PoolGracefulShutdown(pools, properties.shutdown().gracePeriod(), context);
     }
 
     /**
@@ -139,6 +145,7 @@ public final class GuardianPoolAutoConfiguration {
      */
     @Bean
     @ConditionalOnMissingBean
+    @ConditionalOnSingleCandidate(OptimizedConnectionPool.class)
     @ConditionalOnBooleanProperty(name = "guardian.pool.health.enabled", matchIfMissing = true)
     public PoolHealthMonitor guardianPoolHealthMonitor(OptimizedConnectionPool pool,
             ApplicationEventPublisher publisher) {
@@ -154,10 +161,10 @@ public final class GuardianPoolAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(name = "guardianPoolRetryPolicy")
-        org.springframework.core.retry.RetryPolicy guardianPoolRetryPolicy(PoolConfig config,
-                GuardianPoolProperties properties) {
-            return io.guardian.pool.spring.retry.GuardianPoolRetryPolicy.create(config,
-                    properties.retry().retryRequestTimeouts());
+        org.springframework.core.retry.RetryPolicy guardianPoolRetryPolicy(ObjectProvider<PoolConfig> configs,
+                GuardianPoolProperties properties, ObjectProvider<GuardianPoolCustomizer> customizers) {
+            return io.guardian.pool.spring.retry.GuardianPoolRetryPolicy.create(
+                    retryConfig(configs, properties, customizers), properties.retry().retryRequestTimeouts());
         }
 
         @Bean
@@ -176,9 +183,21 @@ public final class GuardianPoolAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(name = "guardianPoolRetryTemplate")
-        RetryTemplate guardianPoolRetryTemplate(PoolConfig config, GuardianPoolProperties properties) {
-            return GuardianPoolRetry.template(config, properties.retry().retryRequestTimeouts());
+        RetryTemplate guardianPoolRetryTemplate(ObjectProvider<PoolConfig> configs, GuardianPoolProperties properties,
+                ObjectProvider<GuardianPoolCustomizer> customizers) {
+            return GuardianPoolRetry.template(retryConfig(configs, properties, customizers),
+                    properties.retry().retryRequestTimeouts());
         }
+    }
+
+    /**
+     * The settings the retry beans follow: the application's only {@link PoolConfig}, or, when it
+     * declares several (one per pool), the one {@code guardian.pool.*} and the customizers make,
+     * so that a second pool does not make them ambiguous.
+     */
+    static PoolConfig retryConfig(ObjectProvider<PoolConfig> configs, GuardianPoolProperties properties,
+            ObjectProvider<GuardianPoolCustomizer> customizers) {
+        return configs.getIfUnique(() -> PoolConfigFactory.create(properties, customizers.orderedStream()));
     }
 
     /** Micrometer, when the application has it and a registry. */
@@ -192,8 +211,9 @@ public final class GuardianPoolAutoConfiguration {
 
             @Bean
             @ConditionalOnMissingBean
-            GuardianPoolMetrics guardianPoolMetrics(OptimizedConnectionPool pool, GuardianPoolProperties properties) {
-                return new GuardianPoolMetrics(pool, properties.metrics().perPeer());
+            GuardianPoolMetrics guardianPoolMetrics(Map<String, OptimizedConnectionPool> pools,
+                    GuardianPoolProperties properties) {
+                return new GuardianPoolMetrics(pools, properties.metrics().perPeer());
             }
 
             @Bean
@@ -244,9 +264,8 @@ public final class GuardianPoolAutoConfiguration {
         @EventListener
         void onHealthPass(HealthReport report) {
             GuardianPoolMetrics m = metrics.getIfAvailable();
-            PerPeerMeters perPeer = m == null ? null : m.perPeer();
-            if (perPeer != null) {
-                perPeer.refresh();
+            if (m != null) {
+                m.refreshPerPeer();
             }
         }
     }
@@ -262,9 +281,9 @@ public final class GuardianPoolAutoConfiguration {
 
             @Bean
             @ConditionalOnMissingBean
-            ConnectionPoolEndpoint connectionPoolEndpoint(OptimizedConnectionPool pool,
+            ConnectionPoolEndpoint connectionPoolEndpoint(Map<String, OptimizedConnectionPool> pools,
                     GuardianPoolProperties properties) {
-                return new ConnectionPoolEndpoint(pool, properties.endpoint().maxPeers());
+                return new ConnectionPoolEndpoint(pools, properties.endpoint().maxPeers());
             }
 
             @Bean
@@ -285,12 +304,27 @@ public final class GuardianPoolAutoConfiguration {
         @ConditionalOnEnabledHealthIndicator("connectionpool")
         static class HealthIndicatorConfiguration {
 
+            /**
+             * One pool: its indicator, {@code connectionPool} in the health tree. Several: a
+             * composite {@code connectionPool} with one indicator per pool, named by its bean name
+             * (as Boot does for several DataSources).
+             */
             @Bean
             @ConditionalOnMissingBean(name = "connectionPoolHealthIndicator")
-            ConnectionPoolHealthIndicator connectionPoolHealthIndicator(OptimizedConnectionPool pool,
-                    GuardianPoolProperties properties, ObjectProvider<PoolHealthMonitor> monitor) {
-                return new ConnectionPoolHealthIndicator(pool, properties.health().downOnOpenCircuit(),
-                        () -> monitor.stream().findFirst().flatMap(PoolHealthMonitor::lastReport).orElse(null));
+            HealthContributor connectionPoolHealthIndicator(Map<String, OptimizedConnectionPool> pools,
+                    GuardianPoolProperties properties, ObjectProvider<PoolHealthMonitor> monitors) {
+                boolean down = properties.health().downOnOpenCircuit();
+                if (pools.size() == 1) {
+                    return indicator(pools.values().iterator().next(), down, monitors);
+                }
+                return CompositeHealthContributor.fromMap(new TreeMap<>(pools), pool -> indicator(pool, down, monitors));
+            }
+
+            private static ConnectionPoolHealthIndicator indicator(OptimizedConnectionPool pool, boolean down,
+                    ObjectProvider<PoolHealthMonitor> monitors) {
+                return new ConnectionPoolHealthIndicator(pool, down, () -> monitors.stream()
+                        .filter(m -> m.pool() == pool).findFirst().flatMap(PoolHealthMonitor::lastReport)
+                        .orElse(null));
             }
         }
     }
