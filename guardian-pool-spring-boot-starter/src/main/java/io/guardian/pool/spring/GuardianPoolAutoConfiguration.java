@@ -12,6 +12,7 @@ import io.guardian.pool.spring.metrics.GuardianPoolMetrics;
 import io.guardian.pool.spring.observation.GuardianPoolDialObservationConvention;
 import io.guardian.pool.spring.observation.GuardianPoolObservations;
 import io.guardian.pool.spring.observation.GuardianPoolRequestObservationConvention;
+import io.guardian.pool.spring.observation.ObservationMeterDescriptions;
 import io.guardian.pool.spring.retry.GuardianPoolRetry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -204,6 +205,13 @@ public final class GuardianPoolAutoConfiguration {
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(MeterBinder.class)
     static class MetricsConfiguration {
+
+        /** HELP text for the timers Micrometer derives from the pool's observations. */
+        @Bean
+        @ConditionalOnClass(ObservationRegistry.class)
+        static ObservationMeterDescriptions guardianPoolObservationMeterDescriptions() {
+            return new ObservationMeterDescriptions();
+        }
 
         @Configuration(proxyBeanMethods = false)
         @ConditionalOnBean(MeterRegistry.class)
