@@ -143,6 +143,26 @@ class PoolInstrumentationTest {
         assertThat(recorder.count("REQUEST")).isEqualTo(3);
     }
 
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void anAsyncAcquireCancelledAnyTimeLeavesNoLeaseOut(Transport transport) throws Exception {
+        TestPeers.Peer peer = peers.start();
+        OptimizedConnectionPool pool = pool(PoolConfig.builder().transport(transport));
+        java.util.Random random = new java.util.Random(16);
+        for (int i = 0; i < 20; i++) {
+            CompletableFuture<PeerConnection> f = pool.acquireAsync(peer.id(), peer.address());
+            if (random.nextBoolean()) {
+                Thread.onSpinWait(); // cancel at varying points of the dial or hand-over
+            }
+            if (!f.cancel(false)) {
+                f.get(WAIT.toMillis(), TimeUnit.MILLISECONDS).close(); // it won the race: ours to return
+            }
+        }
+        await().atMost(WAIT).until(() -> pool.getStats().activeConnections() == 0
+                && pool.getStats().activeStreams() == 0);
+        await().atMost(WAIT).until(() -> recorder.records.stream().allMatch(r -> r.closed));
+    }
+
     @Test
     void withoutAHookLeasesAreNotWrapped() {
         TestPeers.Peer peer = peers.start();

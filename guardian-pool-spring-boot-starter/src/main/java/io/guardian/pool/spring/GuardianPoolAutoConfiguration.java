@@ -48,9 +48,17 @@ import org.springframework.retry.support.RetryTemplate;
  * after a bounded grace for leases), the publishing of pool events as application events, and
  * the scheduled health monitor ({@code guardian.pool.health.enabled}). When their libraries are
  * present: the {@code connectionpool} Actuator endpoint and the {@code connectionPool} health
- * indicator, Micrometer meters (when a {@link MeterRegistry} bean exists), and the
+ * indicator, Micrometer meters (when a {@link MeterRegistry} bean exists), observations of dials
+ * and requests (when an {@link ObservationRegistry} bean exists), and the
  * {@code guardianPoolRetryTemplate} for spring-retry. Each bean backs off when the application
  * defines its own.
+ *
+ * <p>Several pools: when the application declares its own pool beans, the meters (tag
+ * {@code pool}: the bean name), the health contributor (one entry per pool), the endpoint and the
+ * graceful shutdown cover all of them. The event bridge and the health monitor publish events
+ * that carry no pool name, so they serve only a single candidate (the only pool, or the
+ * {@code @Primary} one) rather than fail the start or mix pools up; the retry beans follow the
+ * only {@link PoolConfig}, or the properties when there are several.
  */
 @AutoConfiguration(afterName = {
         "org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration",
