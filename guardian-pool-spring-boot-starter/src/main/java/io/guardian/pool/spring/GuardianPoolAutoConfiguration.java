@@ -261,8 +261,9 @@ public final class GuardianPoolAutoConfiguration {
                     requestConvention.getIfUnique());
         }
 
+        /** For the starter's own pool, so only when the application declares no pool of its own (as it). */
         @Bean
-        @ConditionalOnMissingBean(PoolInstrumentation.class)
+        @ConditionalOnMissingBean({PoolInstrumentation.class, OptimizedConnectionPool.class})
         PoolInstrumentation guardianPoolInstrumentation(GuardianPoolObservations observations) {
             return observations.forPool(DEFAULT_POOL_NAME);
         }

@@ -193,6 +193,16 @@ class GuardianPoolObservationTest {
         });
     }
 
+    @Test
+    void withPoolsOfTheApplicationsOwnThereIsNoInstrumentationForTheStartersPool() {
+        runner.withBean("replicas", OptimizedConnectionPool.class,
+                () -> new OptimizedConnectionPool(io.guardian.pool.PoolConfig.defaults())).run(context -> {
+                    assertThat(context).hasNotFailed().hasSingleBean(GuardianPoolObservations.class)
+                            .doesNotHaveBean(PoolInstrumentation.class);
+                    assertThat(context.getBeansOfType(OptimizedConnectionPool.class)).containsOnlyKeys("replicas");
+                });
+    }
+
     private static io.guardian.pool.peer.PeerId refusedPeer(Multiaddr address) {
         return io.guardian.pool.peer.PeerId.parse(address.toString().substring(address.toString().lastIndexOf('/') + 1));
     }
