@@ -111,6 +111,18 @@ class ConnectionPoolEndpointWebTest {
                 .containsExactly(pool.config().effectiveFailureThreshold());
         assertThat(list(json, "$.peers[*].connections")).as("listing leaves them out").isEmpty();
         assertThat(integer(json, "$.peerCount")).isEqualTo(pool.peers().size());
+        assertThat(text(json, "$.name")).isEqualTo("guardianPool");
+        assertThat(list(json, "$.pools[*]")).containsExactly("guardianPool");
+    }
+
+    @Test
+    void aPoolIsNamedByAQueryParameterAndAnUnknownNameIsABadRequest() {
+        Peer used = usedAndMeasuredPeer();
+        assertThat(text(get("/connectionpool?pool=guardianPool", 200), "$.name")).isEqualTo("guardianPool");
+        assertThat(text(get("/connectionpool/" + used.id() + "?pool=guardianPool", 200), "$.peerId"))
+                .isEqualTo(used.id().toBase58());
+        http.get().uri("/connectionpool?pool=nope").exchange().expectStatus().isBadRequest();
+        http.get().uri("/connectionpool/" + used.id() + "?pool=nope").exchange().expectStatus().isBadRequest();
     }
 
     @Test
@@ -145,6 +157,7 @@ class ConnectionPoolEndpointWebTest {
         assertThat(pool.peer(used.id()).orElseThrow().idle()).isEqualTo(1);
         String evicted = post("/connectionpool/" + used.id() + "/evict", 200);
         assertThat(text(evicted, "$.action")).isEqualTo("evict");
+        assertThat(list(evicted, "$.pools[*]")).containsExactly("guardianPool");
         assertThat(pool.peer(used.id()).map(p -> p.idle()).orElse(0)).isZero();
 
         PeerId broken = brokenPeer();
