@@ -106,15 +106,8 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      */
     public String getConnection(PeerId peerId, Multiaddr address) {
         Instrumentation i = instrumentation;
-        if (i == null) {
-            return engine.ids().getConnection(peerId, address);
-        }
-        Object outer = i.enter();
-        try {
-            return engine.ids().getConnection(peerId, address);
-        } finally {
-            i.leave(outer);
-        }
+        return i == null ? engine.ids().getConnection(peerId, address)
+                : i.call(() -> engine.ids().getConnection(peerId, address));
     }
 
     /**
@@ -160,15 +153,7 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      */
     public PeerConnection acquire(PeerId peerId, Multiaddr address) {
         Instrumentation i = instrumentation;
-        if (i == null) {
-            return engine.acquire(peerId, address);
-        }
-        Object outer = i.enter();
-        try {
-            return i.wrap(engine.acquire(peerId, address));
-        } finally {
-            i.leave(outer);
-        }
+        return i == null ? engine.acquire(peerId, address) : i.acquire(() -> engine.acquire(peerId, address));
     }
 
     /**
@@ -192,15 +177,8 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      */
     public PeerConnection acquire(PeerId peerId, Multiaddr address, String protocol) {
         Instrumentation i = instrumentation;
-        if (i == null) {
-            return engine.acquire(peerId, address, protocol);
-        }
-        Object outer = i.enter();
-        try {
-            return i.wrap(engine.acquire(peerId, address, protocol));
-        } finally {
-            i.leave(outer);
-        }
+        return i == null ? engine.acquire(peerId, address, protocol)
+                : i.acquire(() -> engine.acquire(peerId, address, protocol));
     }
 
     /**
@@ -266,15 +244,8 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      */
     public CompletableFuture<PeerConnection> acquireAsync(PeerId peerId, Multiaddr address, String protocol) {
         Instrumentation i = instrumentation;
-        if (i == null) {
-            return engine.acquireAsync(peerId, address, protocol);
-        }
-        Object outer = i.enter();
-        try {
-            return i.wrapAsync(engine.acquireAsync(peerId, address, protocol));
-        } finally {
-            i.leave(outer);
-        }
+        return i == null ? engine.acquireAsync(peerId, address, protocol)
+                : i.acquireAsync(() -> engine.acquireAsync(peerId, address, protocol));
     }
 
     /**
@@ -296,15 +267,8 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      */
     public CompletableFuture<PeerConnection> acquireAsync(PeerId peerId, Multiaddr address) {
         Instrumentation i = instrumentation;
-        if (i == null) {
-            return engine.acquireAsync(peerId, address);
-        }
-        Object outer = i.enter();
-        try {
-            return i.wrapAsync(engine.acquireAsync(peerId, address));
-        } finally {
-            i.leave(outer);
-        }
+        return i == null ? engine.acquireAsync(peerId, address)
+                : i.acquireAsync(() -> engine.acquireAsync(peerId, address));
     }
 
     /**
@@ -321,15 +285,8 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      */
     public PeerConnection acquireAny(List<PeerAddress> candidates) {
         Instrumentation i = instrumentation;
-        if (i == null) {
-            return engine.chooser().acquireAny(candidates);
-        }
-        Object outer = i.enter();
-        try {
-            return i.wrap(engine.chooser().acquireAny(candidates));
-        } finally {
-            i.leave(outer);
-        }
+        return i == null ? engine.chooser().acquireAny(candidates)
+                : i.acquire(() -> engine.chooser().acquireAny(candidates));
     }
 
     /**
@@ -342,15 +299,8 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      */
     public PeerConnection acquireAny(List<PeerAddress> candidates, String protocol) {
         Instrumentation i = instrumentation;
-        if (i == null) {
-            return engine.chooser().acquireAny(candidates, protocol);
-        }
-        Object outer = i.enter();
-        try {
-            return i.wrap(engine.chooser().acquireAny(candidates, protocol));
-        } finally {
-            i.leave(outer);
-        }
+        return i == null ? engine.chooser().acquireAny(candidates, protocol)
+                : i.acquire(() -> engine.chooser().acquireAny(candidates, protocol));
     }
 
     /**

@@ -8,6 +8,7 @@ import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,7 +57,7 @@ public final class Instrumentation {
      *
      * @return what to hand to {@link #leave} (an outer mark, when acquires nest)
      */
-    public Object enter() {
+    private Object enter() {
         PoolEngine outer = ACQUIRING.get();
         ACQUIRING.set(engine);
         return outer;
@@ -67,11 +68,50 @@ public final class Instrumentation {
      *
      * @param outer what {@link #enter} returned
      */
-    public void leave(Object outer) {
+    private void leave(Object outer) {
         if (outer == null) {
             ACQUIRING.remove();
         } else {
             ACQUIRING.set((PoolEngine) outer);
+        }
+    }
+
+    /**
+     * Runs an acquire of the engine's with this thread marked as acquiring, and instruments the
+     * lease it returns.
+     *
+     * @param acquire the engine's acquire
+     * @return the instrumented lease
+     */
+    public PeerConnection acquire(Supplier<PeerConnection> acquire) {
+        return wrap(call(acquire));
+    }
+
+    /**
+     * Runs an asynchronous acquire of the engine's with this thread marked as acquiring (a dial
+     * it starts runs here), and instruments the lease it completes with (see {@link #wrapAsync}).
+     *
+     * @param acquire the engine's acquire
+     * @return a future of the instrumented lease
+     */
+    public CompletableFuture<PeerConnection> acquireAsync(Supplier<CompletableFuture<PeerConnection>> acquire) {
+        return wrapAsync(call(acquire));
+    }
+
+    /**
+     * Runs a call of the engine's with this thread marked as acquiring, so that a dial it starts
+     * here is not detached.
+     *
+     * @param <T> what the call returns
+     * @param call the call
+     * @return its result
+     */
+    public <T> T call(Supplier<T> call) {
+        Object outer = enter();
+        try {
+            return call.get();
+        } finally {
+            leave(outer);
         }
     }
 
