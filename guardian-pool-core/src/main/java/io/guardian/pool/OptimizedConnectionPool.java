@@ -2,6 +2,7 @@ package io.guardian.pool;
 
 import io.guardian.pool.event.ConnectionEventListener;
 import io.guardian.pool.event.EventSubscription;
+import io.guardian.pool.internal.pool.Instrumentation;
 import io.guardian.pool.internal.pool.PoolEngine;
 import io.guardian.pool.internal.pool.PoolViews;
 import io.guardian.pool.peer.Multiaddr;
@@ -30,6 +31,8 @@ import java.util.function.Consumer;
 public final class OptimizedConnectionPool implements AutoCloseable {
 
     private final PoolEngine engine;
+    /** {@code null} without instrumentation: then leases go out unwrapped and acquires call nothing more. */
+    private final Instrumentation instrumentation;
 
     /**
      * A pool with a fresh, ephemeral identity (a new Ed25519 key, gone when the JVM exits). Use
@@ -48,13 +51,35 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @param local this node's identity
      */
     public OptimizedConnectionPool(PoolConfig config, PeerIdentity local) {
+        this(config, local, PoolInstrumentation.NONE);
+    }
+
+    /**
+     * A pool that authenticates as {@code local} and reports its dials and lease operations to
+     * {@code instrumentation} (for tracing; see {@link PoolInstrumentation}). With an
+     * instrumentation, the leases handed out are decorators of the pool's own; with
+     * {@link PoolInstrumentation#NONE} this is the two-argument constructor.
+     *
+     * @param config the settings
+     * @param local this node's identity
+     * @param instrumentation the hook, or {@link PoolInstrumentation#NONE}
+     */
+    public OptimizedConnectionPool(PoolConfig config, PeerIdentity local, PoolInstrumentation instrumentation) {
         this(PoolEngine.create(Objects.requireNonNull(config, "config must not be null"),
-                Objects.requireNonNull(local, "local identity must not be null")));
+                Objects.requireNonNull(local, "local identity must not be null")),
+                Objects.requireNonNull(instrumentation, "instrumentation must not be null (use NONE)"));
     }
 
     /** For tests and internal wiring: a facade over an engine built with injected parts. */
     OptimizedConnectionPool(PoolEngine engine) {
+        this(engine, PoolInstrumentation.NONE);
+    }
+
+    /** For tests and internal wiring: an instrumented facade over an engine built with injected parts. */
+    OptimizedConnectionPool(PoolEngine engine, PoolInstrumentation instrumentation) {
         this.engine = Objects.requireNonNull(engine, "engine");
+        this.instrumentation = instrumentation == PoolInstrumentation.NONE ? null
+                : Instrumentation.install(engine, instrumentation);
     }
 
     /**
@@ -80,7 +105,9 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      *     dialable or names another peer
      */
     public String getConnection(PeerId peerId, Multiaddr address) {
-        return engine.ids().getConnection(peerId, address);
+        Instrumentation i = instrumentation;
+        return i == null ? engine.ids().getConnection(peerId, address)
+                : i.call(() -> engine.ids().getConnection(peerId, address));
     }
 
     /**
@@ -112,7 +139,8 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      *     connection is not leased right now
      */
     public PeerConnection connection(String connectionId) {
-        return engine.ids().connection(connectionId);
+        Instrumentation i = instrumentation;
+        return i == null ? engine.ids().connection(connectionId) : i.wrap(engine.ids().connection(connectionId));
     }
 
     /**
@@ -126,7 +154,8 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @throws GuardianPoolException as {@link #getConnection} describes
      */
     public PeerConnection acquire(PeerId peerId, Multiaddr address) {
-        return engine.acquire(peerId, address);
+        Instrumentation i = instrumentation;
+        return i == null ? engine.acquire(peerId, address) : i.acquire(() -> engine.acquire(peerId, address));
     }
 
     /**
@@ -149,7 +178,9 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @throws GuardianPoolException as {@link #getConnection} describes
      */
     public PeerConnection acquire(PeerId peerId, Multiaddr address, String protocol) {
-        return engine.acquire(peerId, address, protocol);
+        Instrumentation i = instrumentation;
+        return i == null ? engine.acquire(peerId, address, protocol)
+                : i.acquire(() -> engine.acquire(peerId, address, protocol));
     }
 
     /**
@@ -214,7 +245,9 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @return the future lease
      */
     public CompletableFuture<PeerConnection> acquireAsync(PeerId peerId, Multiaddr address, String protocol) {
-        return engine.acquireAsync(peerId, address, protocol);
+        Instrumentation i = instrumentation;
+        return i == null ? engine.acquireAsync(peerId, address, protocol)
+                : i.acquireAsync(() -> engine.acquireAsync(peerId, address, protocol));
     }
 
     /**
@@ -235,7 +268,9 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @return the future lease
      */
     public CompletableFuture<PeerConnection> acquireAsync(PeerId peerId, Multiaddr address) {
-        return engine.acquireAsync(peerId, address);
+        Instrumentation i = instrumentation;
+        return i == null ? engine.acquireAsync(peerId, address)
+                : i.acquireAsync(() -> engine.acquireAsync(peerId, address));
     }
 
     /**
@@ -251,7 +286,9 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @throws IllegalArgumentException if the list is empty or holds {@code null}
      */
     public PeerConnection acquireAny(List<PeerAddress> candidates) {
-        return engine.chooser().acquireAny(candidates);
+        Instrumentation i = instrumentation;
+        return i == null ? engine.chooser().acquireAny(candidates)
+                : i.acquire(() -> engine.chooser().acquireAny(candidates));
     }
 
     /**
@@ -263,7 +300,9 @@ public final class OptimizedConnectionPool implements AutoCloseable {
      * @return a lease on one of them
      */
     public PeerConnection acquireAny(List<PeerAddress> candidates, String protocol) {
-        return engine.chooser().acquireAny(candidates, protocol);
+        Instrumentation i = instrumentation;
+        return i == null ? engine.chooser().acquireAny(candidates, protocol)
+                : i.acquire(() -> engine.chooser().acquireAny(candidates, protocol));
     }
 
     /**

@@ -3,6 +3,7 @@ package io.guardian.pool.spring;
 import io.guardian.pool.HealthReport;
 import io.guardian.pool.OptimizedConnectionPool;
 import io.guardian.pool.PoolConfig;
+import io.guardian.pool.PoolInstrumentation;
 import io.guardian.pool.peer.PeerIdentity;
 import io.guardian.pool.net.PeerListener;
 import io.guardian.pool.spring.actuate.ConnectionPoolEndpoint;
@@ -14,9 +15,16 @@ import io.guardian.pool.spring.listener.GuardianPoolHandler;
 import io.guardian.pool.spring.listener.GuardianPoolListenerAttachment;
 import io.guardian.pool.spring.listener.GuardianPoolListenerCustomizer;
 import io.guardian.pool.spring.listener.ListenerFactory;
+import io.guardian.pool.spring.observation.GuardianPoolDialObservationConvention;
+import io.guardian.pool.spring.observation.GuardianPoolObservations;
+import io.guardian.pool.spring.observation.GuardianPoolRequestObservationConvention;
+import io.guardian.pool.spring.observation.ObservationMeterDescriptions;
 import io.guardian.pool.spring.retry.GuardianPoolRetry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.micrometer.observation.ObservationRegistry;
+import java.util.Map;
+import java.util.TreeMap;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
@@ -26,8 +34,11 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProp
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator;
+import org.springframework.boot.health.contributor.CompositeHealthContributor;
+import org.springframework.boot.health.contributor.HealthContributor;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -44,18 +55,30 @@ import org.springframework.retry.support.RetryTemplate;
  * after a bounded grace for leases), the publishing of pool events as application events, and
  * the scheduled health monitor ({@code guardian.pool.health.enabled}). When their libraries are
  * present: the {@code connectionpool} Actuator endpoint and the {@code connectionPool} health
- * indicator, Micrometer meters (when a {@link MeterRegistry} bean exists), and the
+ * indicator, Micrometer meters (when a {@link MeterRegistry} bean exists), observations of dials
+ * and requests (when an {@link ObservationRegistry} bean exists), and the
  * {@code guardianPoolRetryTemplate} for spring-retry. When {@code guardian.pool.listener.port}
  * is set: a {@link PeerListener} answering as the pool's identity with the
  * {@link GuardianPoolHandler} beans, shared with the pool on libp2p. Each bean backs off when the
  * application defines its own.
+ *
+ * <p>Several pools: when the application declares its own pool beans, the meters (tag
+ * {@code pool}: the bean name), the health contributor (one entry per pool), the endpoint and the
+ * graceful shutdown cover all of them. The event bridge and the health monitor publish events
+ * that carry no pool name, so they serve only a single candidate (the only pool, or the
+ * {@code @Primary} one) rather than fail the start or mix pools up; the retry beans follow the
+ * only {@link PoolConfig}, or the properties when there are several.
  */
 @AutoConfiguration(afterName = {
+        "org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration",
         "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
         "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration"})
 @ConditionalOnClass(OptimizedConnectionPool.class)
 @EnableConfigurationProperties(GuardianPoolProperties.class)
 public final class GuardianPoolAutoConfiguration {
+
+    /** The name of the pool bean this creates, and its {@code pool} tag. */
+    public static final String DEFAULT_POOL_NAME = "guardianPool";
 
     /**
      * This node's identity: from {@code guardian.pool.identity.key-file}, else generated for this
@@ -95,8 +118,9 @@ public final class GuardianPoolAutoConfiguration {
      */
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
-    public OptimizedConnectionPool guardianPool(PoolConfig config, PeerIdentity identity) {
-        return new OptimizedConnectionPool(config, identity);
+    public OptimizedConnectionPool guardianPool(PoolConfig config, PeerIdentity identity,
+            ObjectProvider<PoolInstrumentation> instrumentation) {
+        return new OptimizedConnectionPool(config, identity, instrumentation.getIfUnique(() -> PoolInstrumentation.NONE));
     }
 
     /**
@@ -108,6 +132,7 @@ public final class GuardianPoolAutoConfiguration {
      */
     @Bean
     @ConditionalOnMissingBean
+    @ConditionalOnSingleCandidate(OptimizedConnectionPool.class)
     public PoolEventBridge guardianPoolEventBridge(OptimizedConnectionPool pool, ApplicationEventPublisher publisher) {
         return new PoolEventBridge(pool, publisher);
     }
@@ -123,9 +148,10 @@ public final class GuardianPoolAutoConfiguration {
      */
     @Bean
     @ConditionalOnMissingBean
-    public PoolGracefulShutdown guardianPoolGracefulShutdown(OptimizedConnectionPool pool,
+    @ConditionalOnBean(OptimizedConnectionPool.class)
+    public PoolGracefulShutdown guardianPoolGracefulShutdown(Map<String, OptimizedConnectionPool> pools,
             GuardianPoolProperties properties, ConfigurableApplicationContext context) {
-        return new PoolGracefulShutdown(pool, properties.shutdown().gracePeriod(), context);
+        return new PoolGracefulShutdown(pools, properties.shutdown().gracePeriod(), context);
     }
 
     /**
@@ -137,6 +163,7 @@ public final class GuardianPoolAutoConfiguration {
      */
     @Bean
     @ConditionalOnMissingBean
+    @ConditionalOnSingleCandidate(OptimizedConnectionPool.class)
     @ConditionalOnBooleanProperty(name = "guardian.pool.health.enabled", matchIfMissing = true)
     public PoolHealthMonitor guardianPoolHealthMonitor(OptimizedConnectionPool pool,
             ApplicationEventPublisher publisher) {
@@ -154,17 +181,33 @@ public final class GuardianPoolAutoConfiguration {
 
         @Bean(destroyMethod = "close")
         @ConditionalOnMissingBean
-        PeerListener guardianPoolListener(GuardianPoolProperties properties, PoolConfig config, PeerIdentity identity,
-                ObjectProvider<GuardianPoolHandler> handlers, ObjectProvider<GuardianPoolListenerCustomizer> customizers) {
-            return ListenerFactory.start(properties.listener(), config, identity, handlers.orderedStream().toList(),
-                    customizers.orderedStream());
+        PeerListener guardianPoolListener(GuardianPoolProperties properties, ObjectProvider<PoolConfig> configs,
+                PeerIdentity identity, ObjectProvider<GuardianPoolHandler> handlers,
+                ObjectProvider<GuardianPoolListenerCustomizer> customizers) {
+            return ListenerFactory.start(properties.listener(), single(configs, PoolConfig.class), identity,
+                    handlers.orderedStream().toList(), customizers.orderedStream());
         }
 
         @Bean(destroyMethod = "close")
         @ConditionalOnMissingBean
-        GuardianPoolListenerAttachment guardianPoolListenerAttachment(OptimizedConnectionPool pool,
-                PeerListener listener, PoolConfig config) {
-            return new GuardianPoolListenerAttachment(pool, listener, config.transport());
+        GuardianPoolListenerAttachment guardianPoolListenerAttachment(ObjectProvider<OptimizedConnectionPool> pools,
+                PeerListener listener, ObjectProvider<PoolConfig> configs) {
+            return new GuardianPoolListenerAttachment(single(pools, OptimizedConnectionPool.class), listener,
+                    single(configs, PoolConfig.class).transport());
+        }
+
+        /**
+         * The only bean of {@code type}, or the {@code @Primary} one. With several pools the listener
+         * cannot guess which one it shares connections with: the start fails saying what to do.
+         */
+        private static <T> T single(ObjectProvider<T> beans, Class<T> type) {
+            T bean = beans.getIfUnique();
+            if (bean == null) {
+                throw new IllegalStateException("guardian.pool.listener.port is set but there is no single "
+                        + type.getSimpleName() + " bean to answer for: mark one @Primary, or define your own "
+                        + "PeerListener and GuardianPoolListenerAttachment beans");
+            }
+            return bean;
         }
     }
 
@@ -177,10 +220,10 @@ public final class GuardianPoolAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(name = "guardianPoolRetryPolicy")
-        org.springframework.core.retry.RetryPolicy guardianPoolRetryPolicy(PoolConfig config,
-                GuardianPoolProperties properties) {
-            return io.guardian.pool.spring.retry.GuardianPoolRetryPolicy.create(config,
-                    properties.retry().retryRequestTimeouts());
+        org.springframework.core.retry.RetryPolicy guardianPoolRetryPolicy(ObjectProvider<PoolConfig> configs,
+                GuardianPoolProperties properties, ObjectProvider<GuardianPoolCustomizer> customizers) {
+            return io.guardian.pool.spring.retry.GuardianPoolRetryPolicy.create(
+                    retryConfig(configs, properties, customizers), properties.retry().retryRequestTimeouts());
         }
 
         @Bean
@@ -199,9 +242,21 @@ public final class GuardianPoolAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(name = "guardianPoolRetryTemplate")
-        RetryTemplate guardianPoolRetryTemplate(PoolConfig config, GuardianPoolProperties properties) {
-            return GuardianPoolRetry.template(config, properties.retry().retryRequestTimeouts());
+        RetryTemplate guardianPoolRetryTemplate(ObjectProvider<PoolConfig> configs, GuardianPoolProperties properties,
+                ObjectProvider<GuardianPoolCustomizer> customizers) {
+            return GuardianPoolRetry.template(retryConfig(configs, properties, customizers),
+                    properties.retry().retryRequestTimeouts());
         }
+    }
+
+    /**
+     * The settings the retry beans follow: the application's only {@link PoolConfig}, or, when it
+     * declares several (one per pool), the one {@code guardian.pool.*} and the customizers make,
+     * so that a second pool does not make them ambiguous.
+     */
+    static PoolConfig retryConfig(ObjectProvider<PoolConfig> configs, GuardianPoolProperties properties,
+            ObjectProvider<GuardianPoolCustomizer> customizers) {
+        return configs.getIfUnique(() -> PoolConfigFactory.create(properties, customizers.orderedStream()));
     }
 
     /** Micrometer, when the application has it and a registry. */
@@ -209,14 +264,22 @@ public final class GuardianPoolAutoConfiguration {
     @ConditionalOnClass(MeterBinder.class)
     static class MetricsConfiguration {
 
+        /** HELP text for the timers Micrometer derives from the pool's observations. */
+        @Bean
+        @ConditionalOnClass(ObservationRegistry.class)
+        static ObservationMeterDescriptions guardianPoolObservationMeterDescriptions() {
+            return new ObservationMeterDescriptions();
+        }
+
         @Configuration(proxyBeanMethods = false)
         @ConditionalOnBean(MeterRegistry.class)
         static class MeterBinderConfiguration {
 
             @Bean
             @ConditionalOnMissingBean
-            GuardianPoolMetrics guardianPoolMetrics(OptimizedConnectionPool pool, GuardianPoolProperties properties) {
-                return new GuardianPoolMetrics(pool, properties.metrics().perPeer());
+            GuardianPoolMetrics guardianPoolMetrics(Map<String, OptimizedConnectionPool> pools,
+                    GuardianPoolProperties properties) {
+                return new GuardianPoolMetrics(pools, properties.metrics().perPeer());
             }
 
             @Bean
@@ -224,6 +287,35 @@ public final class GuardianPoolAutoConfiguration {
             PerPeerRefresher guardianPoolPerPeerRefresher(ObjectProvider<GuardianPoolMetrics> metrics) {
                 return new PerPeerRefresher(metrics);
             }
+        }
+    }
+
+    /**
+     * Micrometer Observation, when the application has an {@link ObservationRegistry}: the
+     * {@code guardian.pool.dial} and {@code guardian.pool.request} observations of the
+     * {@code guardianPool} bean, and {@link GuardianPoolObservations} for pools the application
+     * declares itself. Boot's {@code management.observations.enable.guardian.pool=false} switches
+     * them off through the registry's predicate.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(ObservationRegistry.class)
+    @ConditionalOnBean(ObservationRegistry.class)
+    static class ObservationConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        GuardianPoolObservations guardianPoolObservations(ObservationRegistry registry,
+                ObjectProvider<GuardianPoolDialObservationConvention> dialConvention,
+                ObjectProvider<GuardianPoolRequestObservationConvention> requestConvention) {
+            return new GuardianPoolObservations(registry, dialConvention.getIfUnique(),
+                    requestConvention.getIfUnique());
+        }
+
+        /** For the starter's own pool, so only when the application declares no pool of its own (as it). */
+        @Bean
+        @ConditionalOnMissingBean({PoolInstrumentation.class, OptimizedConnectionPool.class})
+        PoolInstrumentation guardianPoolInstrumentation(GuardianPoolObservations observations) {
+            return observations.forPool(DEFAULT_POOL_NAME);
         }
     }
 
@@ -239,9 +331,8 @@ public final class GuardianPoolAutoConfiguration {
         @EventListener
         void onHealthPass(HealthReport report) {
             GuardianPoolMetrics m = metrics.getIfAvailable();
-            PerPeerMeters perPeer = m == null ? null : m.perPeer();
-            if (perPeer != null) {
-                perPeer.refresh();
+            if (m != null) {
+                m.refreshPerPeer();
             }
         }
     }
@@ -257,9 +348,9 @@ public final class GuardianPoolAutoConfiguration {
 
             @Bean
             @ConditionalOnMissingBean
-            ConnectionPoolEndpoint connectionPoolEndpoint(OptimizedConnectionPool pool,
+            ConnectionPoolEndpoint connectionPoolEndpoint(Map<String, OptimizedConnectionPool> pools,
                     GuardianPoolProperties properties) {
-                return new ConnectionPoolEndpoint(pool, properties.endpoint().maxPeers());
+                return new ConnectionPoolEndpoint(pools, properties.endpoint().maxPeers());
             }
 
             @Bean
@@ -280,12 +371,27 @@ public final class GuardianPoolAutoConfiguration {
         @ConditionalOnEnabledHealthIndicator("connectionpool")
         static class HealthIndicatorConfiguration {
 
+            /**
+             * One pool: its indicator, {@code connectionPool} in the health tree. Several: a
+             * composite {@code connectionPool} with one indicator per pool, named by its bean name
+             * (as Boot does for several DataSources).
+             */
             @Bean
             @ConditionalOnMissingBean(name = "connectionPoolHealthIndicator")
-            ConnectionPoolHealthIndicator connectionPoolHealthIndicator(OptimizedConnectionPool pool,
-                    GuardianPoolProperties properties, ObjectProvider<PoolHealthMonitor> monitor) {
-                return new ConnectionPoolHealthIndicator(pool, properties.health().downOnOpenCircuit(),
-                        () -> monitor.stream().findFirst().flatMap(PoolHealthMonitor::lastReport).orElse(null));
+            HealthContributor connectionPoolHealthIndicator(Map<String, OptimizedConnectionPool> pools,
+                    GuardianPoolProperties properties, ObjectProvider<PoolHealthMonitor> monitors) {
+                boolean down = properties.health().downOnOpenCircuit();
+                if (pools.size() == 1) {
+                    return indicator(pools.values().iterator().next(), down, monitors);
+                }
+                return CompositeHealthContributor.fromMap(new TreeMap<>(pools), pool -> indicator(pool, down, monitors));
+            }
+
+            private static ConnectionPoolHealthIndicator indicator(OptimizedConnectionPool pool, boolean down,
+                    ObjectProvider<PoolHealthMonitor> monitors) {
+                return new ConnectionPoolHealthIndicator(pool, down, () -> monitors.stream()
+                        .filter(m -> m.pool() == pool).findFirst().flatMap(PoolHealthMonitor::lastReport)
+                        .orElse(null));
             }
         }
     }

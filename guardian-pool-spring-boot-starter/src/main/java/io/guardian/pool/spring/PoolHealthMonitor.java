@@ -111,6 +111,15 @@ public final class PoolHealthMonitor implements SmartLifecycle {
     }
 
     /**
+     * The pool this monitors, so the health indicator of that pool finds its last report.
+     *
+     * @return the pool
+     */
+    public OptimizedConnectionPool pool() {
+        return pool;
+    }
+
+    /**
      * The period between passes.
      *
      * @return {@code health-check-interval} of the pool

@@ -111,6 +111,18 @@ class ConnectionPoolEndpointWebTest {
                 .containsExactly(pool.config().effectiveFailureThreshold());
         assertThat(list(json, "$.peers[*].connections")).as("listing leaves them out").isEmpty();
         assertThat(integer(json, "$.peerCount")).isEqualTo(pool.peers().size());
+        assertThat(text(json, "$.name")).isEqualTo("guardianPool");
+        assertThat(list(json, "$.pools[*]")).containsExactly("guardianPool");
+    }
+
+    @Test
+    void aPoolIsNamedByAQueryParameterAndAnUnknownNameIsABadRequest() {
+        Peer used = usedAndMeasuredPeer();
+        assertThat(text(get("/connectionpool?pool=guardianPool", 200), "$.name")).isEqualTo("guardianPool");
+        assertThat(text(get("/connectionpool/" + used.id() + "?pool=guardianPool", 200), "$.peerId"))
+                .isEqualTo(used.id().toBase58());
+        http.get().uri("/connectionpool?pool=nope").exchange().expectStatus().isBadRequest();
+        http.get().uri("/connectionpool/" + used.id() + "?pool=nope").exchange().expectStatus().isBadRequest();
     }
 
     @Test
@@ -145,6 +157,7 @@ class ConnectionPoolEndpointWebTest {
         assertThat(pool.peer(used.id()).orElseThrow().idle()).isEqualTo(1);
         String evicted = post("/connectionpool/" + used.id() + "/evict", 200);
         assertThat(text(evicted, "$.action")).isEqualTo("evict");
+        assertThat(list(evicted, "$.pools[*]")).containsExactly("guardianPool");
         assertThat(pool.peer(used.id()).map(p -> p.idle()).orElse(0)).isZero();
 
         PeerId broken = brokenPeer();
@@ -176,21 +189,28 @@ class ConnectionPoolEndpointWebTest {
     @Test
     void thePrometheusScrapeHasTheGuardianPoolFamilies() {
         Peer used = usedAndMeasuredPeer();
-        String series = "guardian_pool_peer_health_score{peer=\"" + used.id() + "\"}";
+        String series = "guardian_pool_peer_health_score{peer=\"" + used.id() + "\",pool=\"guardianPool\"}";
         // A new peer's series are added when its Connected event is delivered, on the event thread.
         String scrape = await().atMost(Duration.ofSeconds(15)).until(() -> get("/prometheus", 200),
                 text -> text.contains(series));
-        assertThat(scrape).contains("guardian_pool_connections{state=\"active\"}",
-                "guardian_pool_connections{state=\"idle\"}", "guardian_pool_connections{state=\"pending\"}",
-                "guardian_pool_connections_max ", "guardian_pool_connections_established_total ",
-                "guardian_pool_connections_reused_total ", "guardian_pool_connections_failed_total ",
-                "guardian_pool_connections_timeout_total ", "guardian_pool_connections_rejected_total ",
-                "guardian_pool_connections_evicted_total ", "guardian_pool_reuse_rate ",
-                "guardian_pool_circuits_open ", "guardian_pool_peers_unhealthy ",
-                "guardian_pool_connect_seconds_bucket{", "guardian_pool_connect_seconds_count ",
-                "guardian_pool_acquire_seconds_bucket{outcome=\"created\",",
-                "guardian_pool_acquire_seconds_count{outcome=\"reused\"}",
-                "guardian_pool_peer_health_score{peer=\"" + used.id() + "\"}");
+        // Every series carries the pool's bean name (labels in alphabetical order).
+        String pool = "pool=\"guardianPool\"";
+        assertThat(scrape).contains("guardian_pool_connections{" + pool + ",state=\"active\"}",
+                "guardian_pool_connections{" + pool + ",state=\"idle\"}",
+                "guardian_pool_connections{" + pool + ",state=\"pending\"}",
+                "guardian_pool_connections_max{" + pool + "} ", "guardian_pool_connections_established_total{" + pool
+                        + "} ",
+                "guardian_pool_connections_reused_total{" + pool + "} ",
+                "guardian_pool_connections_failed_total{" + pool + "} ",
+                "guardian_pool_connections_timeout_total{" + pool + "} ",
+                "guardian_pool_connections_rejected_total{" + pool + "} ",
+                "guardian_pool_connections_evicted_total{" + pool + "} ", "guardian_pool_reuse_rate{" + pool + "} ",
+                "guardian_pool_circuits_open{" + pool + "} ", "guardian_pool_peers_unhealthy{" + pool + "} ",
+                "guardian_pool_connect_seconds_bucket{" + pool + ",", "guardian_pool_connect_seconds_count{" + pool + "} ",
+                "guardian_pool_acquire_seconds_bucket{outcome=\"created\"," + pool + ",",
+                "guardian_pool_acquire_seconds_count{outcome=\"reused\"," + pool + "}", series);
+        assertThat(scrape.lines().filter(l -> l.startsWith("guardian_pool_")))
+                .as("no guardian series without its pool").allMatch(l -> l.contains(pool));
     }
 
     /** A peer with one idle connection that carried a request and was measured by a health pass. */

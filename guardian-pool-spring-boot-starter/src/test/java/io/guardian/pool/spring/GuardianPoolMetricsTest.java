@@ -122,7 +122,7 @@ class GuardianPoolMetricsTest {
         GuardianPoolMetrics metrics = new GuardianPoolMetrics(pool, true);
         metrics.bindTo(registry);
         pool.acquire(peer.id(), peer.address()).close();
-        metrics.perPeer().refresh();
+        metrics.refreshPerPeer();
         Timer created = acquireTimer(registry, "created");
         Timer reused = acquireTimer(registry, "reused");
         Timer usage = registry.get("guardian.pool.connections.usage").timer();
@@ -131,7 +131,7 @@ class GuardianPoolMetricsTest {
         metrics.close();
 
         pool.acquire(peer.id(), peer.address()).close();
-        metrics.perPeer().refresh(); // a health pass after the close adds nothing back
+        metrics.refreshPerPeer(); // a health pass after the close adds nothing back
 
         assertThat(created.count()).isEqualTo(1);
         assertThat(reused.count()).isZero();
@@ -257,7 +257,7 @@ class GuardianPoolMetricsTest {
                     .isNotNull().satisfies(g -> assertThat(g.value()).isEqualTo(1.0)));
             assertThat(registry.get("guardian.pool.peer.health.score").tag("peer", tag).gauge().value()).isNaN();
             pool.checkHealth();
-            metrics.perPeer().refresh();
+            metrics.refreshPerPeer();
             assertThat(registry.get("guardian.pool.peer.health.score").tag("peer", tag).gauge().value())
                     .isBetween(0.0, 1.0);
             assertThat(registry.get("guardian.pool.peer.circuit.open").tag("peer", tag).gauge().value()).isZero();
@@ -292,7 +292,7 @@ class GuardianPoolMetricsTest {
             Peer peer = peers.start();
             pool.acquire(peer.id(), peer.address()).close();
             pool.checkHealth();
-            metrics.perPeer().refresh();
+            metrics.refreshPerPeer();
 
             double avgMs = pool.getStats().globalAvgLatencyMs();
             double peerMs = pool.peer(peer.id()).orElseThrow().health().currentLatencyMs();
@@ -308,8 +308,9 @@ class GuardianPoolMetricsTest {
                     .allSatisfy(m -> assertThat(m.getId().getBaseUnit()).as(m.getId().getName())
                             .isIn(null, "connections", "seconds"));
             String scrape = registry.scrape();
-            assertThat(scrape).contains("guardian_pool_latency_seconds ",
-                    "guardian_pool_peer_latency_seconds{peer=\"" + peer.id() + "\"}").doesNotContain("millis");
+            assertThat(scrape).contains("guardian_pool_latency_seconds{pool=\"guardianPool\"} ",
+                    "guardian_pool_peer_latency_seconds{peer=\"" + peer.id() + "\",pool=\"guardianPool\"}")
+                    .doesNotContain("millis");
         }
     }
 

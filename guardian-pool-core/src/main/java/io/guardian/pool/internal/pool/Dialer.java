@@ -6,6 +6,8 @@ import io.guardian.pool.DialTimeoutException;
 import io.guardian.pool.GuardianPoolException;
 import io.guardian.pool.HandshakeException;
 import io.guardian.pool.PoolConfig;
+import io.guardian.pool.PoolClosedException;
+import io.guardian.pool.PoolInstrumentation;
 import io.guardian.pool.PoolObserver;
 import io.guardian.pool.RequestTimeoutException;
 import io.guardian.pool.breaker.CircuitState;
@@ -17,7 +19,6 @@ import io.guardian.pool.peer.PeerId;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -49,7 +50,13 @@ final class Dialer {
     private final PoolConfig.Retry retry;
     private final DoubleSupplier random;
     private final long acquireDeadlineNanos;
-    private final Set<Acquisition> inflight = ConcurrentHashMap.newKeySet();
+    /**
+     * Acquisitions dialing or between attempts, each with its instrumentation scope (the shared
+     * no-op scope when the pool has no instrumentation, so nothing is allocated for it).
+     */
+    private final ConcurrentHashMap<Acquisition, PoolInstrumentation.Scope> inflight = new ConcurrentHashMap<>();
+    /** Set once by {@link Instrumentation#install}, before the pool is shared; {@code null} without one. */
+    private volatile Instrumentation instrumentation;
 
     Dialer(PoolEngine engine, TransportDialer connector, DoubleSupplier random) {
         this.engine = engine;
@@ -70,8 +77,16 @@ final class Dialer {
         if (t != null) {
             t.cancel();
         }
-        inflight.add(a);
+        Instrumentation i = instrumentation;
+        // One scope per acquire that dials, covering its retries: started here, on the caller's
+        // thread unless the caller waited at a limit, and ended by done().
+        inflight.put(a, i == null ? PoolInstrumentation.Scope.NOOP : i.dialStarted(a.slot.peerId, a.address));
         attempt(a);
+    }
+
+    /** Instruments dials from now on (see {@link Instrumentation#install}). */
+    void instrument(Instrumentation i) {
+        this.instrumentation = i;
     }
 
     /**
@@ -109,14 +124,29 @@ final class Dialer {
         }
     }
 
-    /** The acquisition no longer dials (completed or aborted). */
+    /**
+     * The acquisition no longer dials: its connection is being admitted (still {@code ACTIVE}, the
+     * engine completes it right after) or it was aborted ({@code DONE} already). Ends the dial's
+     * scope, failed in the second case.
+     */
     void done(Acquisition a) {
-        inflight.remove(a);
+        PoolInstrumentation.Scope scope = inflight.remove(a);
+        if (scope != null && scope != PoolInstrumentation.Scope.NOOP) {
+            Instrumentation.end(scope, a.state.get() == Acquisition.ACTIVE ? null : abortCause(a));
+        }
+    }
+
+    /** Why an aborted dial ended, as the caller was told: the pool closed, else its last failure or the deadline. */
+    private Throwable abortCause(Acquisition a) {
+        if (engine.isClosed()) {
+            return new PoolClosedException("the pool closed while dialing peer " + a.slot.peerId);
+        }
+        return deadlinePassed(a);
     }
 
     /** @return acquisitions dialing or between attempts now (for shutdown) */
     List<Acquisition> inflight() {
-        return new ArrayList<>(inflight);
+        return new ArrayList<>(inflight.keySet());
     }
 
     private void attempt(Acquisition a) {
@@ -136,6 +166,7 @@ final class Dialer {
         if (rejection != null) {
             if (a.attempt == 0) {
                 engine.counters().rejectedByBreaker();
+                a.lastError = rejection; // what the dial's scope reports, as the caller is told
                 engine.acquisitions().abort(a, rejection);
             } else {
                 engine.acquisitions().abort(a, a.lastError);

@@ -29,6 +29,8 @@ public final class PoolDescriptors {
     /**
      * {@code GET /actuator/connectionpool}.
      *
+     * @param name the pool's name (its bean name)
+     * @param pools the names of every pool the endpoint shows, for {@code ?pool=name}
      * @param closed whether the pool was closed
      * @param localPeerId the PeerId this node dials as
      * @param stats the pool's statistics, with the original {@code PoolStats} fields
@@ -37,7 +39,7 @@ public final class PoolDescriptors {
      * @param peerCount how many peers the pool tracks
      * @param peers the most active peers first, at most {@code guardian.pool.endpoint.max-peers}
      */
-    public record PoolDescriptor(boolean closed, String localPeerId, PoolStats stats, Map<String, Object> config,
+    public record PoolDescriptor(String name, List<String> pools, boolean closed, String localPeerId, PoolStats stats, Map<String, Object> config,
             int peerCount, List<PeerDescriptor> peers) implements OperationResponseBody {
     }
 
@@ -169,9 +171,11 @@ public final class PoolDescriptors {
      *
      * @param peerId the peer
      * @param action what was done: {@code evict} or {@code reset-breaker}
-     * @param peer the peer as it is after the action
+     * @param peer the peer as it is after the action (in the first pool acted on)
+     * @param pools the names of the pools acted on: every pool that tracks the peer, or the one
+     *     the request named
      */
-    public record PeerActionResult(String peerId, String action, PeerDescriptor peer)
+    public record PeerActionResult(String peerId, String action, PeerDescriptor peer, List<String> pools)
             implements OperationResponseBody {
     }
 

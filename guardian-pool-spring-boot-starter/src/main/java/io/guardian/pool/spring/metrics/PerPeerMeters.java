@@ -14,7 +14,8 @@ import java.util.Set;
 import java.util.function.ToDoubleFunction;
 
 /**
- * Meters tagged with each peer's id, switched on by {@code guardian.pool.metrics.per-peer=true}:
+ * Meters tagged with each peer's id (and the pool's {@code pool} tag), switched on by
+ * {@code guardian.pool.metrics.per-peer=true}:
  * {@code guardian.pool.peer.connections} (tag {@code state}: active, idle, pending),
  * {@code guardian.pool.peer.health.score}, {@code guardian.pool.peer.latency} (seconds),
  * {@code guardian.pool.peer.packet.loss}, {@code guardian.pool.peer.circuit.open} (1 while
@@ -29,13 +30,16 @@ import java.util.function.ToDoubleFunction;
 public final class PerPeerMeters {
 
     private final OptimizedConnectionPool pool;
+    /** The pool's own tags ({@code pool}), on every row. */
+    private final Tags poolTags;
     private final List<Family> families = new ArrayList<>();
     private volatile Set<PeerId> known = Set.of();
     /** Set by {@link #close()}: no series are registered after it. Guarded by this. */
     private boolean closed;
 
-    PerPeerMeters(OptimizedConnectionPool pool) {
+    PerPeerMeters(OptimizedConnectionPool pool, Tags poolTags) {
         this.pool = Objects.requireNonNull(pool, "pool");
+        this.poolTags = Objects.requireNonNull(poolTags, "poolTags");
     }
 
     synchronized void bindTo(MeterRegistry registry) {
@@ -74,7 +78,7 @@ public final class PerPeerMeters {
         for (Family f : families) {
             List<MultiGauge.Row<?>> rows = new ArrayList<>();
             for (PeerId id : peers) {
-                Tags tags = Tags.of("peer", id.toBase58());
+                Tags tags = poolTags.and("peer", id.toBase58());
                 if (f.value == null) {
                     rows.add(row(tags.and("state", "active"), id, PeerSnapshot::leased));
                     rows.add(row(tags.and("state", "idle"), id, PeerSnapshot::idle));

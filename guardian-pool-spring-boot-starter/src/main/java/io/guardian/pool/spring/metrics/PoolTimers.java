@@ -14,6 +14,7 @@ import io.guardian.pool.peer.PeerId;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,18 +60,20 @@ final class PoolTimers implements PoolObserver {
     private final Map<String, Counter> failures = new LinkedHashMap<>();
     private final List<Meter> meters = new ArrayList<>();
 
-    PoolTimers(MeterRegistry registry, PoolConfig config) {
+    PoolTimers(MeterRegistry registry, PoolConfig config, Tags tags) {
         Duration[] acquireBuckets = buckets(ACQUIRE_FROM, config.acquireDeadline());
-        reused = meter(acquireTimer("reused", acquireBuckets).register(registry));
-        created = meter(acquireTimer("created", acquireBuckets).register(registry));
-        failed = meter(acquireTimer("failed", acquireBuckets).register(registry));
+        reused = meter(acquireTimer("reused", acquireBuckets).tags(tags).register(registry));
+        created = meter(acquireTimer("created", acquireBuckets).tags(tags).register(registry));
+        failed = meter(acquireTimer("failed", acquireBuckets).tags(tags).register(registry));
         connect = meter(Timer.builder("guardian.pool.connect")
                 .description("TCP connect plus handshake of each successful dial attempt")
-                .serviceLevelObjectives(buckets(CONNECT_FROM, config.connectionTimeout())).register(registry));
+                .serviceLevelObjectives(buckets(CONNECT_FROM, config.connectionTimeout())).tags(tags)
+                .register(registry));
         Duration leak = config.leakDetectionThreshold();
         usage = meter(Timer.builder("guardian.pool.connections.usage")
                 .description("How long callers held their leases, from the acquire to the close (about 1 ms resolution)")
-                .serviceLevelObjectives(buckets(USAGE_FROM, leak.isZero() ? USAGE_TO : leak)).register(registry));
+                .serviceLevelObjectives(buckets(USAGE_FROM, leak.isZero() ? USAGE_TO : leak)).tags(tags)
+                .register(registry));
         List<String> reasons = new ArrayList<>(REASONS.values());
         reasons.add(OTHER);
         for (String reason : reasons) {
@@ -78,7 +81,7 @@ final class PoolTimers implements PoolObserver {
             failures.put(reason, meter(Counter.builder("guardian.pool.acquire.failures")
                     .description("Acquires that failed, by reason: circuit_open, exhausted, dial_timeout, handshake,"
                             + " dial_failed, pool_closed, interrupted, other")
-                    .tag("reason", reason).register(registry)));
+                    .tags(tags).tag("reason", reason).register(registry)));
         }
     }
 
