@@ -49,6 +49,12 @@ final class Lease {
      */
     private volatile long generation;
     long acquiredNanos;
+    /**
+     * When an observed acquire handed this lease to its caller, by the precise clock (0 when no
+     * observer timed the acquire): the start of the hold time observers are told, which the coarse
+     * {@link #acquiredNanos} could misstate by however long the ticker thread was kept off a CPU.
+     */
+    long observedSinceNanos;
     /** Where it was acquired; {@code null} unless leak detection is on. */
     Throwable site;
     /** Whether an existing connection was leased, rather than one dialed for this caller (for observers). */
@@ -104,6 +110,7 @@ final class Lease {
      */
     long begin(long now, Throwable site, boolean reused, long number, String protocol, boolean probe) {
         acquiredNanos = now;
+        observedSinceNanos = 0L;
         if (this.site != site) {
             this.site = site;
         }
@@ -401,11 +408,12 @@ final class Lease {
      */
     void release(long g, Throwable failure) {
         PoolObserver[] observers = engine.observerCalls().current();
-        long end = observers.length == 0 ? 0L : engine.clock().coarseNanoTime();
+        // Precise only for observers: the hold time they are told is a measurement, not bookkeeping.
+        long end = observers.length == 0 ? 0L : engine.clock().nanoTime();
         // Read before the release: from then on this state may carry the next holder's lease.
-        long acquired = acquiredNanos;
+        long acquired = observedSinceNanos != 0L ? observedSinceNanos : acquiredNanos;
         if (engine.release(this, g, failure) && observers.length != 0) {
-            engine.observerCalls().released(observers, conn.slot.peerId, end - acquired);
+            engine.observerCalls().released(observers, conn.slot.peerId, Math.max(0L, end - acquired));
         }
     }
 

@@ -95,7 +95,10 @@ final class Observers {
             acquireFailed(observers, peer, clock.nanoTime() - start, e);
             throw e;
         }
-        acquired(observers, peer, clock.nanoTime() - start, ((LeaseHandle) lease).reused());
+        long got = clock.nanoTime();
+        LeaseHandle handle = (LeaseHandle) lease;
+        handle.lease().observedSinceNanos = got; // the caller holds it: the state is this lease's
+        acquired(observers, peer, got - start, handle.reused());
         return lease;
     }
 
