@@ -150,6 +150,7 @@ public final class Libp2pVersus {
 
     private void roundTrips(ArrayNode into) throws Exception {
         int n = 2000 * scale;
+        log("request/reply: guardian's five subjects, interleaved");
         // Interleaved rounds: the in-JVM subjects see the same neighbours' load, and each
         // reports its best round (as the JMH table reports best iterations).
         try (RoundTrips.Subject lease = RoundTrips.libp2pLease(peerOf(ours.address()), ours.address(), OurLibp2p.ECHO);
