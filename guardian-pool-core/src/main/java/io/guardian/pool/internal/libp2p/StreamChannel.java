@@ -271,6 +271,11 @@ public final class StreamChannel implements P2pStream, StreamListener {
         }
     }
 
+    /** @return how long a write may wait for the remote's window before the stream is reset */
+    Duration writeTimeout() {
+        return writeTimeout;
+    }
+
     /** @return bytes buffered and not yet read */
     int available() {
         return inbound.available();

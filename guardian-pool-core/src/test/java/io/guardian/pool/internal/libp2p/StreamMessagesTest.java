@@ -2,6 +2,7 @@ package io.guardian.pool.internal.libp2p;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
 
 import io.guardian.pool.internal.libp2p.yamux.YamuxConfig;
 import io.guardian.pool.internal.transport.EventLoops;
@@ -25,9 +26,10 @@ import org.junit.jupiter.api.Timeout;
 /**
  * A lease's stream ({@link StreamMessages}) over real loopback: sends return without waiting for
  * their write, yet what a lease leaves in flight stays bounded and a write that cannot complete
- * fails typed.
+ * fails typed; and a listener whose reply the remote does not take gives up on the stream within
+ * its write timeout, though no handler thread waits for that write.
  */
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
 class StreamMessagesTest {
 
     private static final String SILENT = "/test/silent/1.0.0";
@@ -106,5 +108,24 @@ class StreamMessagesTest {
         assertThat(tookMillis).isLessThan(WRITE_TIMEOUT.toMillis() + 5_000);
         assertThat(catchThrowable(() -> messages.receive(Duration.ofMillis(100)))).isInstanceOf(TransportException.class);
         messages.end(false);
+    }
+
+    @Test
+    void aListenerWhoseReplyTheRemoteDoesNotTakeResetsTheStreamWithinItsWriteTimeout() throws Exception {
+        Libp2pConnection connection = dial();
+        StreamChannel stream = connection.openStream(PeerListener.DEFAULT_PROTOCOL);
+        byte[] request = new byte[128 * 1024];
+        // Two replies fill our 256 KiB receive window (we never read); the third cannot be written.
+        for (int i = 0; i < 3; i++) {
+            stream.writeMessage(request);
+        }
+        long sent = System.nanoTime();
+        Duration listenerWriteTimeout = Libp2pSettings.defaults(serverId).writeTimeout();
+        await().atMost(listenerWriteTimeout.plusSeconds(10)).until(() -> stream.failure() != null);
+        long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent);
+        assertThat(stream.failure().kind()).isEqualTo(Kind.RESET);
+        assertThat(tookMillis).as("ms until the listener gave up on its reply")
+                .isBetween(listenerWriteTimeout.toMillis() - 1_000, listenerWriteTimeout.toMillis() + 5_000);
+        stream.reset();
     }
 }
