@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,11 @@ import tools.jackson.databind.node.ObjectNode;
  * <pre>
  * java -cp benchmarks.jar io.guardian.pool.benchmarks.versus.Libp2pVersus &lt;results-dir&gt; &lt;interop-dir&gt; [quick|full]
  * </pre>
+ *
+ * <p>An {@code interop-dir} of {@code none} runs our rows only (crypto floor, our handshakes,
+ * request/reply and throughput; the reference peers are recorded as missing): the before/after
+ * runs of an optimisation need only those, in about 40 s. Each phase's log line carries the
+ * time, so a profile taken over the run (JFR) can be cut into phases.
  *
  * <p>Writes {@code versus.json}: {@code crypto} ({@link CryptoCosts}), and lists {@code handshake},
  * {@code rr} and {@code throughput} of result lines ({@code dialer}, {@code listener}, the
@@ -88,6 +94,10 @@ public final class Libp2pVersus {
         out.set("crypto", CryptoCosts.measure(scale * 1_000_000_000L, scale * 2_000_000_000L));
         ours = new OurLibp2p();
         for (String lang : LANGS) {
+            if (interop.toString().equals("none")) {
+                missing.addObject().put("what", lang + " peer").put("error", "not asked for (interop dir 'none')");
+                continue;
+            }
             try {
                 peers.put(lang, ReferencePeer.start(interop, lang));
             } catch (IOException e) {
@@ -140,6 +150,7 @@ public final class Libp2pVersus {
 
     private void roundTrips(ArrayNode into) throws Exception {
         int n = 2000 * scale;
+        log("request/reply: guardian's five subjects, interleaved");
         // Interleaved rounds: the in-JVM subjects see the same neighbours' load, and each
         // reports its best round (as the JMH table reports best iterations).
         try (RoundTrips.Subject lease = RoundTrips.libp2pLease(peerOf(ours.address()), ours.address(), OurLibp2p.ECHO);
@@ -257,7 +268,7 @@ public final class Libp2pVersus {
     }
 
     private static void log(String what) {
-        System.out.println("[libp2p side by side] " + what);
+        System.out.println("[libp2p side by side] " + Instant.now() + " " + what);
     }
 
     private void close() {

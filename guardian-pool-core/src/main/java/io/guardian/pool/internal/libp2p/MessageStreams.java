@@ -5,6 +5,7 @@ import io.guardian.pool.net.MessageHandler;
 import io.guardian.pool.net.P2pStream;
 import io.guardian.pool.net.StreamHandler;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -17,11 +18,11 @@ import org.slf4j.LoggerFactory;
  * closes its side. Not API.
  *
  * <p>No thread waits on a stream: messages are gathered on the event loop, and a handler thread is
- * taken only while the handler runs and its reply is written. A pool that holds a stream open
+ * taken only while the handler runs; the loop writes its reply. A pool that holds a stream open
  * between requests (a lease) therefore costs the listener no thread. A message longer than the
- * limit, a stream silent for longer than the idle timeout, or a handler that throws resets the
- * stream (the connection stays up); a reply is written before the next message is taken, so
- * replies keep the order of requests.
+ * limit, a stream silent for longer than the idle timeout, a reply the remote does not take within
+ * the write timeout, or a handler that throws resets the stream (the connection stays up); a
+ * reply is written before the next message is taken, so replies keep the order of requests.
  */
 public final class MessageStreams {
 
@@ -116,13 +117,15 @@ public final class MessageStreams {
                 }
             }
 
-            /** On a handler thread: the handler, then its reply; then back to the loop for the next. */
+            /**
+             * On a handler thread: the handler, then back to the loop with its reply. The handler
+             * thread does not wait for the reply's write (it used to park until the loop had
+             * written it, then wake the loop again to take the next message).
+             */
             private void run(byte[] message) {
+                byte[] reply;
                 try {
-                    byte[] reply = handler.handle(stream.remotePeer(), message);
-                    if (reply != null) {
-                        stream.writeMessage(reply);
-                    }
+                    reply = handler.handle(stream.remotePeer(), message);
                 } catch (RuntimeException | Error e) {
                     LOG.debug("Handler of {} failed; resetting the stream", stream, e);
                     stream.onLoop(() -> end(false, "handler failed"));
@@ -133,8 +136,51 @@ public final class MessageStreams {
                     return;
                 }
                 lastActivity = System.nanoTime();
-                busy.set(false);
-                stream.onLoop(this::pump);
+                if (reply == null) {
+                    busy.set(false);
+                    stream.onLoop(this::pump);
+                } else {
+                    stream.onLoop(() -> sendReply(reply));
+                }
+            }
+
+            /**
+             * On the loop: queues the reply, which yamux writes before this returns unless the
+             * remote's window is full; the next message goes to the handler once it is out. A
+             * remote that does not take it within the write timeout gets the stream reset, as a
+             * blocking write did.
+             */
+            private void sendReply(byte[] reply) {
+                if (ended) {
+                    busy.set(false);
+                    return;
+                }
+                CompletableFuture<Void> written;
+                try {
+                    written = stream.writeMessageAsync(reply);
+                } catch (RuntimeException e) {
+                    LOG.debug("Reply on {} not sent; resetting the stream", stream, e);
+                    end(false, "reply not sent");
+                    busy.set(false);
+                    return;
+                }
+                if (!written.isDone()) {
+                    Duration bound = stream.writeTimeout();
+                    stream.onLoopAfter(() -> {
+                        if (!written.isDone()) {
+                            end(false, "reply not taken within " + bound.toMillis() + " ms");
+                        }
+                    }, bound.toNanos());
+                }
+                written.whenComplete((ok, error) -> {
+                    if (error != null) {
+                        LOG.debug("Reply on {} failed: {}", stream, error.toString());
+                        end(false, "reply not written");
+                    }
+                    lastActivity = System.nanoTime();
+                    busy.set(false);
+                    pump();
+                });
             }
 
             private void armIdleCheck(long delayNanos) {

@@ -271,6 +271,11 @@ public final class StreamChannel implements P2pStream, StreamListener {
         }
     }
 
+    /** @return how long a write may wait for the remote's window before the stream is reset */
+    Duration writeTimeout() {
+        return writeTimeout;
+    }
+
     /** @return bytes buffered and not yet read */
     int available() {
         return inbound.available();
@@ -326,9 +331,39 @@ public final class StreamChannel implements P2pStream, StreamListener {
 
     @Override
     public void writeMessage(byte[] message) {
+        send(framed(message));
+    }
+
+    /**
+     * Queues one {@code uvarint ‖ bytes} message without waiting for it to be written, for a
+     * caller that waits on something else next (a lease's request waits for the reply, which
+     * cannot come before the request left). The caller bounds what it leaves in flight with
+     * {@link #awaitWritten}.
+     *
+     * @return completes when the message is written to the connection
+     * @throws StreamException if the stream's sending side is closed
+     */
+    CompletableFuture<Void> writeMessageAsync(byte[] message) {
+        return writeAsync(framed(message));
+    }
+
+    /**
+     * Waits, up to the write timeout, for a write of {@link #writeMessageAsync} (at once if it is
+     * done), with the failures of {@link #writeMessage}.
+     *
+     * @throws StreamException if the write failed or did not complete in time (the stream is then reset)
+     */
+    void awaitWritten(CompletableFuture<Void> write) {
+        if (!write.isDone()) {
+            refuseEventLoop();
+        }
+        await(write, writeTimeout, "write");
+    }
+
+    private ByteBuf framed(byte[] message) {
         ByteBuf buf = alloc.buffer(LengthPrefixed.lengthOfLength(message.length) + message.length);
         LengthPrefixed.write(buf, message, 0, message.length);
-        send(buf);
+        return buf;
     }
 
     private void send(ByteBuf buf) {

@@ -5,16 +5,22 @@ import io.guardian.pool.internal.transport.TransportException;
 import io.guardian.pool.internal.transport.TransportException.Kind;
 import io.guardian.pool.net.StreamException;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * One lease's stream: messages are a uvarint length and the bytes (the libp2p convention). Not
- * API. Failures come out as the {@link TransportException} underneath the stream's public
+ * API. A send queues its message and returns without waiting for the event loop to write it (as a
+ * guardian-db send hands its frame to the channel and returns): a request's caller then waits once,
+ * for the reply, instead of twice. The next send waits for the previous one's write, and a
+ * receive reports a send that failed. Failures come out as the {@link TransportException} underneath the stream's public
  * exception, so the pool sees one family of errors for both wire stacks.
  */
 final class StreamMessages implements MessageChannel {
 
     private final StreamChannel stream;
     private final int maxMessage;
+    /** The last send's write, until it is seen to complete: sends do not wait for their own write. */
+    private CompletableFuture<Void> lastWrite;
     private long moved;
     private boolean ended;
     /** Whether a message arrived on this stream: a reset after that is not a refusal. */
@@ -32,7 +38,14 @@ final class StreamMessages implements MessageChannel {
                     + maxMessage + " bytes a stream message may have");
         }
         try {
-            stream.writeMessage(message);
+            // One message in flight at most: the previous one must be written before the next is
+            // queued, which bounds what a lease that only sends can pile up in yamux.
+            CompletableFuture<Void> previous = lastWrite;
+            if (previous != null) {
+                lastWrite = null;
+                stream.awaitWritten(previous);
+            }
+            lastWrite = stream.writeMessageAsync(message);
         } catch (StreamException e) {
             throw transportFailure(e);
         }
@@ -43,6 +56,13 @@ final class StreamMessages implements MessageChannel {
     public byte[] receive(Duration timeout) {
         byte[] message;
         try {
+            // A send that failed says so here, typed as the write's failure; one still under way
+            // needs no wait: the reply cannot come before it has left.
+            CompletableFuture<Void> previous = lastWrite;
+            if (previous != null && previous.isDone()) {
+                lastWrite = null;
+                stream.awaitWritten(previous);
+            }
             message = stream.readMessage(maxMessage, timeout);
         } catch (StreamException e) {
             throw transportFailure(e);

@@ -48,15 +48,37 @@ public final class HandshakeState {
      *     draws a fresh one (always, outside tests)
      */
     public HandshakeState(boolean initiator, byte[] prologue, byte[] staticPrivate, byte[] ephemeralPrivate) {
-        if (staticPrivate.length != DH_LENGTH || (ephemeralPrivate != null && ephemeralPrivate.length != DH_LENGTH)) {
-            throw new IllegalArgumentException("X25519 private keys are 32 bytes");
+        this(initiator, prologue, staticPrivate, X25519.publicOf(checkKey(staticPrivate)), ephemeralPrivate);
+    }
+
+    /**
+     * As {@link #HandshakeState(boolean, byte[], byte[], byte[])} with the static public key given
+     * rather than computed: a long-lived static key ({@link LocalStatic}) has it already, and
+     * computing it costs an X25519 scalar multiplication per handshake.
+     *
+     * @param staticPublic the raw X25519 public key of {@code staticPrivate}; the caller vouches
+     *     that it matches (a mismatch makes the remote's DH fail, not ours)
+     */
+    HandshakeState(boolean initiator, byte[] prologue, byte[] staticPrivate, byte[] staticPublic,
+            byte[] ephemeralPrivate) {
+        checkKey(staticPrivate);
+        checkKey(staticPublic);
+        if (ephemeralPrivate != null) {
+            checkKey(ephemeralPrivate);
         }
         this.initiator = initiator;
         this.symmetric = new SymmetricState(PROTOCOL_NAME);
         this.symmetric.mixHash(prologue);
         this.staticPrivate = staticPrivate.clone();
-        this.staticPublic = X25519.publicOf(this.staticPrivate);
+        this.staticPublic = staticPublic.clone();
         this.ephemeralPrivate = ephemeralPrivate == null ? X25519.generatePrivate() : ephemeralPrivate.clone();
+    }
+
+    private static byte[] checkKey(byte[] key) {
+        if (key.length != DH_LENGTH) {
+            throw new IllegalArgumentException("X25519 keys are 32 bytes, got " + key.length);
+        }
+        return key;
     }
 
     /**

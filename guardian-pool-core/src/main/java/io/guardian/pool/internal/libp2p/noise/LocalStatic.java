@@ -16,10 +16,12 @@ import java.util.WeakHashMap;
  * static key with it.
  *
  * @param privateKey the raw X25519 private key
+ * @param publicKey its raw X25519 public key, kept so no handshake computes it again (one X25519
+ *     scalar multiplication, about 0.2 ms, per handshake side)
  * @param identityKey the libp2p {@code PublicKey} protobuf
  * @param signature the identity signature over the static public key
  */
-record LocalStatic(byte[] privateKey, byte[] identityKey, byte[] signature) {
+record LocalStatic(byte[] privateKey, byte[] publicKey, byte[] identityKey, byte[] signature) {
 
     /** The prefix libp2p signs in front of the static key. */
     static final byte[] SIGNATURE_PREFIX = "noise-libp2p-static-key:".getBytes(StandardCharsets.US_ASCII);
@@ -43,7 +45,8 @@ record LocalStatic(byte[] privateKey, byte[] identityKey, byte[] signature) {
 
     /** @return a static key for any signer, with the given X25519 private key */
     static LocalStatic create(NoiseSigner signer, byte[] privateKey) {
-        return new LocalStatic(privateKey, signer.publicKeyProtobuf(), signer.sign(signedData(X25519.publicOf(privateKey))));
+        byte[] publicKey = X25519.publicOf(privateKey);
+        return new LocalStatic(privateKey, publicKey, signer.publicKeyProtobuf(), signer.sign(signedData(publicKey)));
     }
 
     /** @return {@code "noise-libp2p-static-key:" || staticPublic} */

@@ -207,7 +207,7 @@ public final class NoiseHandshakeHandler extends ChannelDuplexHandler {
         started = true;
         compute(() -> {
             local = localStatic.get();
-            state = new HandshakeState(true, EMPTY, local.privateKey(), null);
+            state = new HandshakeState(true, EMPTY, local.privateKey(), local.publicKey(), null);
             return HandshakeStep.send(state.writeMessage(EMPTY));
         });
     }
@@ -258,7 +258,7 @@ public final class NoiseHandshakeHandler extends ChannelDuplexHandler {
         if (!initiator && read == 1) {
             return () -> {
                 local = localStatic.get();
-                state = new HandshakeState(false, EMPTY, local.privateKey(), null);
+                state = new HandshakeState(false, EMPTY, local.privateKey(), local.publicKey(), null);
                 state.readMessage(message, 0, message.length);
                 return HandshakeStep.send(state.writeMessage(payload()));
             };

@@ -3,11 +3,13 @@ package io.guardian.pool.internal.libp2p.noise;
 import io.guardian.pool.internal.transport.TransportException;
 import io.guardian.pool.internal.transport.TransportException.Kind;
 import io.netty.buffer.ByteBuf;
-import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandler;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.ByteToMessageCodec;
+import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.FastThreadLocal;
+import java.net.SocketAddress;
 import java.util.List;
 
 /**
@@ -24,34 +26,39 @@ import java.util.List;
  * with {@code fireExceptionCaught}, so the muxer above can fail its streams, closes the channel
  * and drops whatever else arrives.
  *
- * <p>Outbound: a {@link ByteBuf} is cut into messages of at most 65,519 plaintext bytes, all
- * encrypted into one heap buffer and written as one, so the write promise completes when the
- * last chunk is written. An empty buffer sends nothing. Other message types are refused: they
- * would leave unencrypted.
+ * <p>Outbound: what is written between two flushes is sealed into as few messages as fit
+ * ({@link NoiseSealer}): a message goes down as soon as it is full (65,519 bytes of plaintext), so
+ * the channel's writability still follows what was written, and the rest at the flush. A yamux
+ * session writes a frame per stream per turn and flushes once per turn, so a turn's frames leave
+ * as one message where they used to be one each. A write's promise completes when the message
+ * carrying its last byte is written. Other message types are refused: they would leave
+ * unencrypted. Writes pending at a close or removal fail with {@link Kind#CLOSED_LOCALLY}.
  *
- * <p>Speed: the JDK's ChaCha20-Poly1305 works on arrays, so both directions run on heap buffers'
- * backing arrays; input without one (a direct socket buffer) is copied once into a scratch array
- * of the thread's own (an event loop's), not one per connection: 64 KiB per connection was most of
- * an idle connection's heap.
+ * <p>Speed: the JDK's ChaCha20-Poly1305 works on arrays, so both directions run on arrays; input
+ * without one (a direct socket buffer, a frame made of several buffers) is copied once into a
+ * scratch array of the thread's own (an event loop's), not one per connection: 64 KiB per
+ * connection was most of an idle connection's heap. Decryption always reads from offset 0 of an
+ * array: the JDK 17 cipher buffers (copies twice) a ciphertext that starts anywhere else.
  */
-public final class NoiseTransportCodec extends ByteToMessageCodec<ByteBuf> {
+public final class NoiseTransportCodec extends ByteToMessageDecoder implements ChannelOutboundHandler {
 
     /** Largest Noise message, the u16 length's range. */
     public static final int MAX_MESSAGE = 65535;
     /** Largest plaintext per message: the message less the 16-byte tag. */
     public static final int MAX_PLAINTEXT = MAX_MESSAGE - CipherState.TAG_LENGTH;
 
-    private static final byte[] NO_AD = new byte[0];
+    static final byte[] NO_AD = new byte[0];
 
-    private final CipherState sender;
-    private final CipherState receiver;
     /** One per thread: encryption and decryption run to completion on it, so codecs can share it. */
-    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
+    static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
         @Override
         protected byte[] initialValue() {
             return new byte[MAX_MESSAGE];
         }
     };
+
+    private final CipherState receiver;
+    private final NoiseSealer sealer;
     private boolean failed;
 
     /**
@@ -59,54 +66,67 @@ public final class NoiseTransportCodec extends ByteToMessageCodec<ByteBuf> {
      * @param receiver the cipher for inbound messages
      */
     public NoiseTransportCodec(CipherState sender, CipherState receiver) {
-        super(ByteBuf.class, false);
-        this.sender = sender;
         this.receiver = receiver;
+        this.sealer = new NoiseSealer(sender);
     }
 
-    /** Refuses anything but ByteBufs, which the encoder would otherwise pass on in the clear. */
+    /** Queues plaintext to be sealed; refuses anything but ByteBufs, which would leave in the clear. */
     @Override
-    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (!(msg instanceof ByteBuf)) {
             ReferenceCountUtil.release(msg);
             promise.setFailure(new IllegalArgumentException("a Noise channel carries ByteBufs only, not "
                     + msg.getClass().getName()));
             return;
         }
-        super.write(ctx, msg, promise);
+        sealer.add(ctx, (ByteBuf) msg, promise);
+    }
+
+    /** Seals what the turn wrote into its last message, then flushes. */
+    @Override
+    public void flush(ChannelHandlerContext ctx) {
+        sealer.sealAll(ctx);
+        ctx.flush();
+    }
+
+    /** Writes not yet sealed fail; the channel closes. */
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        sealer.discard(new TransportException(Kind.CLOSED_LOCALLY, "the connection closed before these bytes were sealed"));
+        ctx.close(promise);
     }
 
     @Override
-    protected void encode(ChannelHandlerContext ctx, ByteBuf msg, ByteBuf out) {
-        int length = msg.readableBytes();
-        int messages = (length + MAX_PLAINTEXT - 1) / MAX_PLAINTEXT;
-        // The encoder hands us a small heap buffer; size it once rather than grow it per chunk.
-        out.ensureWritable(length + messages * (2 + CipherState.TAG_LENGTH));
-        try {
-            while (msg.isReadable()) {
-                int chunk = Math.min(msg.readableBytes(), MAX_PLAINTEXT);
-                int sealed = chunk + CipherState.TAG_LENGTH;
-                out.writeShort(sealed);
-                byte[] src;
-                int srcOffset;
-                if (msg.hasArray()) {
-                    src = msg.array();
-                    srcOffset = msg.arrayOffset() + msg.readerIndex();
-                } else {
-                    byte[] scratch = SCRATCH.get();
-                    msg.getBytes(msg.readerIndex(), scratch, 0, chunk);
-                    src = scratch;
-                    srcOffset = 0;
-                }
-                sender.encrypt(NO_AD, src, srcOffset, chunk, out.array(), out.arrayOffset() + out.writerIndex());
-                out.writerIndex(out.writerIndex() + sealed);
-                msg.skipBytes(chunk);
-            }
-        } catch (TransportException e) {
-            // Only counter exhaustion gets here: this connection can carry nothing more.
-            ctx.close();
-            throw e;
-        }
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        sealer.discard(new TransportException(Kind.CLOSED_LOCALLY, "the Noise codec was removed"));
+    }
+
+    // Pass-through outbound operations.
+
+    @Override
+    public void bind(ChannelHandlerContext ctx, SocketAddress localAddress, ChannelPromise promise) {
+        ctx.bind(localAddress, promise);
+    }
+
+    @Override
+    public void connect(ChannelHandlerContext ctx, SocketAddress remoteAddress, SocketAddress localAddress,
+            ChannelPromise promise) {
+        ctx.connect(remoteAddress, localAddress, promise);
+    }
+
+    @Override
+    public void disconnect(ChannelHandlerContext ctx, ChannelPromise promise) {
+        ctx.disconnect(promise);
+    }
+
+    @Override
+    public void deregister(ChannelHandlerContext ctx, ChannelPromise promise) {
+        ctx.deregister(promise);
+    }
+
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+        ctx.read();
     }
 
     @Override
@@ -129,17 +149,11 @@ public final class NoiseTransportCodec extends ByteToMessageCodec<ByteBuf> {
         if (in.readableBytes() < 2 + length) {
             return;
         }
-        byte[] src;
-        int srcOffset;
-        if (in.hasArray()) {
-            src = in.array();
-            srcOffset = in.arrayOffset() + in.readerIndex() + 2;
-        } else {
-            byte[] scratch = SCRATCH.get();
-            in.getBytes(in.readerIndex() + 2, scratch, 0, length);
-            src = scratch;
-            srcOffset = 0;
-        }
+        // Always through the scratch array at offset 0 (see the class comment): one copy, where a
+        // heap input at an offset cost JDK 17 two copies and a growing buffer per message.
+        byte[] src = SCRATCH.get();
+        int srcOffset = 0;
+        in.getBytes(in.readerIndex() + 2, src, 0, length);
         ByteBuf plain = ctx.alloc().heapBuffer(length - CipherState.TAG_LENGTH);
         try {
             int written = receiver.decrypt(NO_AD, src, srcOffset, length, plain.array(),

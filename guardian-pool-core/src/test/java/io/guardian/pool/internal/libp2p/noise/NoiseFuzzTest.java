@@ -67,7 +67,9 @@ class NoiseFuzzTest {
                 EmbeddedChannel[] ch = NoiseTransportCodecTest.pair(new NoisePair.Recorder(), upper);
                 byte[] payload = new byte[random.nextInt(300)];
                 random.nextBytes(payload);
-                ch[0].writeOutbound(Unpooled.wrappedBuffer(payload), Unpooled.wrappedBuffer(payload));
+                // Two flushes, two messages: writes between flushes are sealed together.
+                ch[0].writeOutbound(Unpooled.wrappedBuffer(payload));
+                ch[0].writeOutbound(Unpooled.wrappedBuffer(payload));
                 ByteBuf wire = Unpooled.buffer();
                 ByteBuf b;
                 while ((b = ch[0].readOutbound()) != null) {

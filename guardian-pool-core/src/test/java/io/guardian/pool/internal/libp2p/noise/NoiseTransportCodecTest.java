@@ -7,6 +7,7 @@ import io.guardian.pool.internal.transport.TransportException;
 import io.guardian.pool.internal.transport.TransportException.Kind;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -112,7 +113,8 @@ class NoiseTransportCodecTest {
     void aMessageThatDoesNotAuthenticateIsFiredAsAViolationAndClosesTheChannel() {
         NoisePair.Recorder upper = new NoisePair.Recorder();
         EmbeddedChannel[] ch = pair(new NoisePair.Recorder(), upper);
-        ch[0].writeOutbound(NoiseHandshakeHandlerTest.text("first"), NoiseHandshakeHandlerTest.text("second"));
+        ch[0].writeOutbound(NoiseHandshakeHandlerTest.text("first"));
+        ch[0].writeOutbound(NoiseHandshakeHandlerTest.text("second"));
         ByteBuf first = ch[0].readOutbound();
         ByteBuf second = ch[0].readOutbound();
         second.setByte(5, second.getByte(5) ^ 1);
@@ -121,6 +123,66 @@ class NoiseTransportCodecTest {
         assertThat(upper.exceptions).singleElement().isInstanceOfSatisfying(TransportException.class,
                 e -> assertThat(e.kind()).isEqualTo(Kind.PROTOCOL_VIOLATION));
         assertThat(ch[1].isOpen()).isFalse();
+        ch[0].finishAndReleaseAll();
+        ch[1].finishAndReleaseAll();
+    }
+
+    @Test
+    void writesBetweenTwoFlushesAreSealedIntoOneMessage() {
+        EmbeddedChannel[] ch = pair(new NoisePair.Recorder(), new NoisePair.Recorder());
+        ByteBuf header = Unpooled.directBuffer().writeBytes(new byte[] {1, 2, 3});
+        ByteBuf frame = Unpooled.wrappedBuffer(Unpooled.wrappedBuffer(new byte[] {4, 5}), Unpooled.wrappedBuffer(new byte[] {6}));
+        ChannelFuture first = ch[0].write(header);
+        ChannelFuture empty = ch[0].write(Unpooled.EMPTY_BUFFER);
+        ChannelFuture second = ch[0].write(frame);
+        assertThat(first.isDone()).as("nothing leaves before the flush").isFalse();
+        ch[0].flush();
+        assertThat(first.isSuccess() && empty.isSuccess() && second.isSuccess()).isTrue();
+        ByteBuf wire = ch[0].readOutbound();
+        assertThat((Object) ch[0].readOutbound()).as("one message for the turn").isNull();
+        assertThat(wire.readableBytes()).isEqualTo(2 + 6 + 16);
+        ch[1].writeInbound(wire);
+        ByteBuf plain = ch[1].readInbound();
+        byte[] got = new byte[plain.readableBytes()];
+        plain.readBytes(got);
+        plain.release();
+        assertThat(got).containsExactly(1, 2, 3, 4, 5, 6);
+        ch[0].finishAndReleaseAll();
+        ch[1].finishAndReleaseAll();
+    }
+
+    @Test
+    void aFullMessageGoesDownBeforeTheFlushSoWritabilityFollowsTheWrites() {
+        EmbeddedChannel[] ch = pair(new NoisePair.Recorder(), new NoisePair.Recorder());
+        long before = ch[0].bytesBeforeUnwritable();
+        ChannelFuture big = ch[0].write(Unpooled.wrappedBuffer(new byte[70_000]));
+        assertThat(before - ch[0].bytesBeforeUnwritable()).as("the first full message is in the outbound buffer")
+                .isEqualTo(2 + 65_535);
+        assertThat(big.isDone()).as("its last 4,481 bytes wait for the flush").isFalse();
+        ch[0].flush();
+        assertThat(big.isSuccess()).isTrue();
+        ByteBuf one = ch[0].readOutbound();
+        ByteBuf two = ch[0].readOutbound();
+        assertThat(one.readableBytes()).isEqualTo(65_537);
+        assertThat(two.readableBytes()).isEqualTo(2 + 70_000 - 65_519 + 16);
+        one.release();
+        two.release();
+        ch[0].finishAndReleaseAll();
+        ch[1].finishAndReleaseAll();
+    }
+
+    @Test
+    void writesPendingAtACloseFailAndAreReleasedAndLaterWritesFail() {
+        EmbeddedChannel[] ch = pair(new NoisePair.Recorder(), new NoisePair.Recorder());
+        ByteBuf pending = Unpooled.directBuffer().writeBytes(new byte[] {1, 2});
+        ChannelFuture written = ch[0].write(pending);
+        ch[0].close();
+        assertThat(written.cause()).isInstanceOfSatisfying(TransportException.class,
+                e -> assertThat(e.kind()).isEqualTo(Kind.CLOSED_LOCALLY));
+        assertThat(pending.refCnt()).isZero();
+        ByteBuf late = Unpooled.directBuffer().writeBytes(new byte[] {3});
+        assertThat(ch[0].writeAndFlush(late).cause()).isNotNull();
+        assertThat(late.refCnt()).isZero();
         ch[0].finishAndReleaseAll();
         ch[1].finishAndReleaseAll();
     }
@@ -157,7 +219,7 @@ class NoiseTransportCodecTest {
         send.setNonce(-1L);
         EmbeddedChannel ch = new EmbeddedChannel(new NoiseTransportCodec(send, new CipherState(new byte[32])));
         assertThat(ch.writeAndFlush(NoiseHandshakeHandlerTest.text("x")).cause())
-                .hasRootCauseInstanceOf(TransportException.class);
+                .isInstanceOfSatisfying(TransportException.class, e -> assertThat(e.kind()).isEqualTo(Kind.LIMIT_EXCEEDED));
         assertThat(ch.isOpen()).isFalse();
         ch.finishAndReleaseAll();
     }
