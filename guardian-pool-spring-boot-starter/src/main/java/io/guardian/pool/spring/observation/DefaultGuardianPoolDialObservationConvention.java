@@ -26,14 +26,11 @@ public class DefaultGuardianPoolDialObservationConvention implements GuardianPoo
 
     @Override
     public KeyValues getLowCardinalityKeyValues(GuardianPoolDialContext context) {
-        return KeyValues.of(KeyNames.POOL, context.getPool(), KeyNames.TRANSPORT,
-                KeyNames.transport(context.getTransport()), KeyNames.OUTCOME, KeyNames.outcome(context),
-                KeyNames.ERROR, KeyNames.error(context));
+        return KeyNames.common(context);
     }
 
     @Override
     public KeyValues getHighCardinalityKeyValues(GuardianPoolDialContext context) {
-        return KeyValues.of(KeyNames.PEER_ID, context.getPeer().toBase58(), KeyNames.PEER_ADDRESS,
-                context.getAddress().toString());
+        return KeyNames.peer(context);
     }
 }

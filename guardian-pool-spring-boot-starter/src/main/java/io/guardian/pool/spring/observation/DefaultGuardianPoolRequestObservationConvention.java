@@ -27,16 +27,13 @@ public class DefaultGuardianPoolRequestObservationConvention implements Guardian
 
     @Override
     public KeyValues getLowCardinalityKeyValues(GuardianPoolRequestContext context) {
-        return KeyValues.of(KeyNames.POOL, context.getPool(), KeyNames.TRANSPORT,
-                KeyNames.transport(context.getTransport()), KeyNames.PROTOCOL, context.getProtocol(),
-                KeyNames.OPERATION, operation(context), KeyNames.OUTCOME, KeyNames.outcome(context),
-                KeyNames.ERROR, KeyNames.error(context));
+        return KeyNames.common(context).and(KeyNames.PROTOCOL, context.getProtocol(), KeyNames.OPERATION,
+                operation(context));
     }
 
     @Override
     public KeyValues getHighCardinalityKeyValues(GuardianPoolRequestContext context) {
-        return KeyValues.of(KeyNames.PEER_ID, context.getPeer().toBase58(), KeyNames.PEER_ADDRESS,
-                context.getAddress().toString());
+        return KeyNames.peer(context);
     }
 
     private static String operation(GuardianPoolRequestContext context) {

@@ -4,7 +4,6 @@ import io.guardian.pool.PoolInstrumentation.Operation;
 import io.guardian.pool.Transport;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
-import io.micrometer.observation.Observation;
 import java.util.Objects;
 
 /**
@@ -12,12 +11,8 @@ import java.util.Objects;
  * {@code receive} on a lease of a pool, observed on the caller's thread. The error, when it
  * failed, is the context's {@link #getError()}: the exception the caller got.
  */
-public class GuardianPoolRequestContext extends Observation.Context {
+public class GuardianPoolRequestContext extends GuardianPoolContext {
 
-    private final String pool;
-    private final PeerId peer;
-    private final Multiaddr address;
-    private final Transport transport;
     private final String protocol;
     private final Operation operation;
 
@@ -31,32 +26,9 @@ public class GuardianPoolRequestContext extends Observation.Context {
      */
     public GuardianPoolRequestContext(String pool, PeerId peer, Multiaddr address, Transport transport,
             String protocol, Operation operation) {
-        this.pool = Objects.requireNonNull(pool, "pool");
-        this.peer = Objects.requireNonNull(peer, "peer");
-        this.address = Objects.requireNonNull(address, "address");
-        this.transport = Objects.requireNonNull(transport, "transport");
+        super(pool, peer, address, transport);
         this.protocol = Objects.requireNonNull(protocol, "protocol");
         this.operation = Objects.requireNonNull(operation, "operation");
-    }
-
-    /** @return the pool's name */
-    public String getPool() {
-        return pool;
-    }
-
-    /** @return the peer at the other end */
-    public PeerId getPeer() {
-        return peer;
-    }
-
-    /** @return the address that was dialed */
-    public Multiaddr getAddress() {
-        return address;
-    }
-
-    /** @return the pool's transport */
-    public Transport getTransport() {
-        return transport;
     }
 
     /** @return the protocol the lease speaks */

@@ -1,6 +1,7 @@
 package io.guardian.pool.spring.observation;
 
 import io.guardian.pool.Transport;
+import io.micrometer.common.KeyValues;
 import io.micrometer.observation.Observation;
 import java.util.Locale;
 
@@ -19,6 +20,17 @@ final class KeyNames {
     static final String NONE = "none";
 
     private KeyNames() {
+    }
+
+    /** The low-cardinality key values every pool observation has: pool, transport, outcome, error. */
+    static KeyValues common(GuardianPoolContext context) {
+        return KeyValues.of(POOL, context.getPool(), TRANSPORT, transport(context.getTransport()), OUTCOME,
+                outcome(context), ERROR, error(context));
+    }
+
+    /** The high-cardinality key values every pool observation has: the peer's id and address. */
+    static KeyValues peer(GuardianPoolContext context) {
+        return KeyValues.of(PEER_ID, context.getPeer().toBase58(), PEER_ADDRESS, context.getAddress().toString());
     }
 
     static String transport(Transport transport) {
