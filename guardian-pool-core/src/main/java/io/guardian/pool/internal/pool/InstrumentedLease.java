@@ -6,6 +6,7 @@ import io.guardian.pool.PoolInstrumentation.Scope;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
 import java.time.Duration;
+import java.util.function.Supplier;
 
 /**
  * A lease whose {@code request}, {@code send} and {@code receive} each run inside an
@@ -43,38 +44,28 @@ final class InstrumentedLease implements PeerConnection {
 
     @Override
     public void send(byte[] message) {
-        Scope scope = instrumentation.requestStarted(lease, protocol, Operation.SEND);
-        Throwable failure = null;
-        try {
+        observed(Operation.SEND, () -> {
             lease.send(message);
-        } catch (RuntimeException | Error e) {
-            failure = e;
-            throw e;
-        } finally {
-            Instrumentation.end(scope, failure);
-        }
+            return null;
+        });
     }
 
     @Override
     public byte[] receive(Duration timeout) {
-        Scope scope = instrumentation.requestStarted(lease, protocol, Operation.RECEIVE);
-        Throwable failure = null;
-        try {
-            return lease.receive(timeout);
-        } catch (RuntimeException | Error e) {
-            failure = e;
-            throw e;
-        } finally {
-            Instrumentation.end(scope, failure);
-        }
+        return observed(Operation.RECEIVE, () -> lease.receive(timeout));
     }
 
     @Override
     public byte[] request(byte[] message, Duration timeout) {
-        Scope scope = instrumentation.requestStarted(lease, protocol, Operation.REQUEST);
+        return observed(Operation.REQUEST, () -> lease.request(message, timeout));
+    }
+
+    /** Runs {@code call} inside a scope started on this thread, which ends with what it threw, if anything. */
+    private <T> T observed(Operation operation, Supplier<T> call) {
+        Scope scope = instrumentation.requestStarted(lease, protocol, operation);
         Throwable failure = null;
         try {
-            return lease.request(message, timeout);
+            return call.get();
         } catch (RuntimeException | Error e) {
             failure = e;
             throw e;
