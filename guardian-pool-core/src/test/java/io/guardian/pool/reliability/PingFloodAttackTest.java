@@ -6,12 +6,9 @@ import static org.awaitility.Awaitility.await;
 import io.guardian.pool.OptimizedConnectionPool;
 import io.guardian.pool.PeerConnection;
 import io.guardian.pool.internal.transport.LeakWatch;
-import io.guardian.pool.internal.transport.RawHandshake;
+import io.guardian.pool.internal.transport.PingFlooder;
 import io.guardian.pool.internal.transport.RawServer;
-import io.guardian.pool.internal.transport.SpecWire;
 import io.netty.util.ResourceLeakDetector;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.Arrays;
@@ -66,18 +63,7 @@ class PingFloodAttackTest extends HostilePeerFixture {
         long retainedBefore = retainedHeap();
         AtomicLong written = new AtomicLong();
         AtomicBoolean stop = new AtomicBoolean();
-        byte[] chunk = pings(1_000);
-        RawServer flooder = rawServer((socket, in, out) -> {
-            RawHandshake.listen11(in, out);
-            try {
-                while (!stop.get()) {
-                    out.write(chunk);
-                    written.addAndGet(chunk.length);
-                }
-            } catch (IOException closed) {
-                // The pool closed the connection, or the test ended.
-            }
-        });
+        RawServer flooder = rawServer(PingFlooder.script(stop, written));
         LoopbackPeer honest = closeLater(LoopbackPeer.start());
         OptimizedConnectionPool pool = pool(b -> { });
         Figures f = FIGURES.section("dialedPeerFloodsPings");
@@ -107,7 +93,7 @@ class PingFloodAttackTest extends HostilePeerFixture {
             held.close();
             pool.close();
             peaks.report(f);
-            f.put("floodSeconds", Math.round(seconds * 10) / 10.0).put("pingsSent", floodBytes / PING_BYTES)
+            f.put("floodSeconds", Math.round(seconds * 10) / 10.0).put("pingsSent", floodBytes / PingFlooder.PING_BYTES)
                     .put("floodMiBPerSecond", Math.round(floodBytes / seconds / 1048576.0 * 10) / 10.0)
                     .put("honestRequests", HONEST_REQUESTS).put("honestServed", served)
                     .put("retainedHeapMiBBefore", mib(retainedBefore))
@@ -124,17 +110,6 @@ class PingFloodAttackTest extends HostilePeerFixture {
         ProcessProbe end = ProcessProbe.now();
         f.put("threadsBefore", baseline.threads.size()).put("threadsAfter", end.threads.size())
                 .put("fdsBefore", baseline.fileDescriptors).put("fdsAfter", end.fileDescriptors);
-    }
-
-    /** One guardian-db PING frame: u32 length 9, type 0x01, u64 payload. */
-    private static final int PING_BYTES = 4 + 1 + 8;
-
-    private static byte[] pings(int count) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (int i = 0; i < count; i++) {
-            out.writeBytes(SpecWire.frame(0x01, SpecWire.u64(i)));
-        }
-        return out.toByteArray();
     }
 
     /** Heap in use after a full collection: what is still reachable, not garbage waiting for the collector. */

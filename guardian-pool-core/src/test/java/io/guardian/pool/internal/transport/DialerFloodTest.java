@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.guardian.pool.net.ProtocolConfig;
 import io.guardian.pool.peer.PeerId;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
@@ -32,8 +31,6 @@ class DialerFloodTest {
 
     private static final PeerId A = PeerId.fromBytes(Bytes.hex(TestKeys.A_PEER_ID));
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
-    /** One PING frame: u32 length 9, type 0x01, u64 payload. */
-    private static final int PING_BYTES = 4 + 1 + 8;
     private NettyConnector connector;
 
     @BeforeAll
@@ -51,14 +48,6 @@ class DialerFloodTest {
         connector.close();
     }
 
-    private static byte[] pings(int count) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (int i = 0; i < count; i++) {
-            out.writeBytes(SpecWire.frame(0x01, SpecWire.u64(i)));
-        }
-        return out.toByteArray();
-    }
-
     @Test
     void aPingFloodIsAnsweredWithinTheBudgetAndTheRestDropped() throws Exception {
         int flood = 5_000;
@@ -67,7 +56,7 @@ class DialerFloodTest {
         try (RawServer server = new RawServer((socket, in, out) -> {
             RawHandshake.listen11(in, out);
             long start = System.nanoTime();
-            out.write(pings(flood));
+            out.write(PingFlooder.pings(flood));
             out.flush();
             socket.setSoTimeout(50);
             long bytes = 0;
@@ -78,10 +67,10 @@ class DialerFloodTest {
         })) {
             FramedConnection connection = connector.connect(A, server.address(), TIMEOUT).get(10, TimeUnit.SECONDS);
             long[] result = seen.get(10, TimeUnit.SECONDS);
-            long pongs = result[0] / PING_BYTES;
+            long pongs = result[0] / PingFlooder.PING_BYTES;
             double seconds = result[1] / 1e9;
             long allowed = PingAnswerBudget.BURST + (long) Math.ceil(ProtocolConfig.DEFAULT_PING_ANSWERS_PER_SECOND * seconds);
-            assertThat(result[0] % PING_BYTES).as("whole PONG frames").isZero();
+            assertThat(result[0] % PingFlooder.PING_BYTES).as("whole PONG frames").isZero();
             assertThat(pongs).as("PONGs for %d PINGs in %.2f s", flood, seconds)
                     .isBetween((long) PingAnswerBudget.BURST, allowed + 1);
             assertThat(connection.isOpen()).as("dropping answers is no reason to close").isTrue();
@@ -93,19 +82,8 @@ class DialerFloodTest {
     void theDialerStopsReadingWhileItsWritesCannotDrain() throws Exception {
         AtomicLong written = new AtomicLong();
         AtomicBoolean stop = new AtomicBoolean();
-        byte[] chunk = pings(1_000);
-        try (RawServer server = new RawServer((socket, in, out) -> {
-            RawHandshake.listen11(in, out);
-            // Never reads again: our requests pile up; floods PINGs meanwhile.
-            try {
-                while (!stop.get()) {
-                    out.write(chunk);
-                    written.addAndGet(chunk.length);
-                }
-            } catch (IOException closed) {
-                // The dialer gave up on us (write stall) or the test ended.
-            }
-        })) {
+        // Never reads again after the handshake: our requests pile up; floods PINGs meanwhile.
+        try (RawServer server = new RawServer(PingFlooder.script(stop, written))) {
             FramedConnection connection = connector.connect(A, server.address(), TIMEOUT).get(10, TimeUnit.SECONDS);
             AtomicLong sent = new AtomicLong();
             Thread sender = new Thread(() -> {
