@@ -2,13 +2,15 @@
 # Runs every test of the default build (./mvnw -B verify) after installing what the tests need
 # beyond a JDK, on a Debian or Ubuntu machine:
 #   chromium, chromium-driver  the sample app's dashboard test drives a real browser
-#   prometheus                 promtool lints the sample app's Prometheus scrape
+#   prometheus                 promtool lints the sample app's Prometheus scrape and checks the alert
+#                              rules; its server runs the Grafana dashboard's queries on a real scrape
 #   nodejs, npm                the js-libp2p reference peer (interop/js) our libp2p stack is tested against
 # Missing packages are installed with apt-get (as root, or through sudo without a password). When
 # that is not possible, the script names each missing tool and the command that installs it, and
 # stops before any test runs. Extra arguments go to Maven (e.g. ./run-tests.sh -o for offline).
 #
-# .ci/run calls this script, then the go-libp2p/rust-libp2p interop suite (README, "Quick start").
+# .ci/run calls this script, then the go-libp2p/rust-libp2p interop suite and the virtual-thread tests
+# on a JDK 21+ (README, "Quick start").
 set -euo pipefail
 cd "$(dirname "$0")"
 
