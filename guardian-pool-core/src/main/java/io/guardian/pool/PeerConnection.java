@@ -42,7 +42,16 @@ public interface PeerConnection extends AutoCloseable {
     Multiaddr address();
 
     /**
-     * Sends one message as a DATA frame. Counts as one operation of the connection.
+     * Sends one message: on guardian-db one DATA frame, on libp2p one length-prefixed message on
+     * this lease's stream (the stream is opened and its protocol proposed with the first message).
+     * Counts as one operation of the connection.
+     *
+     * <p>It returns once the message is queued for writing, without waiting for it to leave: on
+     * guardian-db it first waits while the connection's outbound buffer is full (the connection is
+     * closed as gone if that lasts past the write-stall bound); on libp2p it first waits for this
+     * lease's previous message to be written, so one message at most is in flight per lease. A
+     * write that fails after {@code send} returned is reported by the lease's next
+     * {@code send} or {@code receive}.
      *
      * @param message the payload, at most the protocol's maximum frame size
      * @throws ConnectionClosedException if the connection closed; the lease is then spent
