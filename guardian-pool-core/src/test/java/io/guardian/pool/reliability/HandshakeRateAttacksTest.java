@@ -18,16 +18,13 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -39,14 +36,12 @@ import org.junit.jupiter.api.Timeout;
  * {@code target/reliability/handshake-rate-attacks.json|txt}.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
-class HandshakeRateAttacksTest {
+class HandshakeRateAttacksTest extends ListenerAttackFixture {
 
     private static final Figures FIGURES = Figures.forRun(HandshakeRateAttacksTest.class, Size.current());
     private static final int HONEST = 20;
     private static final long ATTACK_MILLIS = 3000;
     private static LeakWatch leaks;
-    private final List<Socket> sockets = new ArrayList<>();
-    private PeerListener listener;
 
     @BeforeAll
     static void watchLeaks() {
@@ -56,14 +51,6 @@ class HandshakeRateAttacksTest {
     @AfterAll
     static void writeFiguresAndCheckLeaks() {
         FIGURES.writeCheckingLeaks("handshake-rate-attacks", leaks);
-    }
-
-    @AfterEach
-    void closeEverything() {
-        sockets.forEach(ResourceAttacksTest::closeQuietly);
-        if (listener != null) {
-            listener.close();
-        }
     }
 
     private void start(String bind, InboundLimits.Builder limits) {
@@ -134,7 +121,7 @@ class HandshakeRateAttacksTest {
             start("/ip6/::1/tcp/0", InboundLimits.builder().maxConnectionsPerAddress(cap).maxPendingPerAddress(cap));
             for (int i = 0; i < cap + 3; i++) {
                 Socket socket = new Socket();
-                sockets.add(socket);
+                attackers.add(socket);
                 socket.connect(new InetSocketAddress(InetAddress.getByName("::1"), listener.listenAddress().port()), 5000);
             }
             await().atMost(Duration.ofSeconds(5)).until(() -> listener.stats().refusedPerAddress() == 3);
@@ -165,7 +152,7 @@ class HandshakeRateAttacksTest {
     }
 
     private boolean attempt(int octet, byte[] partialHello) throws IOException {
-        try (Socket socket = ResourceAttacksTest.connectFrom(octet, listener)) {
+        try (Socket socket = connectFrom(octet, listener)) {
             socket.setSoLinger(true, 0);
             try {
                 socket.getOutputStream().write(partialHello);

@@ -25,8 +25,6 @@ import io.guardian.pool.peer.PeerIdentity;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,7 +38,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -55,15 +52,11 @@ import org.junit.jupiter.api.Timeout;
  * <p>Figures: {@code target/reliability/inbound-attacks.json|txt}.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class InboundAttacksTest {
+class InboundAttacksTest extends ListenerAttackFixture {
 
     private static final Figures FIGURES = Figures.forRun(InboundAttacksTest.class, Size.current());
     private static final int HONEST_DIALS = 20;
     private static LeakWatch leaks;
-    private final List<Socket> attackers = new ArrayList<>();
-    private PeerListener listener;
-    private ProcessProbe baseline;
-    private PeakSampler peaks;
 
     @BeforeAll
     static void watchLeaks() {
@@ -73,17 +66,6 @@ class InboundAttacksTest {
     @AfterAll
     static void writeFiguresAndCheckLeaks() {
         FIGURES.writeCheckingLeaks("inbound-attacks", leaks);
-    }
-
-    @AfterEach
-    void closeEverything() {
-        attackers.forEach(InboundAttacksTest::closeQuietly);
-        if (peaks != null) {
-            peaks.close();
-        }
-        if (listener != null) {
-            listener.close();
-        }
     }
 
     /** Listener A, loopback limited like any address, short deadlines so the test runs in seconds. */
@@ -184,8 +166,7 @@ class InboundAttacksTest {
         }
         await().atMost(Duration.ofSeconds(5)).until(() -> listener.stats().refusedPerAddress() == 6);
         assertThat(listener.stats().connections()).as("10 allow-listed and 4 others").isEqualTo(14);
-        attackers.forEach(InboundAttacksTest::closeQuietly);
-        attackers.clear();
+        closeAttackers();
         await().atMost(Duration.ofSeconds(5)).until(() -> listener.stats().connections() == 0);
         // B is allow-listed: three sessions despite max-inbound-per-peer 1, and silence does not close them.
         for (int i = 0; i < 3; i++) {
@@ -351,7 +332,7 @@ class InboundAttacksTest {
 
     private void report(String name, int attempts, int honest, ListenerStats during, ListenerStats after,
             ProcessProbe peak) {
-        attackers.forEach(InboundAttacksTest::closeQuietly);
+        closeAttackers();
         await().atMost(Duration.ofSeconds(5)).until(() -> listener.stats().connections() == 0);
         ProcessProbe end = ProcessProbe.now();
         peaks.report(FIGURES.section(name));
@@ -366,21 +347,5 @@ class InboundAttacksTest {
 
     private Socket connectFrom(int lastOctet) throws IOException {
         return connectFrom(lastOctet, listener);
-    }
-
-    private static Socket connectFrom(int lastOctet, PeerListener listener) throws IOException {
-        Socket socket = new Socket();
-        socket.bind(new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) lastOctet}), 0));
-        socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), listener.listenAddress().port()), 5000);
-        socket.setSoTimeout(5000);
-        return socket;
-    }
-
-    private static void closeQuietly(Socket socket) {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // Closing a socket the listener already closed.
-        }
     }
 }

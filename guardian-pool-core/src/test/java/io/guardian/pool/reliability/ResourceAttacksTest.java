@@ -25,8 +25,6 @@ import io.guardian.pool.peer.PeerIdentity;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -52,20 +50,16 @@ import org.junit.jupiter.api.Timeout;
  * {@code target/reliability/resource-attacks.json|txt}.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class ResourceAttacksTest {
+class ResourceAttacksTest extends ListenerAttackFixture {
 
     private static final Figures FIGURES = Figures.forRun(ResourceAttacksTest.class, Size.current());
     private static final int MIB = 1 << 20;
     private static final int HONEST = 20;
     private static final String FILL = "/guardian-test/fill/1.0.0";
     private static LeakWatch leaks;
-    private final List<Socket> attackers = new ArrayList<>();
     /** Per run: the fill handlers block on it (a stream nobody reads), and the handler threads are the run's own. */
     private CountDownLatch releaseFillers;
     private ExecutorService handlers;
-    private PeerListener listener;
-    private PeakSampler peaks;
-    private ProcessProbe baseline;
 
     @BeforeAll
     static void watchLeaks() {
@@ -78,14 +72,7 @@ class ResourceAttacksTest {
     }
 
     @AfterEach
-    void closeEverything() {
-        attackers.forEach(ResourceAttacksTest::closeQuietly);
-        if (peaks != null) {
-            peaks.close();
-        }
-        if (listener != null) {
-            listener.close();
-        }
+    void stopTheRunsHandlers() {
         stopHandlers();
     }
 
@@ -156,8 +143,7 @@ class ResourceAttacksTest {
         assertThat(during.bufferedBytes()).isEqualTo(expectedHeld * MIB);
         assertThat(after.peakBufferedBytes()).isLessThanOrEqualTo(budget);
         assertThat(during.refusedMemory()).isEqualTo(sessions - expectedHeld);
-        attackers.forEach(ResourceAttacksTest::closeQuietly);
-        attackers.clear();
+        closeAttackers();
         await().atMost(Duration.ofSeconds(10)).until(() -> listener.stats().bufferedBytes() == 0);
         beforeAndAfter(f);
         assertThat(honestRequest(MIB / 2)).as("a 512 KiB request once the attack is gone").isTrue();
@@ -274,8 +260,7 @@ class ResourceAttacksTest {
 
     /** Test reuse: closes this run's listener and sockets so a second run starts clean. */
     private void closeEverything0() {
-        attackers.forEach(ResourceAttacksTest::closeQuietly);
-        attackers.clear();
+        closeAttackers();
         peaks.close();
         listener.close();
         stopHandlers();
@@ -320,22 +305,6 @@ class ResourceAttacksTest {
             return Arrays.equals(SpecWire.read(in, 12), SpecWire.OK);
         } catch (IOException | RuntimeException e) {
             return false;
-        }
-    }
-
-    static Socket connectFrom(int lastOctet, PeerListener listener) throws IOException {
-        Socket socket = new Socket();
-        socket.bind(new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) lastOctet}), 0));
-        socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), listener.listenAddress().port()), 5000);
-        socket.setSoTimeout(5000);
-        return socket;
-    }
-
-    static void closeQuietly(Socket socket) {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // Closing a socket the listener already closed.
         }
     }
 }
