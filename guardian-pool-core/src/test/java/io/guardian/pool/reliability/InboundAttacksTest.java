@@ -1,7 +1,6 @@
 package io.guardian.pool.reliability;
 
 import static io.guardian.pool.internal.transport.RawHandshake.ACK_11_LENGTH;
-import static io.guardian.pool.internal.transport.RawHandshake.AUTH_LENGTH;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -9,7 +8,6 @@ import io.guardian.pool.internal.libp2p.Libp2pConnection;
 import io.guardian.pool.internal.libp2p.Libp2pDialer;
 import io.guardian.pool.internal.libp2p.Libp2pNode;
 import io.guardian.pool.internal.libp2p.Libp2pSettings;
-import io.guardian.pool.internal.transport.Bytes;
 import io.guardian.pool.internal.transport.EventLoops;
 import io.guardian.pool.internal.transport.LeakWatch;
 import io.guardian.pool.internal.transport.NettyConnector;
@@ -310,24 +308,6 @@ class InboundAttacksTest extends ListenerAttackFixture {
             }
         }
         return ok;
-    }
-
-    /** A full 1.1 handshake with a fresh key: what a stranger with free identities can do. */
-    private static boolean throwawaySession(Socket socket, PeerIdentity identity) {
-        try {
-            InputStream in = socket.getInputStream();
-            OutputStream out = socket.getOutputStream();
-            byte[] hello = RawHandshake.hello11(RawHandshake.now(), RawHandshake.nonce());
-            out.write(hello);
-            byte[] ack = SpecWire.read(in, ACK_11_LENGTH);
-            out.write(SpecWire.auth(identity.publicKeyProtobuf(),
-                    identity.sign(Bytes.concat(SpecWire.ascii("guardian-db/1.1 dialer"), hello, ack))));
-            SpecWire.read(in, AUTH_LENGTH);
-            out.write(SpecWire.OK);
-            return Arrays.equals(SpecWire.read(in, 12), SpecWire.OK);
-        } catch (IOException | RuntimeException e) {
-            return false;
-        }
     }
 
     private void report(String name, int attempts, int honest, ListenerStats during, ListenerStats after,

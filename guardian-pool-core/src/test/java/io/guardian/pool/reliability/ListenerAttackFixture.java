@@ -1,11 +1,21 @@
 package io.guardian.pool.reliability;
 
+import static io.guardian.pool.internal.transport.RawHandshake.ACK_11_LENGTH;
+import static io.guardian.pool.internal.transport.RawHandshake.AUTH_LENGTH;
+
+import io.guardian.pool.internal.transport.Bytes;
+import io.guardian.pool.internal.transport.RawHandshake;
+import io.guardian.pool.internal.transport.SpecWire;
 import io.guardian.pool.net.PeerListener;
+import io.guardian.pool.peer.PeerIdentity;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 
@@ -52,5 +62,23 @@ abstract class ListenerAttackFixture {
         socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), listener.listenAddress().port()), 5000);
         socket.setSoTimeout(5000);
         return socket;
+    }
+
+    /** A full 1.1 handshake with a fresh key: what a stranger with free identities can do. */
+    static boolean throwawaySession(Socket socket, PeerIdentity identity) {
+        try {
+            InputStream in = socket.getInputStream();
+            OutputStream out = socket.getOutputStream();
+            byte[] hello = RawHandshake.hello11(RawHandshake.now(), RawHandshake.nonce());
+            out.write(hello);
+            byte[] ack = SpecWire.read(in, ACK_11_LENGTH);
+            out.write(SpecWire.auth(identity.publicKeyProtobuf(),
+                    identity.sign(Bytes.concat(SpecWire.ascii("guardian-db/1.1 dialer"), hello, ack))));
+            SpecWire.read(in, AUTH_LENGTH);
+            out.write(SpecWire.OK);
+            return Arrays.equals(SpecWire.read(in, 12), SpecWire.OK);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 }

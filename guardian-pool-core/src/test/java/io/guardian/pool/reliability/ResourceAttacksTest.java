@@ -1,7 +1,5 @@
 package io.guardian.pool.reliability;
 
-import static io.guardian.pool.internal.transport.RawHandshake.ACK_11_LENGTH;
-import static io.guardian.pool.internal.transport.RawHandshake.AUTH_LENGTH;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -23,8 +21,6 @@ import io.guardian.pool.net.ProtocolConfig;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerIdentity;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -119,7 +115,7 @@ class ResourceAttacksTest extends ListenerAttackFixture {
         for (int i = 0; i < sessions; i++) {
             Socket socket = connectFrom(2 + i / 16, listener);
             attackers.add(socket);
-            assertThat(throwawaySession(socket)).isTrue();
+            assertThat(throwawaySession(socket, PeerIdentity.generate())).isTrue();
             try {
                 socket.getOutputStream().write(Bytes.concat(SpecWire.u32(1L + MIB), new byte[] {0}, new byte[MIB / 2]));
             } catch (IOException closedAlready) {
@@ -285,25 +281,6 @@ class ResourceAttacksTest extends ListenerAttackFixture {
             byte[] reply = SpecWire.read(socket.getInputStream(), 5 + size);
             return Arrays.equals(reply, SpecWire.frame(0, message));
         } catch (IOException | AssertionError e) {
-            return false;
-        }
-    }
-
-    /** A full 1.1 handshake with a fresh key. */
-    static boolean throwawaySession(Socket socket) {
-        PeerIdentity identity = PeerIdentity.generate();
-        try {
-            InputStream in = socket.getInputStream();
-            OutputStream out = socket.getOutputStream();
-            byte[] hello = RawHandshake.hello11(RawHandshake.now(), RawHandshake.nonce());
-            out.write(hello);
-            byte[] ack = SpecWire.read(in, ACK_11_LENGTH);
-            out.write(SpecWire.auth(identity.publicKeyProtobuf(),
-                    identity.sign(Bytes.concat(SpecWire.ascii("guardian-db/1.1 dialer"), hello, ack))));
-            SpecWire.read(in, AUTH_LENGTH);
-            out.write(SpecWire.OK);
-            return Arrays.equals(SpecWire.read(in, 12), SpecWire.OK);
-        } catch (IOException | RuntimeException e) {
             return false;
         }
     }
