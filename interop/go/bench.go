@@ -153,6 +153,35 @@ func warmups(n int) int {
 	return n / 10
 }
 
+// measured runs warmOp warm times untimed, then op n times timed, both over c goroutines, and
+// returns the timed runs' wall time and CPU (user + system, µs).
+func measured(warm, n, c int, warmOp, op func(worker, i int) error) (time.Duration, int64, error) {
+	if _, err := runWorkers(warm, c, warmOp); err != nil {
+		return 0, 0, err
+	}
+	cpu := cpuMicros()
+	elapsed, err := runWorkers(n, c, op)
+	if err != nil {
+		return 0, 0, err
+	}
+	return elapsed, cpuMicros() - cpu, nil
+}
+
+// connectedHost: a new host with one connection to the target (the caller closes the host).
+func connectedHost(b benchArgs) (host.Host, error) {
+	h, err := newHost(nil)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	defer cancel()
+	if err := h.Connect(ctx, *b.target); err != nil {
+		h.Close()
+		return nil, err
+	}
+	return h, nil
+}
+
 // benchHandshake: each worker has its own host (one connection per host and peer), and each
 // operation is connect + Noise + yamux + identify of the new connection, then close.
 func benchHandshake(b benchArgs) (obj, error) {
@@ -183,15 +212,10 @@ func benchHandshake(b benchArgs) (obj, error) {
 		}
 		return h.Network().ClosePeer(b.target.ID)
 	}
-	if _, err := runWorkers(warmups(b.n), b.concurrency, op); err != nil {
-		return nil, err
-	}
-	cpu := cpuMicros()
-	elapsed, err := runWorkers(b.n, b.concurrency, op)
+	elapsed, cpu, err := measured(warmups(b.n), b.n, b.concurrency, op, op)
 	if err != nil {
 		return nil, err
 	}
-	cpu = cpuMicros() - cpu
 	return obj{"seconds", elapsed.Seconds(), "handshakesPerSec", float64(b.n) / elapsed.Seconds(),
 		"cpuUsPerOp", float64(cpu) / float64(b.n)}, nil
 }
@@ -199,16 +223,11 @@ func benchHandshake(b benchArgs) (obj, error) {
 // benchRR: one connection; each operation opens a stream, sends one message of --size bytes,
 // reads the echo and closes the stream (a stream per request, as a pool's lease).
 func benchRR(b benchArgs) (obj, error) {
-	h, err := newHost(nil)
+	h, err := connectedHost(b)
 	if err != nil {
 		return nil, err
 	}
 	defer h.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
-	defer cancel()
-	if err := h.Connect(ctx, *b.target); err != nil {
-		return nil, err
-	}
 	payload := randomBytes(b.size)
 	request := append(binary.AppendUvarint(nil, uint64(b.size)), payload...)
 	latencies := make([]time.Duration, b.n)
@@ -240,16 +259,10 @@ func benchRR(b benchArgs) (obj, error) {
 		}
 		return nil
 	}
-	warm := warmups(b.n)
-	if _, err := runWorkers(warm, b.concurrency, func(w, i int) error { return op(w, -1) }); err != nil {
-		return nil, err
-	}
-	cpu := cpuMicros()
-	elapsed, err := runWorkers(b.n, b.concurrency, op)
+	elapsed, cpu, err := measured(warmups(b.n), b.n, b.concurrency, func(w, _ int) error { return op(w, -1) }, op)
 	if err != nil {
 		return nil, err
 	}
-	cpu = cpuMicros() - cpu
 	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
 	var sum time.Duration
 	for _, l := range latencies {
@@ -265,16 +278,11 @@ func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1000 }
 // benchThroughput: one connection; --concurrency perf streams at once, --n uploads of --size
 // bytes in all (perf protocol: 8-byte download size 0, the upload, half-close, wait for the end).
 func benchThroughput(b benchArgs) (obj, error) {
-	h, err := newHost(nil)
+	h, err := connectedHost(b)
 	if err != nil {
 		return nil, err
 	}
 	defer h.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
-	defer cancel()
-	if err := h.Connect(ctx, *b.target); err != nil {
-		return nil, err
-	}
 	block := randomBytes(perfBlock)
 	op := func(_, _ int) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*stepTimeout)
@@ -311,15 +319,10 @@ func benchThroughput(b benchArgs) (obj, error) {
 		s.Close()
 		return nil
 	}
-	if _, err := runWorkers(b.concurrency, b.concurrency, op); err != nil {
-		return nil, err
-	}
-	cpu := cpuMicros()
-	elapsed, err := runWorkers(b.n, b.concurrency, op)
+	elapsed, cpu, err := measured(b.concurrency, b.n, b.concurrency, op, op)
 	if err != nil {
 		return nil, err
 	}
-	cpu = cpuMicros() - cpu
 	bytes := float64(b.n) * float64(b.size)
 	return obj{"seconds", elapsed.Seconds(), "mbPerSec", bytes / elapsed.Seconds() / 1e6,
 		"cpuUsPerMiB", float64(cpu) / (bytes / (1 << 20))}, nil

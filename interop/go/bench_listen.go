@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
@@ -112,16 +110,6 @@ func benchListen() int {
 		addrs = append(addrs, a.String())
 	}
 	emit(obj{"peerId", h.ID().String(), "addrs", addrs})
-	done := make(chan struct{})
-	go func() {
-		_, _ = io.Copy(io.Discard, os.Stdin)
-		close(done)
-	}()
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	select {
-	case <-done:
-	case <-sigs:
-	}
+	awaitStop()
 	return 0
 }

@@ -324,17 +324,7 @@ func listen(cm *connMgrLimits) int {
 		}
 	}()
 	// The parent test closes our stdin to stop us, so no peer outlives the test that started it.
-	done := make(chan struct{})
-	go func() {
-		_, _ = io.Copy(io.Discard, os.Stdin)
-		close(done)
-	}()
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	select {
-	case <-done:
-	case <-sigs:
-	}
+	awaitStop()
 	// Exit at once: a graceful host shutdown could take longer than the second we are allowed.
 	return 0
 }
@@ -609,5 +599,21 @@ func stepCloseConn(h host.Host, target peer.ID) bool {
 		return report("close-conn", obj{"ms", ms(time.Since(start))}, nil)
 	case <-ctx.Done():
 		return report("close-conn", nil, fmt.Errorf("the connection was still open after %s", stepTimeout))
+	}
+}
+
+// awaitStop returns when stdin ends (the parent test closes it, so no peer outlives the test that
+// started it) or on SIGTERM/SIGINT.
+func awaitStop() {
+	done := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		close(done)
+	}()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	select {
+	case <-done:
+	case <-sigs:
 	}
 }
