@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * both transports on one port (the guardian-db protocol, and libp2p with Noise and yamux, whose
  * {@value PeerListener#DEFAULT_PROTOCOL} streams reach the same handler). Its port and PeerId stay
  * the same across {@link #stop()} and {@link #start()}, so a pool or an application property that
- * holds its address keeps working after a simulated outage.
+ * holds its address keeps working after the peer was stopped and started again.
  *
  * <p>Thread-safe. Obtained from {@link EmbeddedPeers}.
  */
