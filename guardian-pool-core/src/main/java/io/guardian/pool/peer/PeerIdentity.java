@@ -1,8 +1,6 @@
 package io.guardian.pool.peer;
 
 import java.nio.file.Path;
-import java.security.KeyPair;
-import java.security.PrivateKey;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -16,16 +14,15 @@ import java.util.Objects;
  */
 public final class PeerIdentity {
 
-    private final PrivateKey privateKey;
     private final byte[] seed;
     private final byte[] publicKey;
     private final byte[] publicKeyProtobuf;
     private final PeerId peerId;
 
-    private PeerIdentity(KeyPair pair) {
-        this.privateKey = pair.getPrivate();
-        this.seed = Ed25519.seedOf(pair.getPrivate());
-        this.publicKey = Ed25519.raw(pair.getPublic());
+    /** @param seed the 32-byte Ed25519 seed, kept (the caller hands it over) */
+    private PeerIdentity(byte[] seed) {
+        this.seed = seed;
+        this.publicKey = Ed25519.publicKeyOf(seed);
         this.publicKeyProtobuf = KeyProtobuf.encode(KeyProtobuf.ED25519, publicKey);
         this.peerId = PeerId.fromPublicKey(publicKeyProtobuf);
     }
@@ -34,7 +31,7 @@ public final class PeerIdentity {
      * @return a new random identity (from the JDK's default {@code SecureRandom})
      */
     public static PeerIdentity generate() {
-        return new PeerIdentity(Ed25519.generate());
+        return new PeerIdentity(Ed25519.generateSeed());
     }
 
     /**
@@ -61,7 +58,7 @@ public final class PeerIdentity {
                 throw new IllegalArgumentException("an Ed25519 private key holds 32 bytes (seed), 64 (seed and public"
                         + " key) or 96 (legacy), this one holds " + data.length);
             }
-            PeerIdentity identity = new PeerIdentity(Ed25519.fromSeed(Arrays.copyOf(data, n)));
+            PeerIdentity identity = new PeerIdentity(Arrays.copyOf(data, n));
             for (int from = n; from < data.length; from += n) {
                 if (!Arrays.equals(data, from, from + n, identity.publicKey, 0, n)) {
                     throw new IllegalArgumentException("the public key stored with this Ed25519 private key does not"
@@ -160,7 +157,7 @@ public final class PeerIdentity {
      */
     public byte[] sign(byte[] data) {
         Objects.requireNonNull(data, "data must not be null");
-        return Ed25519.sign(privateKey, data);
+        return Ed25519.sign(seed, publicKey, data);
     }
 
     /**
@@ -168,10 +165,9 @@ public final class PeerIdentity {
      * is a failed verification rather than an exception.
      *
      * <p>Key types, as libp2p signs with them: Ed25519 (raw signature over the raw bytes; keys
-     * of small order and non-canonical keys or signatures fail, which the JDK alone would
-     * accept), RSA ({@code SHA256withRSA}, PKCS#1 v1.5, key in PKIX DER, 2,048 to 8,192 bits as
-     * go-libp2p requires) and ECDSA ({@code SHA256withECDSA}, DER signature, key in PKIX DER).
-     * Secp256k1 keys always fail: the JDK 17 has no implementation of the curve.
+     * of small order and non-canonical keys or signatures fail), RSA ({@code SHA256withRSA},
+     * PKCS#1 v1.5, key in PKIX DER, 2,048 to 8,192 bits as go-libp2p requires) and ECDSA ({@code SHA256withECDSA}, DER signature, key in PKIX DER).
+     * Secp256k1 keys always fail (not implemented).
      *
      * @param publicKeyProtobuf the signer's libp2p {@code PublicKey} protobuf
      * @param data the signed message

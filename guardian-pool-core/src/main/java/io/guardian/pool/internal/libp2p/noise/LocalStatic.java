@@ -12,12 +12,12 @@ import java.util.WeakHashMap;
  *
  * <p>libp2p allows the static key to outlive one handshake (noise/README.md, "Distinct Noise and
  * Identity Keys"); one per identity and process saves a key generation and an Ed25519 signature
- * (about 1 ms) per handshake. The cache holds identities weakly, so a dropped identity takes its
+ * per handshake. The cache holds identities weakly, so a dropped identity takes its
  * static key with it.
  *
  * @param privateKey the raw X25519 private key
  * @param publicKey its raw X25519 public key, kept so no handshake computes it again (one X25519
- *     scalar multiplication, about 0.2 ms, per handshake side)
+ *     scalar multiplication per handshake side)
  * @param identityKey the libp2p {@code PublicKey} protobuf
  * @param signature the identity signature over the static public key
  */
