@@ -11,6 +11,8 @@ import javax.crypto.Cipher;
 import javax.crypto.KeyAgreement;
 import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
+import org.bouncycastle.math.ec.rfc7748.X25519;
+import org.bouncycastle.math.ec.rfc8032.Ed25519;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -23,11 +25,13 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The JDK's crypto operations that a libp2p connection is made of, alone: one X25519 key
- * generation and one DH, one Ed25519 sign and verify, and ChaCha20-Poly1305 over 4 MiB in
- * 65,519-byte messages (Noise's largest), encrypt and decrypt, the floor of one stream's
- * throughput on one core. A Noise XX side does about two key generations and three DHs plus one
- * verify (the static key and its signature are made once per identity).
+ * The crypto operations a libp2p connection is made of, alone: one X25519 key generation and one
+ * DH, one Ed25519 sign and verify (Bouncy Castle's RFC 7748 and RFC 8032 code, which the stack
+ * runs, and the JDK's {@code XDH} and {@code Ed25519} providers beside them, which it ran before),
+ * and the JDK's ChaCha20-Poly1305 over 4 MiB in 65,519-byte messages (Noise's largest), encrypt
+ * and decrypt, the floor of one stream's throughput on one core. A Noise XX side does one key
+ * generation and three DHs plus one verify (the static key and its signature are made once per
+ * identity).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -49,6 +53,11 @@ public class CryptoFloorBenchmark {
     private Cipher encryptor;
     private Cipher decryptor;
     private long nonce;
+    private final byte[] curvePrivate = new byte[32];
+    private final byte[] curvePublic = new byte[32];
+    private final byte[] edSeed = new byte[32];
+    private final byte[] edPublic = new byte[32];
+    private byte[] edSignature;
 
     /** Keys, a signature and a 4 MiB buffer. */
     @Setup
@@ -59,7 +68,14 @@ public class CryptoFloorBenchmark {
         theirs = x25519.generateKeyPair().getPublic();
         ed25519 = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
         message = new byte[56];
-        signature = sign();
+        signature = jdkSign();
+        new Random(4).nextBytes(curvePrivate);
+        byte[] other = new byte[32];
+        new Random(5).nextBytes(other);
+        X25519.scalarMultBase(other, 0, curvePublic, 0);
+        new Random(6).nextBytes(edSeed);
+        Ed25519.generatePublicKey(edSeed, 0, edPublic, 0);
+        edSignature = sign();
         plaintext = new byte[Libp2pTransportBenchmark.STREAM_BYTES];
         new Random(2).nextBytes(plaintext);
         ciphertext = new byte[65_519 + 16];
@@ -72,33 +88,65 @@ public class CryptoFloorBenchmark {
         decryptor = Cipher.getInstance("ChaCha20-Poly1305");
     }
 
-    /** @return a fresh X25519 key pair (Noise's ephemeral key) */
+    /** @return the public key of a private key (Noise's ephemeral key; Bouncy Castle, fixed base) */
     @Benchmark
-    public KeyPair x25519Generate() {
+    public byte[] x25519Generate() {
+        byte[] publicKey = new byte[32];
+        X25519.scalarMultBase(curvePrivate, 0, publicKey, 0);
+        return publicKey;
+    }
+
+    /** @return one X25519 Diffie-Hellman (Bouncy Castle) */
+    @Benchmark
+    public byte[] x25519Dh() {
+        byte[] secret = new byte[32];
+        if (!X25519.calculateAgreement(curvePrivate, 0, curvePublic, 0, secret, 0)) {
+            throw new IllegalStateException("small-order result");
+        }
+        return secret;
+    }
+
+    /** @return an Ed25519 signature over 56 bytes, the libp2p Noise static-key message (Bouncy Castle) */
+    @Benchmark
+    public byte[] sign() {
+        byte[] out = new byte[64];
+        Ed25519.sign(edSeed, 0, edPublic, 0, message, 0, message.length, out, 0);
+        return out;
+    }
+
+    /** @return whether the signature verifies (Bouncy Castle) */
+    @Benchmark
+    public boolean verify() {
+        return Ed25519.verify(edSignature, 0, edPublic, 0, message, 0, message.length);
+    }
+
+    /** @return a fresh X25519 key pair from the JDK's {@code XDH} provider */
+    @Benchmark
+    public KeyPair jdkX25519Generate() {
         return x25519.generateKeyPair();
     }
 
-    /** @return one X25519 Diffie-Hellman */
+    /** @return one X25519 Diffie-Hellman from the JDK's {@code XDH} provider */
     @Benchmark
-    public byte[] x25519Dh() throws Exception {
+    public byte[] jdkX25519Dh() throws Exception {
         KeyAgreement agreement = KeyAgreement.getInstance("XDH");
         agreement.init(ours.getPrivate());
         agreement.doPhase(theirs, true);
         return agreement.generateSecret();
     }
 
-    /** @return an Ed25519 signature over 56 bytes (the libp2p Noise static-key message) */
+    /** @return an Ed25519 signature over 56 bytes from the JDK's provider */
     @Benchmark
-    public byte[] sign() throws Exception {
+    public byte[] jdkSign() throws Exception {
         Signature signer = Signature.getInstance("Ed25519");
         signer.initSign(ed25519.getPrivate());
         signer.update(message);
         return signer.sign();
     }
 
-    /** @return whether the signature verifies */
+    /** @return whether the signature verifies, by the JDK's provider */
     @Benchmark
-    public boolean verify() throws Exception {
+    public boolean jdkVerify() throws Exception {
         Signature verifier = Signature.getInstance("Ed25519");
         verifier.initVerify(ed25519.getPublic());
         verifier.update(message);

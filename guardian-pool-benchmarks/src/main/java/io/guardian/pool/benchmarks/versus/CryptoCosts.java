@@ -24,8 +24,10 @@ final class CryptoCosts {
      * @param warmupNanos warm-up per operation
      * @param measureNanos measuring time per operation
      * @return {@code x25519GenerateUs}, {@code x25519DhUs}, {@code signUs}, {@code verifyUs} (mean µs
-     *     per call), {@code handshakeSideUs} (one Noise XX side: a key generation, three DHs and a
-     *     verify; our static key and its signature are made once per identity),
+     *     per call of the curve code the stack runs, Bouncy Castle's), {@code handshakeSideUs} (one
+     *     Noise XX side: a key generation, three DHs and a verify; our static key and its signature
+     *     are made once per identity), the same five with the prefix {@code jdk} for the JDK's
+     *     providers,
      *     {@code chachaPolyEncDec4MiBMs} and {@code chachaPolyMBps} (one pass, encrypt or decrypt,
      *     on one core: 4 MiB over half the encrypt-then-decrypt time)
      * @throws Exception if the JDK lacks one of the algorithms
@@ -37,6 +39,10 @@ final class CryptoCosts {
         double dh = meanMicros(floor::x25519Dh, warmupNanos, measureNanos);
         double sign = meanMicros(floor::sign, warmupNanos, measureNanos);
         double verify = meanMicros(floor::verify, warmupNanos, measureNanos);
+        double jdkGenerate = meanMicros(floor::jdkX25519Generate, warmupNanos, measureNanos);
+        double jdkDh = meanMicros(floor::jdkX25519Dh, warmupNanos, measureNanos);
+        double jdkSign = meanMicros(floor::jdkSign, warmupNanos, measureNanos);
+        double jdkVerify = meanMicros(floor::jdkVerify, warmupNanos, measureNanos);
         double chacha = meanMicros(floor::chachaPoly4MiB, warmupNanos, measureNanos);
         double bytes = 4.0 * 1024 * 1024;
         return JsonMapper.builder().build().createObjectNode()
@@ -45,6 +51,11 @@ final class CryptoCosts {
                 .put("signUs", sign)
                 .put("verifyUs", verify)
                 .put("handshakeSideUs", generate + 3 * dh + verify)
+                .put("jdkX25519GenerateUs", jdkGenerate)
+                .put("jdkX25519DhUs", jdkDh)
+                .put("jdkSignUs", jdkSign)
+                .put("jdkVerifyUs", jdkVerify)
+                .put("jdkHandshakeSideUs", jdkGenerate + 3 * jdkDh + jdkVerify)
                 .put("chachaPolyEncDec4MiBMs", chacha / 1e3)
                 // bytes per microsecond is MB/s
                 .put("chachaPolyMBps", bytes / (chacha / 2));

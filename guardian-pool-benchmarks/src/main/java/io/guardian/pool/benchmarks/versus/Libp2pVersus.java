@@ -118,7 +118,7 @@ public final class Libp2pVersus {
         log("warming our side");
         PeerId self = peerOf(ours.address());
         ArrayNode discard = JsonMapper.builder().build().createArrayNode();
-        measureOurs(discard, "warm-up handshake", "guardian", 2, () -> ours.handshakes(self, ours.address(), 100 * scale, 2));
+        measureOurs(discard, "warm-up handshake", "guardian", 2, () -> ours.handshakes(self, ours.address(), 400 * scale, 2));
         measureOurs(discard, "warm-up throughput", "guardian", 1, () -> ours.throughput(self, ours.address(), 8, 1,
                 ONE_STREAM_BYTES));
         measureOurs(discard, "warm-up throughput", "guardian", MANY_STREAMS, () -> ours.throughput(self, ours.address(),

@@ -118,10 +118,13 @@ final class OurLibp2p implements AutoCloseable {
             };
             Workers.run(Math.max(1, n / 10), concurrency, op);
             long cpu = cpuNanos();
+            long jit = JitCpu.nanos();
             double seconds = Workers.run(n, concurrency, op);
             double cpuUs = (cpuNanos() - cpu) / 1e3;
+            long jitAfter = JitCpu.nanos();
+            double jitUs = jit < 0 || jitAfter < 0 ? Double.NaN : (jitAfter - jit) / 1e3;
             return line("handshake", n, concurrency, 0).put("seconds", seconds).put("handshakesPerSec", n / seconds)
-                    .put("cpuUsPerOp", cpuUs / n);
+                    .put("cpuUsPerOp", cpuUs / n).put("cpuUsPerOpWithoutJit", (cpuUs - jitUs) / n);
         } finally {
             dialers.forEach(Libp2pDialer::close);
         }
