@@ -221,6 +221,21 @@ public final class StreamChannel implements P2pStream, StreamListener {
         }
     }
 
+    /**
+     * Sets (or, with {@code null}, clears) the hook {@link #onChange} sets, without running it now:
+     * the watch on a parked stream ({@link IdleStreams}), which checked the stream itself.
+     */
+    void watch(Runnable hook) {
+        this.onChange = hook;
+    }
+
+    /** @return whether our side sent its FIN (or is about to) */
+    boolean writeClosed() {
+        synchronized (writeLock) {
+            return writeClosed;
+        }
+    }
+
     private void notifyChange() {
         Runnable hook = onChange;
         if (hook != null && loop.inEventLoop()) {
