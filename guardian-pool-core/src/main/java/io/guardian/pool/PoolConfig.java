@@ -2,9 +2,11 @@ package io.guardian.pool;
 
 import io.guardian.pool.net.ProtocolConfig;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 
@@ -114,7 +116,7 @@ public final class PoolConfig {
         this.transport = b.transport;
         this.defaultProtocol = b.defaultProtocol;
         this.maxStreamsPerConnection = b.maxStreamsPerConnection;
-        this.reusableStreamProtocols = b.reusableStreamProtocols;
+        this.reusableStreamProtocols = b.checkedReusableStreamProtocols;
         this.connectionManager = b.connectionManager;
         this.maxConnectionsPerPeer = b.maxConnectionsPerPeer;
         this.maxTotalConnections = b.maxTotalConnections;
@@ -723,7 +725,9 @@ public final class PoolConfig {
         private Transport transport = DEFAULT_TRANSPORT;
         private String defaultProtocol = DEFAULT_PROTOCOL;
         private int maxStreamsPerConnection = DEFAULT_MAX_STREAMS_PER_CONNECTION;
-        private Set<String> reusableStreamProtocols = Set.of();
+        private List<String> reusableStreamProtocols = List.of();
+        /** {@link #reusableStreamProtocols} checked, by {@link #build()}. */
+        private Set<String> checkedReusableStreamProtocols;
         private ConnectionManagerConfig connectionManager = ConnectionManagerConfig.OFF;
 
         private Builder() {
@@ -969,20 +973,10 @@ public final class PoolConfig {
          *     (default none: a stream per lease); each a protocol id. See
          *     {@link PoolConfig#reusableStreamProtocols()} for the contract the remote must meet.
          * @return this builder
-         * @throws InvalidSettingException naming {@code reusable-stream-protocols} if {@code value}
-         *     is {@code null} or holds an invalid protocol id (checked here, as {@link #build} would)
          */
         public Builder reusableStreamProtocols(Collection<String> value) {
-            if (value == null) {
-                throw new InvalidSettingException("reusable-stream-protocols", "reusable-stream-protocols must not "
-                        + "be null (use an empty collection for a stream per lease)");
-            }
-            Set<String> ids = new LinkedHashSet<>();
-            for (String id : value) {
-                checkProtocolId("reusable-stream-protocols", id);
-                ids.add(id);
-            }
-            this.reusableStreamProtocols = Collections.unmodifiableSet(ids);
+            // Copied now (the caller may change its collection), checked by build().
+            this.reusableStreamProtocols = value == null ? null : new ArrayList<>(value);
             return this;
         }
 
@@ -1119,6 +1113,7 @@ public final class PoolConfig {
                         + "<= 1000 (the streams yamux lets one side open on a connection), was "
                         + maxStreamsPerConnection);
             }
+            checkedReusableStreamProtocols = reusableProtocols(reusableStreamProtocols);
             if (connectionManager == null) {
                 throw new InvalidSettingException("connection-manager", "connection-manager must not be null "
                         + "(use ConnectionManagerConfig.OFF)");
@@ -1138,6 +1133,19 @@ public final class PoolConfig {
                 }
             }
             return config;
+        }
+
+        private static Set<String> reusableProtocols(List<String> ids) {
+            if (ids == null) {
+                throw new InvalidSettingException("reusable-stream-protocols", "reusable-stream-protocols must not "
+                        + "be null (use an empty collection for a stream per lease)");
+            }
+            Set<String> checked = new LinkedHashSet<>();
+            for (String id : ids) {
+                checkProtocolId("reusable-stream-protocols", id);
+                checked.add(id);
+            }
+            return Collections.unmodifiableSet(checked);
         }
 
         /**

@@ -318,10 +318,10 @@ class Libp2pStreamReuseTest {
 
     @Test
     void theSettingIsValidatedAndNamed() {
-        assertThatThrownBy(() -> PoolConfig.builder().reusableStreamProtocols(null))
+        assertThatThrownBy(() -> PoolConfig.builder().reusableStreamProtocols(null).build())
                 .isInstanceOfSatisfying(InvalidSettingException.class,
                         e -> assertThat(e.setting()).isEqualTo("reusable-stream-protocols"));
-        assertThatThrownBy(() -> PoolConfig.builder().reusableStreamProtocols(List.of("no-slash")))
+        assertThatThrownBy(() -> PoolConfig.builder().reusableStreamProtocols(List.of("no-slash")).build())
                 .isInstanceOfSatisfying(InvalidSettingException.class,
                         e -> assertThat(e.getMessage()).contains("reusable-stream-protocols"));
         PoolConfig config = PoolConfig.builder().reusableStreamProtocols(List.of(A, B, A)).build();
