@@ -195,6 +195,13 @@ public final class Libp2pVersus {
                     return rrLine("guardian-libp2p-lease", peer.lang(), RoundTrips.time(lease, 500_000_000L, count));
                 }
             });
+            // Their bench-listen echo serves message after message on one stream (interop/README.md),
+            // which is what a reused stream needs: this row is the interop check of the setting too.
+            measureOurs(into, "rr", peer.lang(), 1, () -> {
+                try (RoundTrips.Subject reused = reusedStreamLease(peerOf(peer.address()), peer.address(), OurLibp2p.ECHO)) {
+                    return rrLine(REUSED_LEASE, peer.lang(), RoundTrips.time(reused, 500_000_000L, count));
+                }
+            });
             measureTheirs(into, peer, "--what", "rr", "--n", String.valueOf(count), "--size", String.valueOf(RoundTrips.SIZE));
         }
     }
