@@ -397,5 +397,7 @@ class Libp2pStreamReuseTest {
         // Idle streams stay within the stream limit of each connection.
         int connections = pool.peer(peer.id()).orElseThrow().connections().size();
         await().atMost(WAIT).until(() -> a.open.size() + b.open.size() <= 4 * connections);
+        // Nothing the remote received stays reserved from its inbound memory budget.
+        await().atMost(WAIT).until(() -> peer.listener().stats().bufferedBytes() == 0);
     }
 }

@@ -58,12 +58,6 @@ public final class StreamChannel implements P2pStream, StreamListener {
      */
     private volatile java.util.concurrent.ScheduledFuture<?> linger;
 
-    /** Payload bytes moved by all streams of one connection. */
-    static final class Traffic {
-        final java.util.concurrent.atomic.LongAdder received = new java.util.concurrent.atomic.LongAdder();
-        final java.util.concurrent.atomic.LongAdder sent = new java.util.concurrent.atomic.LongAdder();
-    }
-
     StreamChannel(YamuxStream stream, PeerId remote, EventExecutor loop, ByteBufAllocator alloc,
             Duration writeTimeout, Selection selection, String protocol, Traffic traffic, int maxQueued) {
         this.traffic = traffic;
@@ -556,17 +550,7 @@ public final class StreamChannel implements P2pStream, StreamListener {
 
     /** Maps a transport failure to the public exception, naming the stream. */
     private StreamException error(TransportException e) {
-        StreamException.Reason reason = switch (e.kind()) {
-            case TIMED_OUT -> StreamException.Reason.TIMED_OUT;
-            case RESET -> StreamException.Reason.RESET;
-            case PROTOCOL_REFUSED -> StreamException.Reason.PROTOCOL_REFUSED;
-            case PROTOCOL_VIOLATION, BAD_SIGNATURE, IDENTITY_MISMATCH, UNSUPPORTED_KEY ->
-                    StreamException.Reason.PROTOCOL_VIOLATION;
-            case LIMIT_EXCEEDED -> StreamException.Reason.LIMIT_EXCEEDED;
-            default -> StreamException.Reason.CLOSED;
-        };
-        String message = e.getMessage();
-        return new StreamException(reason, message.contains(remote.toString()) ? message : message + " (" + describe() + ")", e);
+        return StreamErrors.toPublic(e, remote, describe());
     }
 
     @Override
