@@ -44,6 +44,7 @@ public final class StreamChannel implements P2pStream, StreamListener {
     private final int maxQueued;
 
     private final InboundBuffer inbound;
+    private int negotiationBytes; // fed to the selection so far (event loop only)
     private volatile String protocol;
     /** Orders hand-offs to yamux across threads; guards the two fields below. */
     private final Object writeLock = new Object();
@@ -122,6 +123,7 @@ public final class StreamChannel implements P2pStream, StreamListener {
         }
         if (!selection.done()) {
             ByteBuf rest;
+            negotiationBytes += data.readableBytes();
             try {
                 rest = selection.feed(this, data);
             } catch (TransportException e) {
@@ -139,6 +141,8 @@ public final class StreamChannel implements P2pStream, StreamListener {
             if (rest == null) {
                 return;
             }
+            // Negotiation read: its bytes go back to budget and window now, not at the end of a long-lived stream.
+            stream.consumed(negotiationBytes - rest.readableBytes());
             data = rest;
         }
         deliver(data);
@@ -215,10 +219,7 @@ public final class StreamChannel implements P2pStream, StreamListener {
         }
     }
 
-    /**
-     * Sets (or, with {@code null}, clears) the hook {@link #onChange} sets, without running it now:
-     * the watch on a parked stream ({@link IdleStreams}), which checked the stream itself.
-     */
+    /** Sets (or clears) the {@link #onChange} hook without running it: a parked stream's watch. */
     void watch(Runnable hook) {
         this.onChange = hook;
     }
