@@ -317,6 +317,29 @@ class Libp2pStreamReuseTest {
     }
 
     @Test
+    void healthPassesPingAConnectionWithAnIdleStreamAndEvictionClosesIt() {
+        TestPeers.Peer peer = startPeer();
+        LoopbackPool p = peers.closeFirst(new LoopbackPool(PoolConfig.builder().idleTimeout(Duration.ofSeconds(60))
+                .reusableStreamProtocols(List.of(A)).build()));
+        for (int i = 0; i < 3; i++) {
+            try (PeerConnection lease = p.pool.acquire(peer.id(), peer.address(), A)) {
+                assertThat(lease.request(bytes("x" + i), WAIT)).isEqualTo(bytes("x" + i));
+            }
+        }
+        assertThat(a.streams.get()).isEqualTo(1);
+        p.clock.advance(Duration.ofSeconds(10));
+        HealthReport first = p.pool.checkHealth();
+        assertThat(first.pinged()).isEqualTo(1);
+        assertThat(first.lost() + first.failed() + first.evicted()).isZero();
+        // The idle stream does not keep its connection: past idle-timeout the pass evicts it, and
+        // the stream closes with it.
+        p.clock.advance(Duration.ofSeconds(61));
+        assertThat(p.pool.checkHealth().evicted()).isEqualTo(1);
+        await().atMost(WAIT).until(a.open::isEmpty);
+        assertThat(p.pool.getStats().activeConnections() + p.pool.getStats().pooledConnections()).isZero();
+    }
+
+    @Test
     void theSettingIsValidatedAndNamed() {
         assertThatThrownBy(() -> PoolConfig.builder().reusableStreamProtocols(null).build())
                 .isInstanceOfSatisfying(InvalidSettingException.class,
