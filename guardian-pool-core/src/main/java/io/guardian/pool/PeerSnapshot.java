@@ -25,8 +25,9 @@ import java.util.Objects;
  * @param pending dials in progress
  * @param waiting callers waiting for a connection to this peer
  * @param connections every open connection, leased or idle
- * @param streams leases out now: on libp2p the streams open across its connections, on guardian-db
- *     equal to {@code leased}
+ * @param streams leases out now: on libp2p the leased streams across its connections (streams
+ *     kept idle between leases for {@code reusable-stream-protocols} are not counted), on
+ *     guardian-db equal to {@code leased}
  * @param info its latest identify answer (libp2p), {@code null} for guardian-db peers or before one
  *     arrived
  */

@@ -2,7 +2,13 @@ package io.guardian.pool;
 
 import io.guardian.pool.net.ProtocolConfig;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Immutable settings of an {@link OptimizedConnectionPool}. Start from {@link #builder()} (or
@@ -103,12 +109,14 @@ public final class PoolConfig {
     private final Transport transport;
     private final String defaultProtocol;
     private final int maxStreamsPerConnection;
+    private final Set<String> reusableStreamProtocols;
     private final ConnectionManagerConfig connectionManager;
 
     private PoolConfig(Builder b) {
         this.transport = b.transport;
         this.defaultProtocol = b.defaultProtocol;
         this.maxStreamsPerConnection = b.maxStreamsPerConnection;
+        this.reusableStreamProtocols = b.checkedReusableStreamProtocols;
         this.connectionManager = b.connectionManager;
         this.maxConnectionsPerPeer = b.maxConnectionsPerPeer;
         this.maxTotalConnections = b.maxTotalConnections;
@@ -198,6 +206,7 @@ public final class PoolConfig {
                 .transport(transport)
                 .defaultProtocol(defaultProtocol)
                 .maxStreamsPerConnection(maxStreamsPerConnection)
+                .reusableStreamProtocols(reusableStreamProtocols)
                 .connectionManager(connectionManager);
     }
 
@@ -453,6 +462,32 @@ public final class PoolConfig {
     }
 
     /**
+     * Protocols whose libp2p streams carry several leases one after another, instead of a stream
+     * per lease: a lease of such a protocol that ends clean leaves its stream open and idle on its
+     * connection, and the next lease of the peer and protocol on that connection takes it, with no
+     * yamux SYN, no protocol negotiation and no FIN. Empty by default (a stream per lease). Only
+     * libp2p uses it.
+     *
+     * <p>The contract: the remote's handler of such a protocol must serve message after message on
+     * one stream, as a {@code PeerListener} message handler does. A lease's stream is kept only if
+     * the lease ended clean: it received at least one message and one reply for every message it
+     * sent, nothing failed or timed out, no write is in flight or failed, nothing unread is
+     * buffered, neither side closed or reset the stream, and the lease was not
+     * {@code markFailed}; any other stream is closed or reset as without this setting. Idle
+     * streams do not count as leased streams (stats and snapshots count leases), but idle and
+     * leased streams of a connection together stay within {@code max-streams-per-connection}: a
+     * new stream closes the oldest idle ones first. An idle stream the remote writes to, closes or
+     * resets is dropped, never handed to a lease; one idle for half the libp2p stream idle timeout
+     * (60 s) is closed, before a remote resetting silent streams (ours and js-libp2p's after
+     * 120 s) would; all close with their connection.
+     *
+     * @return {@code reusable-stream-protocols}, unmodifiable, empty by default
+     */
+    public Set<String> reusableStreamProtocols() {
+        return reusableStreamProtocols;
+    }
+
+    /**
      * The connection manager's watermarks and grace period.
      *
      * @return {@code connection-manager.*}
@@ -612,6 +647,7 @@ public final class PoolConfig {
                 && transport == c.transport
                 && defaultProtocol.equals(c.defaultProtocol)
                 && maxStreamsPerConnection == c.maxStreamsPerConnection
+                && reusableStreamProtocols.equals(c.reusableStreamProtocols)
                 && connectionManager.equals(c.connectionManager);
     }
 
@@ -622,7 +658,8 @@ public final class PoolConfig {
                 circuitBreakerThreshold, enableIntelligentLoadBalancing, acquireTimeout, acquireDeadline, maxLifetime,
                 leakDetectionThreshold, circuitBreakerOpenTimeout, circuitBreakerFailureThreshold,
                 circuitBreakerMaxOpenTimeout, pingTimeout, latencyBudget, eventBufferSize, maxRetryBackoff,
-                protocol, transport, defaultProtocol, maxStreamsPerConnection, connectionManager);
+                protocol, transport, defaultProtocol, maxStreamsPerConnection, reusableStreamProtocols,
+                connectionManager);
     }
 
     @Override
@@ -651,6 +688,7 @@ public final class PoolConfig {
                 + ", transport=" + transport
                 + ", default-protocol=" + defaultProtocol
                 + ", max-streams-per-connection=" + maxStreamsPerConnection
+                + ", reusable-stream-protocols=" + reusableStreamProtocols
                 + ", connection-manager.low-watermark=" + connectionManager.lowWatermark()
                 + ", connection-manager.high-watermark=" + connectionManager.highWatermark()
                 + ", connection-manager.grace-period=" + connectionManager.gracePeriod()
@@ -687,6 +725,9 @@ public final class PoolConfig {
         private Transport transport = DEFAULT_TRANSPORT;
         private String defaultProtocol = DEFAULT_PROTOCOL;
         private int maxStreamsPerConnection = DEFAULT_MAX_STREAMS_PER_CONNECTION;
+        private List<String> reusableStreamProtocols = List.of();
+        /** {@link #reusableStreamProtocols} checked, by {@link #build()}. */
+        private Set<String> checkedReusableStreamProtocols;
         private ConnectionManagerConfig connectionManager = ConnectionManagerConfig.OFF;
 
         private Builder() {
@@ -928,6 +969,18 @@ public final class PoolConfig {
         }
 
         /**
+         * @param value protocols whose libp2p streams may carry several leases one after another
+         *     (default none: a stream per lease); each a protocol id. See
+         *     {@link PoolConfig#reusableStreamProtocols()} for the contract the remote must meet.
+         * @return this builder
+         */
+        public Builder reusableStreamProtocols(Collection<String> value) {
+            // Copied now (the caller may change its collection), checked by build().
+            this.reusableStreamProtocols = value == null ? null : new ArrayList<>(value);
+            return this;
+        }
+
+        /**
          * @param value the connection manager's watermarks and grace period (default
          *     {@link ConnectionManagerConfig#OFF})
          * @return this builder
@@ -1009,13 +1062,13 @@ public final class PoolConfig {
          * @throws NullPointerException naming a required setting that was set to {@code null}
          */
         public PoolConfig build() {
-            atLeast("max-connections-per-peer", maxConnectionsPerPeer, 1);
-            atLeast("max-total-connections", maxTotalConnections, 1);
-            positive("connection-timeout", connectionTimeout);
-            positive("idle-timeout", idleTimeout);
-            positive("health-check-interval", healthCheckInterval);
-            atLeast("max-retry-attempts", maxRetryAttempts, 0);
-            positive("initial-retry-backoff", initialRetryBackoff);
+            SettingChecks.atLeast("max-connections-per-peer", maxConnectionsPerPeer, 1);
+            SettingChecks.atLeast("max-total-connections", maxTotalConnections, 1);
+            SettingChecks.positive("connection-timeout", connectionTimeout);
+            SettingChecks.positive("idle-timeout", idleTimeout);
+            SettingChecks.positive("health-check-interval", healthCheckInterval);
+            SettingChecks.atLeast("max-retry-attempts", maxRetryAttempts, 0);
+            SettingChecks.positive("initial-retry-backoff", initialRetryBackoff);
             if (!Double.isFinite(backoffMultiplier) || backoffMultiplier < 1.0) {
                 throw new InvalidSettingException("backoff-multiplier",
                         "backoff-multiplier must be a finite number >= 1.0, was " + backoffMultiplier);
@@ -1025,25 +1078,25 @@ public final class PoolConfig {
                         + "consecutive failures; set circuit-breaker.failure-threshold for a larger count), was "
                         + circuitBreakerThreshold);
             }
-            notNegative("acquire-timeout", acquireTimeout);
+            SettingChecks.notNegative("acquire-timeout", acquireTimeout);
             if (acquireDeadline != null) {
-                positive("acquire-deadline", acquireDeadline);
+                SettingChecks.positive("acquire-deadline", acquireDeadline);
                 if (acquireDeadline.compareTo(acquireTimeout) < 0) {
                     throw new InvalidSettingException("acquire-deadline", "acquire-deadline must be >= "
                             + "acquire-timeout (" + acquireTimeout + "), was " + acquireDeadline);
                 }
             }
-            notNegative("max-lifetime", maxLifetime);
-            notNegative("leak-detection-threshold", leakDetectionThreshold);
+            SettingChecks.notNegative("max-lifetime", maxLifetime);
+            SettingChecks.notNegative("leak-detection-threshold", leakDetectionThreshold);
             if (circuitBreakerOpenTimeout != null) {
-                positive("circuit-breaker.open-timeout", circuitBreakerOpenTimeout);
+                SettingChecks.positive("circuit-breaker.open-timeout", circuitBreakerOpenTimeout);
             }
-            atLeast("circuit-breaker.failure-threshold", circuitBreakerFailureThreshold, 0);
-            positive("ping-timeout", pingTimeout);
-            positive("latency-budget", latencyBudget);
-            atLeast("event-buffer-size", eventBufferSize, 1);
+            SettingChecks.atLeast("circuit-breaker.failure-threshold", circuitBreakerFailureThreshold, 0);
+            SettingChecks.positive("ping-timeout", pingTimeout);
+            SettingChecks.positive("latency-budget", latencyBudget);
+            SettingChecks.atLeast("event-buffer-size", eventBufferSize, 1);
             if (maxRetryBackoff != null) {
-                positive("max-retry-backoff", maxRetryBackoff);
+                SettingChecks.positive("max-retry-backoff", maxRetryBackoff);
                 if (maxRetryBackoff.compareTo(initialRetryBackoff) < 0) {
                     throw new InvalidSettingException("max-retry-backoff", "max-retry-backoff must be >= initial-retry-backoff ("
                             + initialRetryBackoff + "), was " + maxRetryBackoff);
@@ -1054,12 +1107,13 @@ public final class PoolConfig {
                 throw new InvalidSettingException("transport", "transport must be LIBP2P or GUARDIAN, was null");
             }
             checkProtocolId("default-protocol", defaultProtocol);
-            atLeast("max-streams-per-connection", maxStreamsPerConnection, 1);
+            SettingChecks.atLeast("max-streams-per-connection", maxStreamsPerConnection, 1);
             if (maxStreamsPerConnection > 1000) {
                 throw new InvalidSettingException("max-streams-per-connection", "max-streams-per-connection must be "
                         + "<= 1000 (the streams yamux lets one side open on a connection), was "
                         + maxStreamsPerConnection);
             }
+            checkedReusableStreamProtocols = reusableProtocols(reusableStreamProtocols);
             if (connectionManager == null) {
                 throw new InvalidSettingException("connection-manager", "connection-manager must not be null "
                         + "(use ConnectionManagerConfig.OFF)");
@@ -1071,7 +1125,7 @@ public final class PoolConfig {
             }
             PoolConfig config = new PoolConfig(this);
             if (circuitBreakerMaxOpenTimeout != null) {
-                positive("circuit-breaker.max-open-timeout", circuitBreakerMaxOpenTimeout);
+                SettingChecks.positive("circuit-breaker.max-open-timeout", circuitBreakerMaxOpenTimeout);
                 if (circuitBreakerMaxOpenTimeout.compareTo(config.circuitBreakerOpenTimeout) < 0) {
                     throw new InvalidSettingException("circuit-breaker.max-open-timeout", "circuit-breaker.max-open-timeout must be >= "
                             + "circuit-breaker.open-timeout (" + config.circuitBreakerOpenTimeout + "), was "
@@ -1079,6 +1133,19 @@ public final class PoolConfig {
                 }
             }
             return config;
+        }
+
+        private static Set<String> reusableProtocols(List<String> ids) {
+            if (ids == null) {
+                throw new InvalidSettingException("reusable-stream-protocols", "reusable-stream-protocols must not "
+                        + "be null (use an empty collection for a stream per lease)");
+            }
+            Set<String> checked = new LinkedHashSet<>();
+            for (String id : ids) {
+                checkProtocolId("reusable-stream-protocols", id);
+                checked.add(id);
+            }
+            return Collections.unmodifiableSet(checked);
         }
 
         /**
@@ -1105,39 +1172,6 @@ public final class PoolConfig {
                             + "(character " + i + " is U+" + String.format("%04X", (int) ch) + "), was \"" + id + "\"");
                 }
             }
-        }
-
-        private static void atLeast(String setting, int value, int min) {
-            if (value < min) {
-                throw new InvalidSettingException(setting, setting + " must be >= " + min + ", was " + value);
-            }
-        }
-
-        private static void positive(String setting, Duration value) {
-            Objects.requireNonNull(value, setting + " must not be null");
-            if (value.isNegative() || value.isZero()) {
-                throw new InvalidSettingException(setting, setting + " must be positive, was " + value);
-            }
-            atMostLongest(setting, value);
-        }
-
-        /**
-         * Refuses "forever": the engine adds durations to clock readings in nanoseconds, where a
-         * value beyond {@link #LONGEST_DURATION} could overflow and fail long after start-up.
-         */
-        private static void atMostLongest(String setting, Duration value) {
-            if (value.compareTo(LONGEST_DURATION) > 0) {
-                throw new InvalidSettingException(setting, setting + " must be at most " + LONGEST_DURATION.toDays()
-                        + " days (use a long but finite value rather than \"forever\"), was " + value);
-            }
-        }
-
-        private static void notNegative(String setting, Duration value) {
-            Objects.requireNonNull(value, setting + " must not be null (use Duration.ZERO)");
-            if (value.isNegative()) {
-                throw new InvalidSettingException(setting, setting + " must be >= 0, was " + value);
-            }
-            atMostLongest(setting, value);
         }
     }
 }

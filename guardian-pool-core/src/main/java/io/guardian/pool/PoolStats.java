@@ -28,7 +28,8 @@ package io.guardian.pool;
  * @param openCircuits peers whose breaker is open or half-open
  * @param eventsDropped events not delivered because listeners fell behind the buffer
  * @param maxTotalConnections the configured global limit, to relate the gauges to
- * @param activeStreams leases out right now: on libp2p each is a stream, several per connection;
+ * @param activeStreams leases out right now: on libp2p each is a stream, several per connection
+ *     (streams kept idle between leases for {@code reusable-stream-protocols} are not counted);
  *     on guardian-db equal to {@code activeConnections}
  * @param closedByPeer connections the peer closed in order (CLOSE, GoAway, FIN): churn, counted
  *     in {@code evictions} too but never as a failure

@@ -43,7 +43,8 @@ final class LoopbackPool implements AutoCloseable {
         PeerIdentity local = PeerIdentity.generate();
         PoolEngineBuilder builder = PoolEngine.builder(config).localPeer(local.peerId());
         if (wrap == null && config.transport() == Transport.LIBP2P) {
-            builder.dialer(new Libp2pConnector(Libp2pSettings.defaults(local), config.maxStreamsPerConnection()), true);
+            builder.dialer(new Libp2pConnector(Libp2pSettings.defaults(local), config.maxStreamsPerConnection(),
+                    config.reusableStreamProtocols()), true);
         } else {
             builder.connector(wrap == null ? new NettyConnector(local, config.protocol())
                     : wrap.apply(new NettyConnector(local, config.protocol()), clock));

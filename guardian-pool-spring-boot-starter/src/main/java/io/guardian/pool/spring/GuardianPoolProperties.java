@@ -69,6 +69,12 @@ import org.springframework.util.unit.DataSize;
  *     connection to the peer is dialed only when every one is full. Lowered per connection when
  *     the peer resets streams it never answered, as js-libp2p does beyond its per-protocol limit
  *     of inbound streams. 1 to 1000.
+ * @param reusableStreamProtocols Comma-separated list of protocol ids whose libp2p streams carry
+ *     several leases one after another, instead of a stream per lease. A lease that ends clean
+ *     (every request answered, nothing failed, timed out or left unread, not marked failed)
+ *     leaves its stream open for the next lease of that protocol on the connection, which then
+ *     skips opening and negotiating one. The remote's handler must serve message after message on
+ *     one stream, as a PeerListener's message handler does. Unset or empty: a stream per lease.
  * @param connectionManager Soft limits on open connections, as go-libp2p's connection manager.
  * @param circuitBreaker Circuit breaker timing.
  * @param handshake Handshake and framing.
@@ -104,6 +110,7 @@ public record GuardianPoolProperties(
         Transport transport,
         String defaultProtocol,
         Integer maxStreamsPerConnection,
+        List<String> reusableStreamProtocols,
         @DefaultValue ConnectionManager connectionManager,
         @DefaultValue CircuitBreaker circuitBreaker,
         @DefaultValue Handshake handshake,

@@ -78,6 +78,7 @@ final class PoolConfigFactory {
         set("transport", p.transport(), b::transport);
         set("default-protocol", p.defaultProtocol(), b::defaultProtocol);
         set("max-streams-per-connection", p.maxStreamsPerConnection(), b::maxStreamsPerConnection);
+        set("reusable-stream-protocols", p.reusableStreamProtocols(), b::reusableStreamProtocols);
         GuardianPoolProperties.ConnectionManager cm = p.connectionManager();
         if (cm.lowWatermark() != null || cm.highWatermark() != null || cm.gracePeriod() != null) {
             ConnectionManagerConfig off = ConnectionManagerConfig.OFF;
@@ -204,6 +205,7 @@ final class PoolConfigFactory {
                 "leak-detection-threshold", "circuit-breaker.open-timeout", "circuit-breaker.failure-threshold",
                 "circuit-breaker.max-open-timeout", "ping-timeout", "latency-budget", "event-buffer-size",
                 "max-retry-backoff", "transport", "default-protocol", "max-streams-per-connection",
+                "reusable-stream-protocols",
                 "connection-manager.low-watermark", "connection-manager.high-watermark",
                 "connection-manager.grace-period").forEach(name -> byName.put(name, name));
         byName.put("max-clock-skew", "handshake.max-clock-skew");

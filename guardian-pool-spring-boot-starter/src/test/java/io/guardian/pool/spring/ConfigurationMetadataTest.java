@@ -37,7 +37,7 @@ class ConfigurationMetadataTest {
             "guardian.pool.max-retry-backoff", "guardian.pool.handshake.allowed-peers", "guardian.pool.acquire-deadline",
             "guardian.pool.identity.key-file", "guardian.pool.listener.port", "guardian.pool.listener.verification-threads",
             "guardian.pool.listener.max-buffered-inbound-bytes", "guardian.pool.listener.allowlisted-addresses",
-            "guardian.pool.listener.allowlisted-peers");
+            "guardian.pool.listener.allowlisted-peers", "guardian.pool.reusable-stream-protocols");
 
     /** {@link ProtocolConfig}'s components and the handshake properties that carry them. */
     private static final Map<String, String> HANDSHAKE = Map.of("version", "protocol-version",

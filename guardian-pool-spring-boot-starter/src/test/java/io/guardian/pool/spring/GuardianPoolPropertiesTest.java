@@ -118,6 +118,14 @@ class GuardianPoolPropertiesTest {
     }
 
     @Test
+    void reusableStreamProtocolsBindAsACommaSeparatedList() {
+        runner.withPropertyValues("guardian.pool.reusable-stream-protocols=/a/1.0.0,/b/1.0.0").run(context ->
+                assertThat(context.getBean(PoolConfig.class).reusableStreamProtocols())
+                        .containsExactly("/a/1.0.0", "/b/1.0.0"));
+        runner.run(context -> assertThat(context.getBean(PoolConfig.class).reusableStreamProtocols()).isEmpty());
+    }
+
+    @Test
     void protocolVersionAcceptsTheWireNames() {
         runner.withPropertyValues("guardian.pool.handshake.protocol-version=guardian-db/1.0").run(context ->
                 assertThat(context.getBean(PoolConfig.class).protocol().version()).isEqualTo(ProtocolVersion.V1_0));
@@ -148,6 +156,7 @@ class GuardianPoolPropertiesTest {
         "handshake.ping-answers-per-second | 0 | must be at least 1",
         "handshake.protocol-version | 2.0 | must be 1.1 or 1.0",
         "handshake.allowed-peers | not-a-peer-id | which is not a PeerId",
+        "reusable-stream-protocols | no-slash | must be a protocol id starting with '/'",
         "shutdown.grace-period | -1s | must be >= 0",
         "endpoint.max-peers | -1 | must be >= 0",
     })

@@ -21,6 +21,7 @@ final class VersusTable {
 
     private static final String OURS = "guardian";
     private static final String LEASE = "guardian-libp2p-lease";
+    private static final String REUSED_LEASE = "guardian-libp2p-lease-reused-stream";
 
     private final JsonNode versus;
 
@@ -130,6 +131,9 @@ final class VersusTable {
         Optional<Double> lease = find("rr", LEASE, OURS, 1).map(l -> l.path("p50Us").asDouble());
         ratio(out, "libp2p lease request 64 B: p50 <= 1.5× our guardian-db pooled request", lease,
                 Optional.of(p50("guardian-db-pooled", "guardian-db-pooled")).filter(x -> !Double.isNaN(x)), 1.5, false);
+        ratio(out, "libp2p lease request 64 B, stream reused across leases (reusable-stream-protocols): p50 <= 1.5× "
+                + "our guardian-db pooled request", find("rr", REUSED_LEASE, OURS, 1).map(l -> l.path("p50Us").asDouble()),
+                Optional.of(p50("guardian-db-pooled", "guardian-db-pooled")).filter(x -> !Double.isNaN(x)), 1.5, false);
         ratio(out, "libp2p lease request 64 B: p50 <= 0.5× js-libp2p's own", lease,
                 find("rr", "js", "js", 1).map(l -> l.path("p50Us").asDouble()), 0.5, false);
         ratio(out, "libp2p lease request 64 B: p50 <= go-libp2p's own", lease,
@@ -196,6 +200,8 @@ final class VersusTable {
     private static String rrLabel(String dialer, String listener) {
         return switch (dialer) {
             case LEASE -> "**guardian libp2p pool lease** (stream per lease, 0-RTT) → " + listener + " echo";
+            case REUSED_LEASE -> "**guardian libp2p pool lease, stream reused across leases** (reusable-stream-protocols) → "
+                    + listener + " echo";
             case "guardian-libp2p-stream-per-request" -> "our dialer, no pool: a new stream per request → " + listener + " echo";
             case "guardian-libp2p-one-stream" -> "our dialer, no pool: one stream, message after message → " + listener + " echo";
             case "guardian-db-pooled" -> "guardian-db pooled request (Transport.GUARDIAN)";

@@ -1,6 +1,11 @@
 package io.guardian.pool.benchmarks.versus;
 
+import io.guardian.pool.OptimizedConnectionPool;
+import io.guardian.pool.PeerConnection;
+import io.guardian.pool.PoolConfig;
+import io.guardian.pool.Transport;
 import io.guardian.pool.benchmarks.endtoend.RoundTrips;
+import io.guardian.pool.peer.PeerIdentity;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
 import java.io.IOException;
@@ -8,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -150,16 +156,18 @@ public final class Libp2pVersus {
 
     private void roundTrips(ArrayNode into) throws Exception {
         int n = 2000 * scale;
-        log("request/reply: guardian's five subjects, interleaved");
+        log("request/reply: guardian's six subjects, interleaved");
         // Interleaved rounds: the in-JVM subjects see the same neighbours' load, and each
         // reports its best round (as the JMH table reports best iterations).
         try (RoundTrips.Subject lease = RoundTrips.libp2pLease(peerOf(ours.address()), ours.address(), OurLibp2p.ECHO);
+             RoundTrips.Subject reused = reusedStreamLease(peerOf(ours.address()), ours.address(), OurLibp2p.ECHO);
              RoundTrips.Subject perRequest = ours.rawStreams(peerOf(ours.address()), ours.address(), true);
              RoundTrips.Subject oneStream = ours.rawStreams(peerOf(ours.address()), ours.address(), false);
              RoundTrips.Subject db = RoundTrips.guardianDbPooled();
              RoundTrips.Subject bare = RoundTrips.bareSocket()) {
             Map<String, RoundTrips.Subject> subjects = new LinkedHashMap<>();
             subjects.put("guardian-libp2p-lease", lease);
+            subjects.put(REUSED_LEASE, reused);
             subjects.put("guardian-libp2p-stream-per-request", perRequest);
             subjects.put("guardian-libp2p-one-stream", oneStream);
             subjects.put("guardian-db-pooled", db);
@@ -187,8 +195,64 @@ public final class Libp2pVersus {
                     return rrLine("guardian-libp2p-lease", peer.lang(), RoundTrips.time(lease, 500_000_000L, count));
                 }
             });
+            // Their bench-listen echo serves message after message on one stream (interop/README.md),
+            // which is what a reused stream needs: this row is the interop check of the setting too.
+            measureOurs(into, "rr", peer.lang(), 1, () -> {
+                try (RoundTrips.Subject reused = reusedStreamLease(peerOf(peer.address()), peer.address(), OurLibp2p.ECHO)) {
+                    return rrLine(REUSED_LEASE, peer.lang(), RoundTrips.time(reused, 500_000_000L, count));
+                }
+            });
             measureTheirs(into, peer, "--what", "rr", "--n", String.valueOf(count), "--size", String.valueOf(RoundTrips.SIZE));
         }
+    }
+
+    /** The subject of a pool lease whose stream is reused across leases ({@code reusable-stream-protocols}). */
+    static final String REUSED_LEASE = "guardian-libp2p-lease-reused-stream";
+
+    /**
+     * The pool lease subject of {@link RoundTrips#libp2pLease} with one setting more:
+     * {@code reusable-stream-protocols} names the echo protocol, so after the first lease every
+     * lease takes the stream the previous one left open (no SYN, no select, no FIN).
+     */
+    private static RoundTrips.Subject reusedStreamLease(PeerId peer, Multiaddr address, String protocol)
+            throws Exception {
+        PoolConfig config = PoolConfig.builder()
+                .transport(Transport.LIBP2P)
+                .maxConnectionsPerPeer(1)
+                .maxTotalConnections(4)
+                .idleTimeout(Duration.ofHours(2))
+                .healthCheckInterval(Duration.ofHours(2))
+                .reusableStreamProtocols(List.of(protocol))
+                .build();
+        OptimizedConnectionPool pool = new OptimizedConnectionPool(config, PeerIdentity.generate());
+        byte[] request = new byte[RoundTrips.SIZE];
+        for (int i = 0; i < request.length; i++) {
+            request[i] = (byte) ('a' + i % 26);
+        }
+        RoundTrips.Subject subject = new RoundTrips.Subject() {
+            @Override
+            public void roundTrip() {
+                try (PeerConnection lease = pool.acquire(peer, address, protocol)) {
+                    byte[] reply = lease.request(request, Duration.ofSeconds(10));
+                    if (!Arrays.equals(request, reply)) {
+                        throw new IllegalStateException("reply of " + reply.length + " bytes is not the echo of the "
+                                + request.length + "-byte request; the peer under test is broken");
+                    }
+                }
+            }
+
+            @Override
+            public void close() {
+                pool.close();
+            }
+        };
+        try {
+            subject.roundTrip();
+        } catch (Exception | Error e) {
+            subject.close();
+            throw e;
+        }
+        return subject;
     }
 
     private static ObjectNode rrLine(String dialer, String listener, double[] sortedMicros) {

@@ -65,6 +65,23 @@ class VersusTableTest {
     }
 
     @Test
+    void theReusedStreamLeaseHasItsOwnVerdictBesideTheStreamPerLeaseOne() {
+        String file = run(80, 40, 180, 100, 150).toString().replace("\"rr\":[", "\"rr\":[{\"dialer\":"
+                + "\"guardian-libp2p-lease-reused-stream\",\"listener\":\"guardian\",\"concurrency\":1,"
+                + "\"p50Us\":120,\"meanUs\":1},");
+        VersusTable table = new VersusTable(JSON.readTree(file));
+        assertThat(table.targets())
+                .contains("libp2p lease request 64 B: p50 <= 1.5× our guardian-db pooled request: **missed**, 1.80×")
+                .contains("stream reused across leases (reusable-stream-protocols): p50 <= 1.5× our guardian-db "
+                        + "pooled request: **met**, 1.20× (120 vs 100)");
+        assertThat(table.rows()).anySatisfy(row -> assertThat(row[1]).contains("stream reused across leases")
+                .satisfies(s -> assertThat(row[7]).startsWith("1.20× guardian-db pooled")));
+        assertThat(new VersusTable(run(80, 40, 180, 100, 150)).targets())
+                .contains("stream reused across leases (reusable-stream-protocols): p50 <= 1.5× our guardian-db "
+                        + "pooled request: **not measured**");
+    }
+
+    @Test
     void throughputIsJudgedAgainstTheCryptoCeilingAndGo() {
         String targets = new VersusTable(run(80, 40, 100, 100, 140)).targets();
         assertThat(targets).contains("throughput, one stream: >= 70% of the one-core ChaCha20-Poly1305 ceiling: **met**, 0.70×")

@@ -37,7 +37,7 @@ public final class Libp2pConnection {
     private final Multiaddr remoteAddress;
     private final long upgradeNanos;
     private final YamuxSession session;
-    private final StreamChannel.Traffic traffic = new StreamChannel.Traffic();
+    private final Traffic traffic = new Traffic();
     private final CompletableFuture<IdentifyInfo> identify = new CompletableFuture<>();
 
     private final long handshakeRttNanos;

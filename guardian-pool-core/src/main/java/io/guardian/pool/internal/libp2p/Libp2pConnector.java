@@ -6,6 +6,7 @@ import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -21,16 +22,39 @@ public final class Libp2pConnector implements TransportDialer {
     private final Libp2pNode node;
     private final Libp2pDialer dialer;
     private final int streamLimit;
+    private final Set<String> reusableProtocols;
 
     /**
+     * A dialer whose connections open a stream per lease.
+     *
      * @param settings our identity, agent, yamux and message bounds
      * @param streamLimit the pool's {@code max-streams-per-connection}
      */
     public Libp2pConnector(Libp2pSettings settings, int streamLimit) {
+        this(settings, streamLimit, Set.of());
+    }
+
+    /**
+     * @param settings our identity, agent, yamux and message bounds
+     * @param streamLimit the pool's {@code max-streams-per-connection}
+     * @param reusableProtocols the pool's {@code reusable-stream-protocols}: their streams carry
+     *     lease after lease while they end clean
+     */
+    public Libp2pConnector(Libp2pSettings settings, int streamLimit, Set<String> reusableProtocols) {
         EventLoops loops = EventLoops.acquire();
         this.node = new Libp2pNode(settings, loops.offload(), loops.offload());
         this.dialer = new Libp2pDialer(node, loops);
         this.streamLimit = streamLimit;
+        this.reusableProtocols = Set.copyOf(reusableProtocols);
+    }
+
+    /**
+     * How long a stream stays parked between leases: half our own {@code stream-idle-timeout}, so
+     * that a remote resetting silent streams on the same timeout (our listener; js-libp2p's 120 s
+     * inactivity) does not reset one just as a lease takes it.
+     */
+    private long maxIdleNanos() {
+        return node.settings().streamIdleTimeout().toNanos() / 2;
     }
 
     @Override
@@ -41,7 +65,8 @@ public final class Libp2pConnector implements TransportDialer {
         dial.whenComplete((c, error) -> {
             if (error != null) {
                 result.completeExceptionally(error);
-            } else if (!result.complete(new PooledLibp2pConnection(c, streamLimit, maxMessage))) {
+            } else if (!result.complete(new PooledLibp2pConnection(c, streamLimit, maxMessage, reusableProtocols,
+                    maxIdleNanos()))) {
                 c.close(); // cancelled meanwhile: nobody will own it
             }
         });

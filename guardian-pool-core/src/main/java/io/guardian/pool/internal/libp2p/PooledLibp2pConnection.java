@@ -5,11 +5,16 @@ import io.guardian.pool.internal.transport.PooledTransport;
 import io.guardian.pool.peer.Multiaddr;
 import io.guardian.pool.peer.PeerId;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * A libp2p connection as the pool keeps it: each allocation is a yamux stream of its own,
  * negotiated to the lease's protocol, carrying uvarint-length-prefixed messages. Not API.
+ *
+ * <p>Streams of a reusable protocol ({@code reusable-stream-protocols}) that end their lease clean
+ * stay open, parked in {@link IdleStreams}, and carry the next lease of that protocol on this
+ * connection: one stream, message after message, instead of a stream per lease.
  */
 public final class PooledLibp2pConnection implements PooledTransport {
 
@@ -17,13 +22,32 @@ public final class PooledLibp2pConnection implements PooledTransport {
     private final int streamLimit;
     private final int maxMessage;
     private final CompletableFuture<Void> closed;
+    /** Protocols whose streams may carry several leases one after another; empty: a stream per lease. */
+    private final Set<String> reusable;
+    /** Streams parked between leases; {@code null} when no protocol is reusable. */
+    private final IdleStreams idle;
 
     /**
+     * A connection with a stream per lease.
+     *
      * @param connection the upgraded connection
      * @param streamLimit how many streams the pool may lend at once ({@code max-streams-per-connection})
      * @param maxMessage the largest message a stream's receive accepts, in bytes
      */
     public PooledLibp2pConnection(Libp2pConnection connection, int streamLimit, int maxMessage) {
+        this(connection, streamLimit, maxMessage, Set.of(), 1L);
+    }
+
+    /**
+     * @param connection the upgraded connection
+     * @param streamLimit how many streams the pool may lend at once ({@code max-streams-per-connection});
+     *     parked streams and lent ones together stay within it
+     * @param maxMessage the largest message a stream's receive accepts, in bytes
+     * @param reusable protocols whose streams are kept open between leases (may be empty)
+     * @param maxIdleNanos how long a stream may stay parked before it is closed
+     */
+    public PooledLibp2pConnection(Libp2pConnection connection, int streamLimit, int maxMessage, Set<String> reusable,
+            long maxIdleNanos) {
         if (streamLimit < 1) {
             throw new IllegalArgumentException("streamLimit must be at least 1, was " + streamLimit);
         }
@@ -31,6 +55,15 @@ public final class PooledLibp2pConnection implements PooledTransport {
         this.streamLimit = streamLimit;
         this.maxMessage = maxMessage;
         this.closed = connection.closeFuture();
+        this.reusable = Set.copyOf(reusable);
+        if (this.reusable.isEmpty()) {
+            this.idle = null;
+        } else {
+            IdleStreams streams = new IdleStreams(streamLimit, maxIdleNanos, connection::acceptsStreams);
+            this.idle = streams;
+            // Parked streams die with the connection (the session resets them); this forgets them.
+            closed.whenComplete((ok, error) -> streams.close());
+        }
     }
 
     /** @return the connection underneath (identify, the stream count) */
@@ -121,7 +154,27 @@ public final class PooledLibp2pConnection implements PooledTransport {
 
     @Override
     public MessageChannel channel(String protocol) {
-        return new StreamMessages(connection.openStream(protocol), maxMessage);
+        if (idle == null) {
+            return new StreamMessages(connection.openStream(protocol), maxMessage);
+        }
+        boolean reuse = reusable.contains(protocol);
+        StreamMessages parked = idle.take(protocol, reuse);
+        if (parked != null) {
+            return parked;
+        }
+        StreamChannel stream;
+        try {
+            stream = connection.openStream(protocol);
+        } catch (RuntimeException e) {
+            idle.returned(); // counted as lent by take
+            throw e;
+        }
+        return new StreamMessages(stream, maxMessage, idle, reuse);
+    }
+
+    /** @return streams parked between leases now (0 when no protocol is reusable) */
+    public int idleStreams() {
+        return idle == null ? 0 : idle.parkedCount();
     }
 
     @Override

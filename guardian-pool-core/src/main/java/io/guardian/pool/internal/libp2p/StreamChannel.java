@@ -44,6 +44,7 @@ public final class StreamChannel implements P2pStream, StreamListener {
     private final int maxQueued;
 
     private final InboundBuffer inbound;
+    private int negotiationBytes; // fed to the selection so far (event loop only)
     private volatile String protocol;
     /** Orders hand-offs to yamux across threads; guards the two fields below. */
     private final Object writeLock = new Object();
@@ -57,12 +58,6 @@ public final class StreamChannel implements P2pStream, StreamListener {
      * a busy pool closing thousands of streams a second does not keep each one for the linger.
      */
     private volatile java.util.concurrent.ScheduledFuture<?> linger;
-
-    /** Payload bytes moved by all streams of one connection. */
-    static final class Traffic {
-        final java.util.concurrent.atomic.LongAdder received = new java.util.concurrent.atomic.LongAdder();
-        final java.util.concurrent.atomic.LongAdder sent = new java.util.concurrent.atomic.LongAdder();
-    }
 
     StreamChannel(YamuxStream stream, PeerId remote, EventExecutor loop, ByteBufAllocator alloc,
             Duration writeTimeout, Selection selection, String protocol, Traffic traffic, int maxQueued) {
@@ -128,6 +123,7 @@ public final class StreamChannel implements P2pStream, StreamListener {
         }
         if (!selection.done()) {
             ByteBuf rest;
+            negotiationBytes += data.readableBytes();
             try {
                 rest = selection.feed(this, data);
             } catch (TransportException e) {
@@ -145,6 +141,8 @@ public final class StreamChannel implements P2pStream, StreamListener {
             if (rest == null) {
                 return;
             }
+            // Negotiation read: its bytes go back to budget and window now, not at the end of a long-lived stream.
+            stream.consumed(negotiationBytes - rest.readableBytes());
             data = rest;
         }
         deliver(data);
@@ -218,6 +216,18 @@ public final class StreamChannel implements P2pStream, StreamListener {
             } catch (java.util.concurrent.RejectedExecutionException e) {
                 stream.reset(); // the loops are shutting down: the hook would never hear of data
             }
+        }
+    }
+
+    /** Sets (or clears) the {@link #onChange} hook without running it: a parked stream's watch. */
+    void watch(Runnable hook) {
+        this.onChange = hook;
+    }
+
+    /** @return whether our side sent its FIN (or is about to) */
+    boolean writeClosed() {
+        synchronized (writeLock) {
+            return writeClosed;
         }
     }
 
@@ -541,17 +551,7 @@ public final class StreamChannel implements P2pStream, StreamListener {
 
     /** Maps a transport failure to the public exception, naming the stream. */
     private StreamException error(TransportException e) {
-        StreamException.Reason reason = switch (e.kind()) {
-            case TIMED_OUT -> StreamException.Reason.TIMED_OUT;
-            case RESET -> StreamException.Reason.RESET;
-            case PROTOCOL_REFUSED -> StreamException.Reason.PROTOCOL_REFUSED;
-            case PROTOCOL_VIOLATION, BAD_SIGNATURE, IDENTITY_MISMATCH, UNSUPPORTED_KEY ->
-                    StreamException.Reason.PROTOCOL_VIOLATION;
-            case LIMIT_EXCEEDED -> StreamException.Reason.LIMIT_EXCEEDED;
-            default -> StreamException.Reason.CLOSED;
-        };
-        String message = e.getMessage();
-        return new StreamException(reason, message.contains(remote.toString()) ? message : message + " (" + describe() + ")", e);
+        return StreamErrors.toPublic(e, remote, describe());
     }
 
     @Override

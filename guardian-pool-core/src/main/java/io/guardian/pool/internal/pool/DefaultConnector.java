@@ -22,7 +22,7 @@ final class DefaultConnector {
     static TransportDialer create(PeerIdentity local, PoolConfig config) {
         if (config.transport() == Transport.LIBP2P) {
             Libp2pSettings settings = Libp2pSettings.defaults(local);
-            return new Libp2pConnector(settings, config.maxStreamsPerConnection());
+            return new Libp2pConnector(settings, config.maxStreamsPerConnection(), config.reusableStreamProtocols());
         }
         return new NettyConnector(local, config.protocol());
     }

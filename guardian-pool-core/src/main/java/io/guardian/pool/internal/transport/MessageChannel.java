@@ -43,7 +43,9 @@ public interface MessageChannel {
 
     /**
      * Ends the allocation's use of the channel: nothing for the whole connection; for a stream,
-     * an orderly close when {@code clean}, else a reset. Never blocks. Idempotent.
+     * an orderly close when {@code clean}, else a reset; a stream of a reusable protocol
+     * ({@code reusable-stream-protocols}) that is clean by its own account too stays open for the
+     * next allocation instead. Never blocks. Idempotent.
      *
      * @param clean whether the exchange ended in order
      */

@@ -99,8 +99,9 @@ public interface PooledTransport {
 
     /**
      * The channel one allocation exchanges messages on: the connection itself for guardian-db, a
-     * new stream negotiated to {@code protocol} for libp2p. Opening a stream sends nothing until its
-     * first write (0-RTT select), so this never blocks.
+     * new stream negotiated to {@code protocol} for libp2p (or, for a reusable protocol, a stream
+     * an earlier allocation left open and clean). Opening a stream sends nothing until its first
+     * write (0-RTT select), so this never blocks.
      *
      * @param protocol the protocol id (ignored by guardian-db, which has one)
      * @return the channel

@@ -202,6 +202,7 @@ public final class PoolDescriptors {
         m.put("transport", c.transport().name());
         m.put("default-protocol", c.defaultProtocol());
         m.put("max-streams-per-connection", c.maxStreamsPerConnection());
+        m.put("reusable-stream-protocols", List.copyOf(c.reusableStreamProtocols()));
         Map<String, Object> manager = new LinkedHashMap<>();
         manager.put("low-watermark", c.connectionManager().lowWatermark());
         manager.put("high-watermark", c.connectionManager().highWatermark());
