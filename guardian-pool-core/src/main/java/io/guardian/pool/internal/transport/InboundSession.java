@@ -322,7 +322,6 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
             }
             now = after;
             if (!inbox.isEmpty()) {
-                gate.undisturbed();
                 return true;
             }
         } while (now - end < 0);

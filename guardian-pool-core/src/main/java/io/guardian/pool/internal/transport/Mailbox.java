@@ -100,14 +100,10 @@ final class Mailbox {
         }
         long spinEnd = start + spin;
         long now = gate.now();
-        boolean paused = false;
         while (spin > 0) {
             message = poll();
             if (message != null) {
                 recordWait(System.nanoTime() - start);
-                if (paused) {
-                    gate.undisturbed();
-                }
                 return message;
             }
             if (closed || System.nanoTime() - spinEnd >= 0) {
@@ -124,7 +120,6 @@ final class Mailbox {
                 break;
             }
             now = after;
-            paused = true;
         }
         Thread self = Thread.currentThread();
         waiter = self;

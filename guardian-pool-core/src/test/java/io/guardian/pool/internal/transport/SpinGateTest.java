@@ -37,25 +37,39 @@ class SpinGateTest {
     }
 
     @Test
-    void closingsDoubleUpToTheMaximumAndUndisturbedSpinsHalveThemBackToTheMinimum() {
+    void closingsInQuickSuccessionDoubleUpToTheMaximum() {
         long expected = MIN;
         for (int i = 0; i < 20; i++) {
-            long now = clock.addAndGet(TimeUnit.SECONDS.toNanos(2));
+            long now = clock.get();
             assertThat(gate.afterPause(TimeUnit.MILLISECONDS.toNanos(1), now)).isFalse();
             assertThat(gate.isOpen(now + expected - 1)).isFalse();
             assertThat(gate.isOpen(now + expected)).isTrue();
+            clock.set(now + expected); // the next probing spin is held up as soon as the gate reopens
             expected = Math.min(MAX, expected * 2);
         }
-        assertThat(gate.nextClosingNanos()).isEqualTo(MAX);
-        for (int i = 0; i < 20; i++) {
-            gate.undisturbed();
+        assertThat(gate.nextClosingNanos(clock.get())).isEqualTo(MAX);
+        assertThat(gate.closings()).isEqualTo(20);
+    }
+
+    @Test
+    void aClosingAfterTheGateStayedOpenForTheMaximumStartsAgainAtTheMinimum() {
+        for (int i = 0; i < 5; i++) {
+            long now = clock.get();
+            gate.afterPause(TimeUnit.MILLISECONDS.toNanos(1), now);
+            clock.set(now + (MIN << i)); // reopened: 10, 20, 40, 80, 160 ms
         }
-        assertThat(gate.nextClosingNanos()).isEqualTo(MIN);
+        // Open since the last closing ended; a held-up spin within the maximum still doubles ...
+        assertThat(gate.nextClosingNanos(clock.get() + MAX - 1)).isEqualTo(Math.min(MAX, MIN << 5));
+        // ... and one after a calm second starts over.
+        long later = clock.get() + MAX;
+        assertThat(gate.nextClosingNanos(later)).isEqualTo(MIN);
+        assertThat(gate.afterPause(GAP + 1, later)).isFalse();
+        assertThat(gate.isOpen(later + MIN)).isTrue();
     }
 
     @Test
     void theSharedGateIsBuiltWithItsBoundsInPlace() {
         // Static initialisation order once built SHARED before its bounds were set (closings of 0 ns).
-        assertThat(SpinGate.SHARED.nextClosingNanos()).isBetween(MIN, MAX);
+        assertThat(SpinGate.SHARED.nextClosingNanos(SpinGate.SHARED.now())).isBetween(MIN, MAX);
     }
 }
