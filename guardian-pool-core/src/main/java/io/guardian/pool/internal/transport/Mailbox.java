@@ -95,11 +95,11 @@ final class Mailbox {
         long start = System.nanoTime();
         long deadline = start + timeoutNanos;
         long spin = Math.min(timeoutNanos, averageWaitNanos > 4 * spinNanos ? 0 : spinNanos);
-        if (spin > 0 && !gate.isOpen(gate.now())) {
+        long now = spin > 0 ? gate.now() : 0; // one clock reading for the gate and the first pause
+        if (spin > 0 && !gate.isOpen(now)) {
             spin = 0; // every core is busy (SpinGate): park at once, as a blocking read would
         }
         long spinEnd = start + spin;
-        long now = gate.now();
         while (spin > 0) {
             message = poll();
             if (message != null) {
