@@ -12,6 +12,8 @@
 # Suite 4 (4-libp2p-versus) runs our libp2p path beside go-, rust- and js-libp2p (interop/, built
 # or reused through interop/build.sh; a missing toolchain leaves that implementation's rows "not
 # measured"): a plain timed driver, about 2.5 minutes in quick, three times the counts in full.
+# Suite 2-beside-cpu-hogs repeats suite 2's pooled request and floor with one `yes > /dev/null`
+# per CPU running (started and stopped by this script, also on failure or Ctrl-C): about a minute.
 # GUARDIAN_BENCH_PEERS overrides the scale suite's peer count (default 10000; the scale suite
 # measures fewer, and says so, when the open-files limit cannot hold that many).
 # GUARDIAN_BENCH_SUITES runs only the named suites (names as below, separated by spaces or commas,
@@ -45,7 +47,7 @@ case "$profile" in
     ;;
 esac
 
-suites="1-acquire-guardian 1-acquire-others-1-key 1-acquire-others-1000-keys 2-end-to-end 3-scale-acquire 3-scale-floor 3-scale-health 4-libp2p-versus 4-libp2p-scale-acquire 4-libp2p-scale-health"
+suites="1-acquire-guardian 1-acquire-others-1-key 1-acquire-others-1000-keys 2-end-to-end 2-beside-cpu-hogs 3-scale-acquire 3-scale-floor 3-scale-health 4-libp2p-versus 4-libp2p-scale-acquire 4-libp2p-scale-health"
 # Suite 4's scale runs fill the pool with 10,000 Noise handshakes per fork (minutes each on two
 # cores), which the quick profile's 15 minutes cannot hold: quick runs them only when
 # GUARDIAN_BENCH_SUITES names them; full runs them always.
@@ -99,7 +101,18 @@ fi
   done
 ) > "$out/loadavg.txt" &
 sampler=$!
-trap 'kill "$sampler" 2>/dev/null || true' EXIT
+# CPU hogs of suite 2-beside-cpu-hogs; stopped when it ends, and on any exit (failure, Ctrl-C).
+hog_pids=()
+stop_hogs() {
+  if [ "${#hog_pids[@]}" -gt 0 ]; then
+    kill "${hog_pids[@]}" 2>/dev/null || true
+    wait "${hog_pids[@]}" 2>/dev/null || true
+    hog_pids=()
+  fi
+}
+trap 'kill "$sampler" 2>/dev/null || true; stop_hogs' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 started=$SECONDS
 echo "building the benchmark jar ..."
@@ -107,16 +120,22 @@ echo "building the benchmark jar ..."
 jar="$here/target/benchmarks.jar"
 echo "build: $(( SECONDS - started )) s" > "$out/suite-times.txt"
 
-suite() {
-  local name="$1"; shift
+# Whether suite $1 runs in this invocation (says why not when it does not).
+wanted() {
+  local name="$1"
   if [ -n "$requested" ] && [[ " $requested " != *" $name "* ]]; then
     echo "suite $name: skipped (not in GUARDIAN_BENCH_SUITES)"
-    return
+    return 1
   fi
   if [ "$profile" = quick ] && [ -z "$requested" ] && [[ " $quick_opt_in " == *" $name "* ]]; then
     echo "suite $name: skipped in quick (name it in GUARDIAN_BENCH_SUITES to run it)"
-    return
+    return 1
   fi
+}
+
+suite() {
+  local name="$1"; shift
+  wanted "$name" || return 0
   echo "suite $name: running (log: $out/$name.log) ..."
   local suite_started=$SECONDS
   local command=("$java" -jar "$jar" "$@" -rf json -rff "$out/$name.json")
@@ -140,6 +159,36 @@ suite 1-acquire-others-1-key 'io.guardian.pool.benchmarks.acquire.ComparisonPool
 suite 1-acquire-others-1000-keys 'io.guardian.pool.benchmarks.acquire.ComparisonPoolsBenchmark' "${jmh_opts[@]}" \
   -prof gc -p keys=1000
 suite 2-end-to-end 'io.guardian.pool.benchmarks.endtoend.' "${jmh_opts[@]}" -prof gc
+# Suite 2 beside CPU hogs (issue 17 item 5: the pooled request within 1.5x the floor with the
+# machine loaded). One `yes > /dev/null` per CPU, at default priority, runs for exactly this JMH
+# invocation: the pooled request (listener's default handler pool, and its handler inline) and the
+# floor, so the ratio is from one run. One more warm-up iteration than quick's other suites: the
+# JIT compiles more slowly beside the hogs. About 1 minute. Its files go to cpu-hogs/, apart from
+# suite 2's quiet results with the same benchmark names (report.CpuHogRows reads them).
+if wanted 2-beside-cpu-hogs; then
+  hogs="$(nproc)"
+  hog_dir="$out/cpu-hogs"
+  mkdir -p "$hog_dir"
+  hog_load_before="$(cut -d' ' -f1 /proc/loadavg)"
+  for _ in $(seq 1 "$hogs"); do
+    yes > /dev/null &
+    hog_pids+=($!)
+  done
+  hog_opts=("${jmh_opts[@]}")
+  if [ "$profile" = quick ]; then
+    hog_opts=(-f 1 -wi 2 -w 1s -i 3 -r 1s)
+  fi
+  suite 2-beside-cpu-hogs \
+    'io.guardian.pool.benchmarks.endtoend.(GuardianRequestBenchmark.pooledRequest(InlineHandler)?|SocketFloorBenchmark.bareSocketRoundTrip)$' \
+    "${hog_opts[@]}"
+  hog_load_after="$(cut -d' ' -f1 /proc/loadavg)"
+  stop_hogs
+  if [ -f "$out/2-beside-cpu-hogs.json" ]; then
+    mv "$out/2-beside-cpu-hogs.json" "$hog_dir/results.json"
+    printf '{"hogs": %d, "command": "yes > /dev/null", "loadBefore": "%s", "loadAfter": "%s"}\n' \
+      "$hogs" "$hog_load_before" "$hog_load_after" > "$hog_dir/hogs.json"
+  fi
+fi
 # The scale forks measure heap per idle connection while they fill the pool (heap-<method>.json)
 # and the health pass fork its CPU per pass (health-cpu-<peers>.json). Acquire runs at 1 peer too,
 # for the ratio; the health pass only at the large count. acquireRelease walks all peers (the

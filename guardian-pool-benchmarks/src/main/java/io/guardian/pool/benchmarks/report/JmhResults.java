@@ -165,6 +165,11 @@ final class JmhResults {
         return best;
     }
 
+    /** @return a set with no results, for a suite whose files are absent */
+    static JmhResults empty() {
+        return new JmhResults(List.of());
+    }
+
     /** @return whether nothing was read */
     boolean isEmpty() {
         return results.isEmpty();

@@ -45,22 +45,25 @@ public final class ResultsTable {
     private final Map<String, JsonNode> healthCpu;
     private final VersusTable versus;
     private final Libp2pScaleRows libp2pScale;
+    private final CpuHogRows cpuHogs;
     private final List<String[]> rows = new ArrayList<>();
 
     private ResultsTable(JmhResults results, Map<String, JsonNode> heap, Map<String, JsonNode> healthCpu,
-            VersusTable versus, Libp2pScaleRows libp2pScale) {
+            VersusTable versus, Libp2pScaleRows libp2pScale, CpuHogRows cpuHogs) {
         this.results = results;
         this.heap = heap;
         this.healthCpu = healthCpu;
         this.versus = versus;
         this.libp2pScale = libp2pScale;
+        this.cpuHogs = cpuHogs;
     }
 
     /**
      * Writes the table.
      *
      * @param args the directory holding the JMH JSON files, the scale suite's
-     *     {@code heap-<method>.json} files and suite 4's {@code versus.json}, then the Markdown file
+     *     {@code heap-<method>.json} files, suite 4's {@code versus.json} and the CPU-hog run's
+     *     {@code cpu-hogs/} directory ({@link CpuHogRows}), then the Markdown file
      *     to write
      * @throws IOException if a file cannot be read or written
      */
@@ -74,7 +77,8 @@ public final class ResultsTable {
         JmhResults results = JmhResults.readDirectory(dir, mapper);
         Path versusFile = dir.resolve("versus.json");
         JsonNode versus = Files.exists(versusFile) ? mapper.readTree(versusFile.toFile()) : null;
-        if (results.isEmpty() && versus == null) {
+        CpuHogRows cpuHogs = CpuHogRows.read(dir, mapper);
+        if (results.isEmpty() && versus == null && cpuHogs.rows().isEmpty()) {
             throw new IllegalStateException("no JMH JSON results in " + dir.toAbsolutePath()
                     + "; run the suites first (guardian-pool-benchmarks/run.sh)");
         }
@@ -86,7 +90,7 @@ public final class ResultsTable {
                 Libp2pScaleRows.libp2pFiles(heap, true), Libp2pScaleRows.libp2pFiles(healthCpu, true));
         ResultsTable table = new ResultsTable(results.only(r -> !Libp2pScaleRows.isLibp2p(r)),
                 Libp2pScaleRows.libp2pFiles(heap, false), Libp2pScaleRows.libp2pFiles(healthCpu, false),
-                new VersusTable(versus), libp2pScale);
+                new VersusTable(versus), libp2pScale, cpuHogs);
         Files.writeString(Path.of(args[1]), table.render(), StandardCharsets.UTF_8);
     }
 
@@ -105,6 +109,7 @@ public final class ResultsTable {
     String render() {
         addAcquireRows();
         addEndToEndRows();
+        rows.addAll(cpuHogs.rows());
         addScaleRows();
         rows.addAll(versus.rows());
         rows.addAll(libp2pScale.rows());
@@ -117,6 +122,7 @@ public final class ResultsTable {
             out.append("| ").append(String.join(" | ", row)).append(" |\n");
         }
         out.append('\n').append(new TargetCheck(results, heap, healthCpu).render());
+        out.append(cpuHogs.targets());
         out.append(versus.targets());
         out.append(libp2pScale.targets());
         return out.toString();

@@ -18,6 +18,10 @@ import java.util.concurrent.TimeUnit;
  * property {@code guardian.transport.loopSpinMicros}, default {@value #DEFAULT_SPIN_MICROS}; 0
  * gives Netty's default behaviour (block as soon as there is nothing to do).
  *
+ * <p>No polling while every core is busy ({@link SpinGate}, closed by the pool's and the listener's
+ * spinners when a neighbour keeps them off their core): a polling loop would only hold a core that
+ * the thread about to give it work needs.
+ *
  * <p>One instance per event loop (the factory is called per loop), so its state is confined.
  */
 final class HotLoopSelectStrategy implements SelectStrategy {
@@ -29,10 +33,16 @@ final class HotLoopSelectStrategy implements SelectStrategy {
             Long.getLong("guardian.transport.loopSpinMicros", DEFAULT_SPIN_MICROS)));
 
     private final long spinNanos;
+    private final SpinGate gate;
     private long lastWork = System.nanoTime();
 
     HotLoopSelectStrategy(long spinNanos) {
+        this(spinNanos, SpinGate.SHARED);
+    }
+
+    HotLoopSelectStrategy(long spinNanos, SpinGate gate) {
         this.spinNanos = spinNanos;
+        this.gate = gate;
     }
 
     @Override
@@ -51,7 +61,7 @@ final class HotLoopSelectStrategy implements SelectStrategy {
             lastWork = now;
             return ready;
         }
-        if (now - lastWork < spinNanos) {
+        if (now - lastWork < spinNanos && gate.isOpen(now)) {
             Thread.onSpinWait();
             return SelectStrategy.CONTINUE;
         }

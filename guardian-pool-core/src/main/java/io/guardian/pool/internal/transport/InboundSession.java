@@ -102,21 +102,24 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
      * running). Only with the listener's own handler pool, whose queue it can see: it stops at
      * once when another connection's work is waiting. Budget: system property
      * {@code guardian.transport.handlerSpinMicros}, default {@value #DEFAULT_SPIN_MICROS}; 0 turns
-     * it off.
+     * it off. While every core is busy ({@link SpinGate}) the thread does not poll at all: it would
+     * only keep the event loop that reads the next message off a core.
      *
      * @param nanos the polling budget, 0 for none
      * @param othersWaiting whether other work waits for a handler thread
+     * @param gate whether the machine's cores have room for polling now
      */
-    record Spin(long nanos, BooleanSupplier othersWaiting) {
+    record Spin(long nanos, BooleanSupplier othersWaiting, SpinGate gate) {
 
         static final long DEFAULT_SPIN_MICROS = 50;
 
         /** No polling: the drain task ends as soon as the inbox is empty. */
-        static final Spin OFF = new Spin(0, () -> true);
+        static final Spin OFF = new Spin(0, () -> true, SpinGate.SHARED);
 
         static Spin configured(BooleanSupplier othersWaiting) {
             return new Spin(TimeUnit.MICROSECONDS.toNanos(Math.max(0L,
-                    Long.getLong("guardian.transport.handlerSpinMicros", DEFAULT_SPIN_MICROS))), othersWaiting);
+                    Long.getLong("guardian.transport.handlerSpinMicros", DEFAULT_SPIN_MICROS))), othersWaiting,
+                    SpinGate.SHARED);
         }
     }
 
@@ -302,19 +305,26 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
 
     /** @return whether a message arrived within the {@link Spin} budget (the drain task may take it) */
     private boolean awaitNext() {
-        if (spin.nanos() == 0) {
+        SpinGate gate = spin.gate();
+        long now = gate.now();
+        if (spin.nanos() == 0 || !gate.isOpen(now)) {
             return false;
         }
-        long end = System.nanoTime() + spin.nanos();
+        long end = now + spin.nanos();
         do {
             if (closing.get() || spin.othersWaiting().getAsBoolean() || Thread.currentThread().isInterrupted()) {
                 return false;
             }
             Thread.yield();
+            long after = gate.now();
+            if (!gate.afterPause(after - now, after)) {
+                return !inbox.isEmpty(); // a neighbour held the core: stop polling (SpinGate)
+            }
+            now = after;
             if (!inbox.isEmpty()) {
                 return true;
             }
-        } while (System.nanoTime() - end < 0);
+        } while (now - end < 0);
         return false;
     }
 

@@ -19,6 +19,9 @@ import java.util.concurrent.locks.LockSupport;
  * budget (a slow peer would only burn a core), and comes back as soon as replies are quick again.
  * Budget: system property {@code guardian.transport.spinMicros}, default {@value #DEFAULT_SPIN_MICROS}.
  *
+ * <p>The spin also stops, and is skipped altogether for a while, when the machine's cores are all
+ * busy ({@link SpinGate}): then a spinner only delays the thread that is producing its reply.
+ *
  * <p>Memory ordering: the producer offers, then reads {@code waiter}; the consumer writes
  * {@code waiter}, then polls. Both are volatile accesses, so at least one side sees the other and
  * no wake-up is lost.
@@ -32,17 +35,23 @@ final class Mailbox {
 
     private final ConcurrentLinkedQueue<byte[]> queue = new ConcurrentLinkedQueue<>();
     private final long spinNanos;
+    private final SpinGate gate;
     private volatile Thread waiter;
     private volatile boolean closed;
     /** Exponential average of recent waits (consumer-confined). */
     private long averageWaitNanos;
 
     Mailbox() {
-        this(SPIN_NANOS);
+        this(SPIN_NANOS, SpinGate.SHARED);
     }
 
     Mailbox(long spinNanos) {
+        this(spinNanos, SpinGate.SHARED);
+    }
+
+    Mailbox(long spinNanos, SpinGate gate) {
         this.spinNanos = spinNanos;
+        this.gate = gate;
     }
 
     /** Outcome of {@link #take} when no message is returned. */
@@ -86,6 +95,10 @@ final class Mailbox {
         long start = System.nanoTime();
         long deadline = start + timeoutNanos;
         long spin = Math.min(timeoutNanos, averageWaitNanos > 4 * spinNanos ? 0 : spinNanos);
+        long now = spin > 0 ? gate.now() : 0; // one clock reading for the gate and the first pause
+        if (spin > 0 && !gate.isOpen(now)) {
+            spin = 0; // every core is busy (SpinGate): park at once, as a blocking read would
+        }
         long spinEnd = start + spin;
         while (spin > 0) {
             message = poll();
@@ -99,8 +112,14 @@ final class Mailbox {
             // Yield rather than busy-spin: on a quiet machine it returns at once (nothing else is
             // runnable), on an oversubscribed one it hands the core to the event loop or peer thread
             // that is about to produce our reply. On the loaded 2-core reference machine a busy
-            // onSpinWait() spin made the p99 round trip worse than not spinning at all.
+            // onSpinWait() spin made the p99 round trip worse than not spinning at all. A yield that
+            // kept us off the core for long means a neighbour holds it: stop and park (SpinGate).
             Thread.yield();
+            long after = gate.now();
+            if (!gate.afterPause(after - now, after)) {
+                break;
+            }
+            now = after;
         }
         Thread self = Thread.currentThread();
         waiter = self;
