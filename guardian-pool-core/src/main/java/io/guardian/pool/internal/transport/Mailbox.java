@@ -1,7 +1,6 @@
 package io.guardian.pool.internal.transport;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -15,12 +14,8 @@ import java.util.concurrent.locks.LockSupport;
  * and only then registers itself as {@link #waiter} and parks. The producer unparks only a registered
  * waiter, so in the common case the event loop pays one queue offer and one volatile read.
  *
- * <p>The spin adapts: it is skipped while the recent average wait is far longer than the spin
- * budget (a slow peer would only burn a core), and comes back as soon as replies are quick again.
- * Budget: system property {@code guardian.transport.spinMicros}, default {@value #DEFAULT_SPIN_MICROS}.
- *
- * <p>The spin also stops, and is skipped altogether for a while, when the machine's cores are all
- * busy ({@link SpinGate}): then a spinner only delays the thread that is producing its reply.
+ * <p>The poll is {@link SpinWait}'s: bounded by {@code guardian.transport.spinMicros}, skipped
+ * while recent waits were far longer, and while every core is busy ({@link SpinGate}).
  *
  * <p>Memory ordering: the producer offers, then reads {@code waiter}; the consumer writes
  * {@code waiter}, then polls. Both are volatile accesses, so at least one side sees the other and
@@ -28,30 +23,20 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class Mailbox {
 
-    /** Default spin budget: about twice the 64-byte loopback round trip of a bare JDK socket here. */
-    static final long DEFAULT_SPIN_MICROS = 50;
-    private static final long SPIN_NANOS = TimeUnit.MICROSECONDS.toNanos(
-            Long.getLong("guardian.transport.spinMicros", DEFAULT_SPIN_MICROS));
+    /** Default spin budget, {@link SpinWait#DEFAULT_SPIN_MICROS}. */
+    static final long DEFAULT_SPIN_MICROS = SpinWait.DEFAULT_SPIN_MICROS;
 
     private final ConcurrentLinkedQueue<byte[]> queue = new ConcurrentLinkedQueue<>();
-    private final long spinNanos;
-    private final SpinGate gate;
+    private final SpinWait spinWait;
     private volatile Thread waiter;
     private volatile boolean closed;
-    /** Exponential average of recent waits (consumer-confined). */
-    private long averageWaitNanos;
 
     Mailbox() {
-        this(SPIN_NANOS, SpinGate.SHARED);
-    }
-
-    Mailbox(long spinNanos) {
-        this(spinNanos, SpinGate.SHARED);
+        this.spinWait = new SpinWait();
     }
 
     Mailbox(long spinNanos, SpinGate gate) {
-        this.spinNanos = spinNanos;
-        this.gate = gate;
+        this.spinWait = new SpinWait(spinNanos, gate);
     }
 
     /** Outcome of {@link #take} when no message is returned. */
@@ -94,40 +79,14 @@ final class Mailbox {
         }
         long start = System.nanoTime();
         long deadline = start + timeoutNanos;
-        long spin = Math.min(timeoutNanos, averageWaitNanos > 4 * spinNanos ? 0 : spinNanos);
-        long now = spin > 0 ? gate.now() : 0; // one clock reading for the gate and the first pause
-        if (spin > 0 && !gate.isOpen(now)) {
-            spin = 0; // every core is busy (SpinGate): park at once, as a blocking read would
-        }
-        long spinEnd = start + spin;
-        while (spin > 0) {
-            message = poll();
-            if (message != null) {
-                recordWait(System.nanoTime() - start);
-                return message;
-            }
-            if (closed || System.nanoTime() - spinEnd >= 0) {
-                break;
-            }
-            // Yield rather than busy-spin: on a quiet machine it returns at once (nothing else is
-            // runnable), on an oversubscribed one it hands the core to the event loop or peer thread
-            // that is about to produce our reply. On the loaded 2-core reference machine a busy
-            // onSpinWait() spin made the p99 round trip worse than not spinning at all. A yield that
-            // kept us off the core for long means a neighbour holds it: stop and park (SpinGate).
-            Thread.yield();
-            long after = gate.now();
-            if (!gate.afterPause(after - now, after)) {
-                break;
-            }
-            now = after;
-        }
+        spinWait.spin(start, timeoutNanos, () -> closed || !queue.isEmpty());
         Thread self = Thread.currentThread();
         waiter = self;
         try {
             while (true) {
                 message = poll();
                 if (message != null) {
-                    recordWait(System.nanoTime() - start);
+                    spinWait.recordWait(System.nanoTime() - start);
                     return message;
                 }
                 if (closed) {
@@ -141,7 +100,7 @@ final class Mailbox {
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    recordWait(timeoutNanos);
+                    spinWait.recordWait(timeoutNanos);
                     result[0] = Empty.TIMED_OUT;
                     return null;
                 }
@@ -159,9 +118,5 @@ final class Mailbox {
 
     private byte[] poll() {
         return queue.poll();
-    }
-
-    private void recordWait(long nanos) {
-        averageWaitNanos += (nanos - averageWaitNanos) >> 3;
     }
 }
