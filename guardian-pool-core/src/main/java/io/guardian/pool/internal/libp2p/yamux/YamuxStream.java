@@ -90,7 +90,9 @@ public final class YamuxStream {
 
     /**
      * Sets the reader, once. Data, FIN or reset that arrived before is delivered to it then, on the
-     * event loop.
+     * event loop. If the loop is gone (the process's event loops shut down between the stream's
+     * opening and this call), the reader is told the stream was reset, here, so it releases what it
+     * holds rather than waiting for news that cannot come.
      *
      * @param l the listener
      * @throws IllegalStateException if a listener was already set
@@ -100,10 +102,12 @@ public final class YamuxStream {
         if (!listenerRef.compareAndSet(null, l)) {
             throw new IllegalStateException(this + " already has a listener");
         }
-        session.run(() -> {
+        if (!session.run(() -> {
             listener = l;
             deliverBuffered();
-        });
+        })) {
+            Listeners.call(this, l, null, new TransportException(Kind.CLOSED_LOCALLY, this + ": event loop gone"));
+        }
     }
 
     /**
