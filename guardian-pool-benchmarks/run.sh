@@ -48,10 +48,6 @@ case "$profile" in
 esac
 
 suites="1-acquire-guardian 1-acquire-others-1-key 1-acquire-others-1000-keys 2-end-to-end 2-beside-cpu-hogs 3-scale-acquire 3-scale-floor 3-scale-health 4-libp2p-versus 4-libp2p-scale-acquire 4-libp2p-scale-health"
-# Suite 4's scale runs fill the pool with 10,000 Noise handshakes per fork (minutes each on two
-# cores), which the quick profile's 15 minutes cannot hold: quick runs them only when
-# GUARDIAN_BENCH_SUITES names them; full runs them always.
-quick_opt_in="4-libp2p-scale-acquire 4-libp2p-scale-health"
 requested="${GUARDIAN_BENCH_SUITES:-}"
 requested="${requested//,/ }"
 for name in $requested; do
@@ -125,10 +121,6 @@ wanted() {
   local name="$1"
   if [ -n "$requested" ] && [[ " $requested " != *" $name "* ]]; then
     echo "suite $name: skipped (not in GUARDIAN_BENCH_SUITES)"
-    return 1
-  fi
-  if [ "$profile" = quick ] && [ -z "$requested" ] && [[ " $quick_opt_in " == *" $name "* ]]; then
-    echo "suite $name: skipped in quick (name it in GUARDIAN_BENCH_SUITES to run it)"
     return 1
   fi
 }
