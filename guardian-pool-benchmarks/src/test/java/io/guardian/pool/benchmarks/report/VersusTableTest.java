@@ -17,7 +17,8 @@ class VersusTableTest {
                 {"crypto": {"x25519GenerateUs": 200, "x25519DhUs": 200, "signUs": 900, "verifyUs": 900,
                             "handshakeSideUs": 1700, "chachaPolyMBps": 200},
                  "handshake": [
-                   {"dialer": "guardian", "listener": "guardian", "concurrency": 1, "handshakesPerSec": %s, "cpuUsPerOp": 5000},
+                   {"dialer": "guardian", "listener": "guardian", "concurrency": 1, "handshakesPerSec": %s, "cpuUsPerOp": 9000,
+                    "cpuUsPerOpWithoutJit": 5000},
                    {"dialer": "guardian", "listener": "go", "concurrency": 1, "handshakesPerSec": 90, "cpuUsPerOp": 4000},
                    {"dialer": "go", "listener": "go", "concurrency": 1, "handshakesPerSec": 100, "cpuUsPerOp": 2000},
                    {"dialer": "js", "listener": "js", "concurrency": 1, "handshakesPerSec": %s, "cpuUsPerOp": 20000}],
@@ -49,9 +50,11 @@ class VersusTableTest {
 
     @Test
     void cpuPerHandshakeOfOurSelfPairIsComparedWithBothSidesCrypto() {
-        // 5,000 µs against 2 × 1,700 µs is 1.47×: within 1.5×.
+        // 5,000 µs without the JIT's threads against 2 × 1,700 µs is 1.47×: within 1.5×; the 9,000 µs
+        // with them is shown beside it, not judged.
         assertThat(new VersusTable(run(80, 40, 100, 100, 150)).targets())
-                .contains("within 1.5× of both sides' crypto operations: **met**, 1.47×");
+                .contains("1 at a time, the JIT's compiler threads left out) within 1.5× of both sides' crypto"
+                        + " operations: **met**, 1.47× (5000 µs vs 2 × 1700 µs; with the JIT's threads 9000 µs)");
     }
 
     @Test
