@@ -19,9 +19,14 @@ import javax.crypto.spec.SecretKeySpec;
  * counter is unsigned; {@code 2^64-1} is reserved by the spec, so a state whose counter reaches
  * it refuses to encrypt or decrypt ({@link Kind#LIMIT_EXCEEDED}). libp2p never rekeys.
  *
- * <p>For transport speed the {@link Cipher} and the key object are created once and only
- * re-initialised per message (the JDK requires a fresh init per nonce); the methods work on array
- * ranges so callers can encrypt straight into a pooled buffer's backing array.
+ * <p>For transport speed the key object is made once and a {@link Cipher} is only re-initialised
+ * per message (the JDK requires a fresh init per nonce); the methods work on array ranges so
+ * callers can encrypt straight into a pooled buffer's backing array. The {@code Cipher} objects
+ * (about 1.9 KB each on JDK 17) belong to the thread, one for each direction, not to the state: an
+ * idle libp2p connection then holds none, and the threads that run Noise (event loops, offload
+ * threads) are few. Only the last initialisation matters to a JDK cipher, so sharing it between
+ * states is safe; the one thing it refuses, encrypting twice in a row with the same key and nonce,
+ * gets a fresh cipher.
  */
 public final class CipherState {
 
@@ -30,8 +35,11 @@ public final class CipherState {
     /** The reserved counter value 2^64-1, as a Java long. */
     private static final long MAX_NONCE = -1L;
 
+    /** This thread's ciphers: [0] encrypts, [1] decrypts. */
+    private static final ThreadLocal<Cipher[]> CIPHERS = ThreadLocal.withInitial(
+            () -> new Cipher[] {newCipher(), newCipher()});
+
     private final SecretKeySpec key;
-    private final Cipher cipher;
     private final byte[] nonce = new byte[12];
     private long n;
 
@@ -44,8 +52,12 @@ public final class CipherState {
             throw new IllegalArgumentException("a ChaCha20-Poly1305 key is 32 bytes, got " + key.length);
         }
         this.key = new SecretKeySpec(key, "ChaCha20");
+        CIPHERS.get(); // fails here, not at the first message, on a JDK without the cipher
+    }
+
+    private static Cipher newCipher() {
         try {
-            this.cipher = Cipher.getInstance("ChaCha20-Poly1305");
+            return Cipher.getInstance("ChaCha20-Poly1305");
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("this JDK has no ChaCha20-Poly1305 cipher", e);
         }
@@ -60,7 +72,7 @@ public final class CipherState {
      * @throws TransportException {@link Kind#LIMIT_EXCEEDED} when the counter is exhausted
      */
     public int encrypt(byte[] ad, byte[] in, int inOffset, int length, byte[] out, int outOffset) {
-        init(Cipher.ENCRYPT_MODE, ad);
+        Cipher cipher = init(Cipher.ENCRYPT_MODE, ad);
         try {
             int written = cipher.doFinal(in, inOffset, length, out, outOffset);
             n++;
@@ -85,7 +97,7 @@ public final class CipherState {
             throw new TransportException(Kind.PROTOCOL_VIOLATION, "Noise message of " + length
                     + " bytes is shorter than its 16-byte authentication tag");
         }
-        init(Cipher.DECRYPT_MODE, ad);
+        Cipher cipher = init(Cipher.DECRYPT_MODE, ad);
         try {
             int written = cipher.doFinal(in, inOffset, length, out, outOffset);
             n++;
@@ -151,7 +163,7 @@ public final class CipherState {
         n = value;
     }
 
-    private void init(int mode, byte[] ad) {
+    private Cipher init(int mode, byte[] ad) {
         if (n == MAX_NONCE) {
             throw new TransportException(Kind.LIMIT_EXCEEDED,
                     "Noise nonce exhausted after 2^64-1 messages; the connection must be replaced");
@@ -161,15 +173,29 @@ public final class CipherState {
             nonce[i] = (byte) v;
             v >>>= 8;
         }
+        Cipher[] ciphers = CIPHERS.get();
+        int slot = mode == Cipher.ENCRYPT_MODE ? 0 : 1;
+        Cipher cipher = ciphers[slot];
         try {
             // IvParameterSpec copies the array, so reusing this one is safe.
             cipher.init(mode, key, new IvParameterSpec(nonce));
-        } catch (InvalidKeyException | InvalidAlgorithmParameterException e) {
+        } catch (InvalidKeyException e) {
+            // The JDK refuses to encrypt with the key and nonce of its previous encryption (another
+            // state with the same key did, e.g. a test's twin): a fresh cipher has no previous one.
+            cipher = newCipher();
+            ciphers[slot] = cipher;
+            try {
+                cipher.init(mode, key, new IvParameterSpec(nonce));
+            } catch (InvalidKeyException | InvalidAlgorithmParameterException again) {
+                throw new IllegalStateException("ChaCha20-Poly1305 refused its key or nonce", again);
+            }
+        } catch (InvalidAlgorithmParameterException e) {
             throw new IllegalStateException("ChaCha20-Poly1305 refused its key or nonce", e);
         }
         if (ad.length > 0) {
             cipher.updateAAD(ad);
         }
+        return cipher;
     }
 
     /** Shows the counter only, never the key. */
