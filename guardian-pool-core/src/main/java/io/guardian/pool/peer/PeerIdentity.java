@@ -167,7 +167,8 @@ public final class PeerIdentity {
      * <p>Key types, as libp2p signs with them: Ed25519 (raw signature over the raw bytes; keys
      * of small order and non-canonical keys or signatures fail), RSA ({@code SHA256withRSA},
      * PKCS#1 v1.5, key in PKIX DER, 2,048 to 8,192 bits as go-libp2p requires) and ECDSA ({@code SHA256withECDSA}, DER signature, key in PKIX DER).
-     * Secp256k1 keys always fail (not implemented).
+     * Secp256k1 keys always fail: this library verifies only the three types above, and the
+     * handshakes refuse such a peer with an error naming its key type.
      *
      * @param publicKeyProtobuf the signer's libp2p {@code PublicKey} protobuf
      * @param data the signed message
