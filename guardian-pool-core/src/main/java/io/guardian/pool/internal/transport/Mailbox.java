@@ -79,7 +79,14 @@ final class Mailbox {
         }
         long start = System.nanoTime();
         long deadline = start + timeoutNanos;
-        spinWait.spin(start, timeoutNanos, () -> closed || !queue.isEmpty());
+        if (spinWait.spin(start, timeoutNanos, () -> closed || !queue.isEmpty())) {
+            message = poll();
+            if (message != null) {
+                // The common case: taken without registering as a waiter the producer must read.
+                spinWait.recordWait(System.nanoTime() - start);
+                return message;
+            }
+        }
         Thread self = Thread.currentThread();
         waiter = self;
         try {
