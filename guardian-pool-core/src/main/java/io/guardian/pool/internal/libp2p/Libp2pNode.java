@@ -3,6 +3,7 @@ package io.guardian.pool.internal.libp2p;
 import io.guardian.pool.internal.libp2p.noise.NoiseHandshakeHandler;
 import io.guardian.pool.internal.libp2p.noise.NoiseSecured;
 import io.guardian.pool.internal.libp2p.yamux.YamuxSession;
+import io.guardian.pool.internal.transport.HandlerSpin;
 import io.guardian.pool.internal.transport.MemoryBudget;
 import io.guardian.pool.internal.transport.TransportException;
 import io.guardian.pool.internal.transport.TransportException.Kind;
@@ -53,6 +54,8 @@ public final class Libp2pNode {
     private volatile Libp2pNode server;
     /** Where the connections of this node reserve the Data they buffer; unlimited unless a listener set one. */
     private volatile MemoryBudget inboundMemory = MemoryBudget.UNLIMITED;
+    /** How long a message handler's thread polls for its stream's next message; none unless a listener set it. */
+    private volatile HandlerSpin handlerSpin = HandlerSpin.OFF;
 
     /**
      * @param settings timeouts, limits and our identity
@@ -78,6 +81,16 @@ public final class Libp2pNode {
      */
     public void inboundMemory(MemoryBudget budget) {
         this.inboundMemory = Objects.requireNonNull(budget, "budget");
+    }
+
+    /**
+     * Sets how long the thread of a {@link MessageStreams} handler polls for its stream's next
+     * message after answering (a listener's own handler pool; see {@link HandlerSpin}).
+     *
+     * @param spin the polling budget
+     */
+    public void handlerSpin(HandlerSpin spin) {
+        this.handlerSpin = Objects.requireNonNull(spin, "spin");
     }
 
     /** @return the budget received Data is reserved from */
@@ -284,7 +297,7 @@ public final class Libp2pNode {
             return;
         }
         if (handler instanceof MessageStreams.Served served) {
-            served.start(stream, handlerExecutor); // no thread waits on the stream
+            served.start(stream, handlerExecutor, handlerSpin); // no thread waits on the stream
             return;
         }
         try {

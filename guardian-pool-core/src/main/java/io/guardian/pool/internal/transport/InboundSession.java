@@ -14,12 +14,10 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,7 +63,7 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
     private final AtomicLong bytesOut = new AtomicLong();
     private final Runnable drain = this::drain;
     private final LongAdder protocolErrors;
-    private final Spin spin;
+    private final HandlerSpin spin;
     /** Written on the event loop only; read by the drain task to avoid needless hops. */
     private volatile boolean backlogged;
     /** Event loop only: a dialer flooding PINGs gets {@code ping-answers-per-second} PONGs, not one each. */
@@ -74,7 +72,7 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
     private final MemoryBudget.Account memory;
 
     InboundSession(Channel channel, PeerId remotePeer, ProtocolVersion version, Instant openedAt,
-            MessageHandler handler, Executor executor, int maxFrameSize, LongAdder protocolErrors, Spin spin,
+            MessageHandler handler, Executor executor, int maxFrameSize, LongAdder protocolErrors, HandlerSpin spin,
             int pingAnswersPerSecond, MemoryBudget.Account memory) {
         this.channel = channel;
         this.remotePeer = remotePeer;
@@ -88,39 +86,6 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
         this.pingAnswers = new PingAnswerBudget(pingAnswersPerSecond);
         this.memory = memory;
         channel.closeFuture().addListener(f -> memory.close());
-    }
-
-    /**
-     * How long a handler thread that just answered this connection keeps polling for its next
-     * message before it gives the thread back. Not API.
-     *
-     * <p>Why: in request/reply traffic the next request comes one round trip after the reply. A
-     * handler thread that returned to its executor meanwhile has parked, and waking it costs a
-     * futex wake-up, 30-40 µs on the reference machine (a KVM guest), as long as a bare socket's
-     * whole round trip. Polling for a few microseconds, yielding between polls, keeps the thread
-     * at hand, and the event loop's offer needs no hand-off at all (the drain task is still
-     * running). Only with the listener's own handler pool, whose queue it can see: it stops at
-     * once when another connection's work is waiting. Budget: system property
-     * {@code guardian.transport.handlerSpinMicros}, default {@value #DEFAULT_SPIN_MICROS}; 0 turns
-     * it off. While every core is busy ({@link SpinGate}) the thread does not poll at all: it would
-     * only keep the event loop that reads the next message off a core.
-     *
-     * @param nanos the polling budget, 0 for none
-     * @param othersWaiting whether other work waits for a handler thread
-     * @param gate whether the machine's cores have room for polling now
-     */
-    record Spin(long nanos, BooleanSupplier othersWaiting, SpinGate gate) {
-
-        static final long DEFAULT_SPIN_MICROS = 50;
-
-        /** No polling: the drain task ends as soon as the inbox is empty. */
-        static final Spin OFF = new Spin(0, () -> true, SpinGate.SHARED);
-
-        static Spin configured(BooleanSupplier othersWaiting) {
-            return new Spin(TimeUnit.MICROSECONDS.toNanos(Math.max(0L,
-                    Long.getLong("guardian.transport.handlerSpinMicros", DEFAULT_SPIN_MICROS))), othersWaiting,
-                    SpinGate.SHARED);
-        }
     }
 
     // ---- PeerSession --------------------------------------------------------------------------
@@ -303,29 +268,9 @@ final class InboundSession extends ChannelInboundHandlerAdapter implements PeerS
         }
     }
 
-    /** @return whether a message arrived within the {@link Spin} budget (the drain task may take it) */
+    /** @return whether a message arrived within the {@link HandlerSpin} budget (the drain task may take it) */
     private boolean awaitNext() {
-        SpinGate gate = spin.gate();
-        long now = gate.now();
-        if (spin.nanos() == 0 || !gate.isOpen(now)) {
-            return false;
-        }
-        long end = now + spin.nanos();
-        do {
-            if (closing.get() || spin.othersWaiting().getAsBoolean() || Thread.currentThread().isInterrupted()) {
-                return false;
-            }
-            Thread.yield();
-            long after = gate.now();
-            if (!gate.afterPause(after - now, after)) {
-                return !inbox.isEmpty(); // a neighbour held the core: stop polling (SpinGate)
-            }
-            now = after;
-            if (!inbox.isEmpty()) {
-                return true;
-            }
-        } while (now - end < 0);
-        return false;
+        return spin.awaitNext(() -> !inbox.isEmpty(), closing::get);
     }
 
     private boolean handle(byte[] message) {

@@ -62,7 +62,7 @@ public final class ListenerEngine {
     private final ThreadPoolExecutor ownExecutor;
     private final Executor handlerExecutor;
     /** How the listener's own handler threads wait for a connection's next message; off for a given executor. */
-    private final InboundSession.Spin handlerSpin;
+    private final HandlerSpin handlerSpin;
     private final Channel serverChannel;
     private final InetSocketAddress boundAddress;
     private final AtomicBoolean open = new AtomicBoolean(true);
@@ -89,14 +89,15 @@ public final class ListenerEngine {
             ownExecutor.allowCoreThreadTimeOut(true);
             handlerExecutor = ownExecutor;
             ThreadPoolExecutor own = ownExecutor;
-            handlerSpin = InboundSession.Spin.configured(() -> !own.getQueue().isEmpty());
+            handlerSpin = HandlerSpin.configured(() -> !own.getQueue().isEmpty());
         } else {
             ownExecutor = null;
             handlerExecutor = settings.handlerExecutor();
-            handlerSpin = InboundSession.Spin.OFF;
+            handlerSpin = HandlerSpin.OFF;
         }
         node = new Libp2pNode(settings.libp2p(), handlerExecutor, verifier);
         node.inboundMemory(admission.memory());
+        node.handlerSpin(handlerSpin);
         settings.streamHandlers().forEach(node::handle);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(loops.group())

@@ -45,7 +45,7 @@ class HandlerSpinGateTest {
 
     private void serveWithChannel(SpinGate gate) {
         channel = new EmbeddedChannel();
-        InboundSession.Spin spin = new InboundSession.Spin(LONG_SPIN, () -> false, gate);
+        HandlerSpin spin = new HandlerSpin(LONG_SPIN, () -> false, gate);
         channel.pipeline().addLast(new InboundSession(channel, null, ProtocolVersion.V1_1, Instant.now(),
                 (from, message) -> {
                     handled.incrementAndGet();
