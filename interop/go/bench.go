@@ -169,7 +169,7 @@ func measured(warm, n, c int, warmOp, op func(worker, i int) error) (time.Durati
 
 // connectedHost: a new host with one connection to the target (the caller closes the host).
 func connectedHost(b benchArgs) (host.Host, error) {
-	h, err := newHost(nil)
+	h, err := newHost(nil, "ed25519")
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +187,7 @@ func connectedHost(b benchArgs) (host.Host, error) {
 func benchHandshake(b benchArgs) (obj, error) {
 	hosts := make([]host.Host, b.concurrency)
 	for i := range hosts {
-		h, err := newHost(nil)
+		h, err := newHost(nil, "ed25519")
 		if err != nil {
 			return nil, err
 		}

@@ -99,7 +99,7 @@ func sendZeros(w io.Writer, n int64) error {
 }
 
 func benchListen() int {
-	h, err := newHost(nil, "/ip4/127.0.0.1/tcp/0")
+	h, err := newHost(nil, "ed25519", "/ip4/127.0.0.1/tcp/0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "host:", err)
 		return 1

@@ -59,12 +59,12 @@ func main() {
 	args := os.Args[1:]
 	switch {
 	case len(args) >= 1 && args[0] == "listen":
-		cm, err := parseListenArgs(args[1:])
+		cm, keyType, err := parseListenArgs(args[1:])
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
-		os.Exit(listen(cm))
+		os.Exit(listen(cm, keyType))
 	case len(args) == 1 && args[0] == "bench-listen":
 		os.Exit(benchListen())
 	case len(args) >= 2 && args[0] == "bench-dial":
@@ -75,15 +75,15 @@ func main() {
 		}
 		os.Exit(benchDial(b))
 	case len(args) >= 2 && args[0] == "dial":
-		target, steps, err := parseDialArgs(args[1:])
+		target, steps, keyType, err := parseDialArgs(args[1:])
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
-		os.Exit(dial(target, steps))
+		os.Exit(dial(target, steps, keyType))
 	default:
-		fmt.Fprintln(os.Stderr, "usage: guardian-interop-go listen [--conn-low N --conn-high M --conn-grace D [--conn-silence D]]"+
-			" | dial <multiaddr with /p2p/id> [--steps a,b,c] | bench-listen"+
+		fmt.Fprintln(os.Stderr, "usage: guardian-interop-go listen [--conn-low N --conn-high M --conn-grace D [--conn-silence D]] [--key-type T]"+
+			" | dial <multiaddr with /p2p/id> [--steps a,b,c] [--key-type T] | bench-listen"+
 			" | bench-dial <multiaddr with /p2p/id> --what handshake|rr|throughput [--n N] [--concurrency C] [--size S]")
 		os.Exit(2)
 	}
@@ -96,45 +96,65 @@ type connMgrLimits struct {
 	grace, silence time.Duration
 }
 
-// parseListenArgs reads listen's optional connection-manager flags. --conn-low, --conn-high and
-// --conn-grace go together; --conn-silence (how often the manager checks the high watermark,
-// go's default 10 s) is optional.
-func parseListenArgs(args []string) (*connMgrLimits, error) {
+// keyTypes are the identity key types --key-type accepts (go-libp2p's four); ed25519 is the default.
+var keyTypes = map[string]int{"ed25519": crypto.Ed25519, "secp256k1": crypto.Secp256k1, "rsa": crypto.RSA, "ecdsa": crypto.ECDSA}
+
+// parseListenArgs reads listen's optional flags: the identity's --key-type, and the connection
+// manager's. --conn-low, --conn-high and --conn-grace go together; --conn-silence (how often the
+// manager checks the high watermark, go's default 10 s) is optional.
+func parseListenArgs(args []string) (*connMgrLimits, string, error) {
 	fs := flag.NewFlagSet("listen", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	low := fs.Int("conn-low", -1, "connection manager low watermark (>= 1)")
 	high := fs.Int("conn-high", -1, "connection manager high watermark (>= conn-low)")
 	grace := fs.Duration("conn-grace", -1, "grace period of new connections, e.g. 1s")
 	silence := fs.Duration("conn-silence", 10*time.Second, "interval of the manager's trim checks, e.g. 500ms")
+	keyType := fs.String("key-type", "ed25519", "identity key type: ed25519, secp256k1, rsa or ecdsa")
 	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("listen: %w", err)
+		return nil, "", fmt.Errorf("listen: %w", err)
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("listen: unexpected argument %s", fs.Arg(0))
+		return nil, "", fmt.Errorf("listen: unexpected argument %s", fs.Arg(0))
+	}
+	if _, ok := keyTypes[*keyType]; !ok {
+		return nil, "", fmt.Errorf("listen: unknown --key-type %s (ed25519, secp256k1, rsa or ecdsa)", *keyType)
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	delete(set, "key-type")
 	if len(set) == 0 {
-		return nil, nil
+		return nil, *keyType, nil
 	}
 	if !set["conn-low"] || !set["conn-high"] || !set["conn-grace"] {
-		return nil, errors.New("listen: --conn-low, --conn-high and --conn-grace go together")
+		return nil, "", errors.New("listen: --conn-low, --conn-high and --conn-grace go together")
 	}
 	// go's manager treats a low watermark of 0 as "trimming off" (getConnsToClose returns nil).
 	if *low < 1 || *high < *low || *grace < 0 || *silence <= 0 {
-		return nil, fmt.Errorf("listen: need 1 <= conn-low <= conn-high, conn-grace >= 0, conn-silence > 0; got %d, %d, %s, %s",
+		return nil, "", fmt.Errorf("listen: need 1 <= conn-low <= conn-high, conn-grace >= 0, conn-silence > 0; got %d, %d, %s, %s",
 			*low, *high, *grace, *silence)
 	}
-	return &connMgrLimits{low: *low, high: *high, grace: *grace, silence: *silence}, nil
+	return &connMgrLimits{low: *low, high: *high, grace: *grace, silence: *silence}, *keyType, nil
 }
 
-func parseDialArgs(args []string) (*peer.AddrInfo, []string, error) {
+func parseDialArgs(args []string) (*peer.AddrInfo, []string, string, error) {
 	steps := allSteps
+	keyType := "ed25519"
 	var target *peer.AddrInfo
 	for i := 0; i < len(args); i++ {
+		if args[i] == "--key-type" {
+			if i+1 >= len(args) {
+				return nil, nil, "", errors.New("--key-type needs a value")
+			}
+			if _, ok := keyTypes[args[i+1]]; !ok {
+				return nil, nil, "", fmt.Errorf("unknown --key-type %s (ed25519, secp256k1, rsa or ecdsa)", args[i+1])
+			}
+			keyType = args[i+1]
+			i++
+			continue
+		}
 		if args[i] == "--steps" {
 			if i+1 >= len(args) {
-				return nil, nil, errors.New("--steps needs a value")
+				return nil, nil, "", errors.New("--steps needs a value")
 			}
 			steps = nil
 			for _, s := range strings.Split(args[i+1], ",") {
@@ -142,7 +162,7 @@ func parseDialArgs(args []string) (*peer.AddrInfo, []string, error) {
 					continue
 				}
 				if !contains(allSteps, s) && !contains(extraSteps, s) {
-					return nil, nil, fmt.Errorf("unknown step %s; steps are %s", s, strings.Join(append(allSteps, extraSteps...), ","))
+					return nil, nil, "", fmt.Errorf("unknown step %s; steps are %s", s, strings.Join(append(allSteps, extraSteps...), ","))
 				}
 				steps = append(steps, s)
 			}
@@ -151,17 +171,17 @@ func parseDialArgs(args []string) (*peer.AddrInfo, []string, error) {
 		}
 		addr, err := ma.NewMultiaddr(args[i])
 		if err != nil {
-			return nil, nil, fmt.Errorf("bad multiaddr %s: %w", args[i], err)
+			return nil, nil, "", fmt.Errorf("bad multiaddr %s: %w", args[i], err)
 		}
 		target, err = peer.AddrInfoFromP2pAddr(addr)
 		if err != nil {
-			return nil, nil, fmt.Errorf("the multiaddr must end with /p2p/<peer id>: %w", err)
+			return nil, nil, "", fmt.Errorf("the multiaddr must end with /p2p/<peer id>: %w", err)
 		}
 	}
 	if target == nil {
-		return nil, nil, errors.New("dial needs a multiaddr")
+		return nil, nil, "", errors.New("dial needs a multiaddr")
 	}
-	return target, steps, nil
+	return target, steps, keyType, nil
 }
 
 func contains(list []string, s string) bool {
@@ -185,10 +205,11 @@ func libp2pVersion() string {
 	return "unknown"
 }
 
-// newHost builds a TCP + Noise + yamux host. Only the transports, security and muxer given here
-// are used, relay is off and NAT/port mapping is never enabled, so nothing else listens.
-func newHost(cm *connMgrLimits, listenAddrs ...string) (host.Host, error) {
-	key, _, err := crypto.GenerateEd25519Key(rand.Reader)
+// newHost builds a TCP + Noise + yamux host with an identity of keyType (see keyTypes; RSA keys are
+// 2048 bits, ECDSA keys P-256, go-libp2p's defaults). Only the transports, security and muxer given
+// here are used, relay is off and NAT/port mapping is never enabled, so nothing else listens.
+func newHost(cm *connMgrLimits, keyType string, listenAddrs ...string) (host.Host, error) {
+	key, _, err := crypto.GenerateKeyPairWithReader(keyTypes[keyType], 2048, rand.Reader)
 	if err != nil {
 		return nil, err
 	}
@@ -275,8 +296,8 @@ func readOne(s network.Stream) bool {
 	return n == 1
 }
 
-func listen(cm *connMgrLimits) int {
-	h, err := newHost(cm, "/ip4/127.0.0.1/tcp/0")
+func listen(cm *connMgrLimits, keyType string) int {
+	h, err := newHost(cm, keyType, "/ip4/127.0.0.1/tcp/0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "host:", err)
 		return 1
@@ -346,8 +367,8 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // --------------------------------------------------------------------------------------- dial
 
-func dial(target *peer.AddrInfo, steps []string) int {
-	h, err := newHost(nil)
+func dial(target *peer.AddrInfo, steps []string, keyType string) int {
+	h, err := newHost(nil, keyType)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "host:", err)
 		return 1

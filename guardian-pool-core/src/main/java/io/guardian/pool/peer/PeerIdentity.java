@@ -166,9 +166,10 @@ public final class PeerIdentity {
      *
      * <p>Key types, as libp2p signs with them: Ed25519 (raw signature over the raw bytes; keys
      * of small order and non-canonical keys or signatures fail), RSA ({@code SHA256withRSA},
-     * PKCS#1 v1.5, key in PKIX DER, 2,048 to 8,192 bits as go-libp2p requires) and ECDSA ({@code SHA256withECDSA}, DER signature, key in PKIX DER).
-     * Secp256k1 keys always fail: this library verifies only the three types above, and the
-     * handshakes refuse such a peer with an error naming its key type.
+     * PKCS#1 v1.5, key in PKIX DER, 2,048 to 8,192 bits as go-libp2p requires), ECDSA
+     * ({@code SHA256withECDSA}, DER signature, key in PKIX DER) and secp256k1 (ECDSA over the
+     * SHA-256 of the data, strict DER signature, key a SEC 1 point of 33 or 65 bytes on the curve,
+     * as Ethereum's consensus clients and other secp256k1 peers sign).
      *
      * @param publicKeyProtobuf the signer's libp2p {@code PublicKey} protobuf
      * @param data the signed message
@@ -193,6 +194,8 @@ public final class PeerIdentity {
                 return PkixSignatures.verifyRsa(key.data(), data, signature);
             case KeyProtobuf.ECDSA:
                 return PkixSignatures.verifyEcdsa(key.data(), data, signature);
+            case KeyProtobuf.SECP256K1:
+                return Secp256k1.verify(key.data(), data, signature);
             default:
                 return false;
         }

@@ -131,12 +131,28 @@ public final class InteropPeer implements AutoCloseable {
      * @return the step lines, exit code and stderr
      */
     public static DialResult dial(Lang lang, Multiaddr target, Duration timeout, String... steps) {
+        return dial(lang, target, timeout, List.of(), steps);
+    }
+
+    /**
+     * {@link #dial(Lang, Multiaddr, Duration, String...)} with more flags of {@code dial}, e.g.
+     * go's {@code --key-type secp256k1} (interop/README.md).
+     *
+     * @param lang which implementation dials
+     * @param target the listener's address, ending in {@code /p2p/<id>}
+     * @param timeout deadline for the whole run
+     * @param flags flags after the target
+     * @param steps the steps to run; none for all
+     * @return the step lines, exit code and stderr
+     */
+    public static DialResult dial(Lang lang, Multiaddr target, Duration timeout, List<String> flags, String... steps) {
         Objects.requireNonNull(target, "target");
         if (target.peerId().isEmpty()) {
             throw new IllegalArgumentException("The target must end in /p2p/<peer id>: " + target);
         }
         Path exe = InteropBuild.executable(lang);
         List<String> command = new ArrayList<>(List.of(exe.toString(), "dial", target.toString()));
+        command.addAll(flags);
         if (steps.length > 0) {
             command.add("--steps");
             command.add(String.join(",", Arrays.asList(steps)));

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
@@ -28,6 +29,14 @@ class NativeInteropTest {
     @Timeout(value = 25, unit = TimeUnit.MINUTES)
     void ourDialerAgainstTheirListener(Lang lang) throws Exception {
         StackInterop.ourDialerTheirListener(lang);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"secp256k1, 16Uiu2", "rsa, Qm", "ecdsa, Qm"})
+    @Timeout(value = 25, unit = TimeUnit.MINUTES)
+    void goPeersWithSecp256k1RsaAndEcdsaIdentitiesAreAuthenticatedBothWays(String keyType, String peerIdPrefix)
+            throws Exception {
+        StackInterop.otherKeyType(Lang.GO, keyType, peerIdPrefix);
     }
 
     @Test

@@ -16,6 +16,7 @@ import io.guardian.pool.internal.transport.LeakWatch;
 import io.guardian.pool.net.PeerListener;
 import io.guardian.pool.net.StreamException;
 import io.guardian.pool.peer.Multiaddr;
+import io.guardian.pool.peer.PeerId;
 import io.guardian.pool.peer.PeerIdentity;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +24,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -153,6 +156,49 @@ final class StackInterop {
             assertThat(leaks.collectLeaks()).isEmpty();
         } finally {
             threads.shutdownNow();
+        }
+    }
+
+    /**
+     * A peer whose identity is not Ed25519 ({@code keyType}: secp256k1, rsa or ecdsa; the peer's
+     * {@code --key-type}), both directions: our dialer verifies its listener's Noise signature and
+     * PeerId, and our listener verifies its dialer's; identify and an echo then run on each.
+     */
+    static void otherKeyType(Lang lang, String keyType, String peerIdPrefix) throws Exception {
+        ExecutorService threads = Executors.newCachedThreadPool();
+        EventLoops loops = EventLoops.acquire();
+        Libp2pNode node = new Libp2pNode(Libp2pSettings.defaults(PeerIdentity.generate()), threads, loops.offload());
+        try (LeakWatch leaks = new LeakWatch(); InteropPeer peer = InteropPeer.listen(lang, "--key-type", keyType);
+                Libp2pDialer dialer = new Libp2pDialer(node, loops)) {
+            assertThat(peer.peerId().toBase58()).startsWith(peerIdPrefix);
+            Libp2pConnection connection = dialer.dial(peer.peerId(), peer.address(), T).get(30, TimeUnit.SECONDS);
+            assertThat(connection.remotePeer()).isEqualTo(peer.peerId());
+            assertThat(connection.identify().get(30, TimeUnit.SECONDS).agentVersion())
+                    .startsWith("guardian-interop-" + lang.id() + "/");
+            byte[] payload = new byte[64 * 1024];
+            new Random(keyType.hashCode()).nextBytes(payload);
+            assertThat(echoOnce(connection, payload, threads)).isEqualTo(payload);
+            connection.close();
+            await("no channel left").atMost(T).until(() -> dialer.openChannels() == 0);
+            dialer.close();
+            assertThat(leaks.collectLeaks()).isEmpty();
+        } finally {
+            threads.shutdownNow();
+        }
+        Set<PeerId> dialers = ConcurrentHashMap.newKeySet();
+        try (PeerListener listener = PeerListener.builder(PeerIdentity.generate())
+                .bind(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
+                .streamHandler(ECHO, stream -> {
+                    dialers.add(stream.remotePeer());
+                    Streams.echo(stream);
+                })
+                .start()) {
+            DialResult result = InteropPeer.dial(lang, listener.listenAddress(), Duration.ofMinutes(2),
+                    List.of("--key-type", keyType), "identify", "echo");
+            assertThat(result.ok()).as("%s", result).isTrue();
+            assertThat(result.steps("echo")).hasSize(3);
+            assertThat(dialers).singleElement().satisfies(id -> assertThat(id.toBase58()).startsWith(peerIdPrefix));
+            assertThat(listener.failedHandshakes()).isZero();
         }
     }
 

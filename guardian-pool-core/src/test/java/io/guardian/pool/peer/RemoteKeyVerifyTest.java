@@ -36,7 +36,8 @@ class RemoteKeyVerifyTest {
     }
 
     @Test
-    void secp256k1NeverVerifies() {
+    void secp256k1WithoutAValidSignatureDoesNotVerify() {
+        // The peer-ids spec's secp256k1 key (peerid.tsv); Secp256k1Test verifies real signatures.
         byte[] key = HexFormat.of().parseHex("08021221037777e994e452c21604f91de093ce415f5432f701dd8cd1a7a6fea0e630bfca99");
         assertThat(PeerIdentity.verify(key, DATA, new byte[70])).isFalse();
     }

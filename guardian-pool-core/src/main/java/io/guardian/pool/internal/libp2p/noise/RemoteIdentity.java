@@ -35,7 +35,7 @@ final class RemoteIdentity {
      * @param remoteStatic the remote's static X25519 key from the same message
      * @return the verified identity
      * @throws TransportException {@link Kind#PROTOCOL_VIOLATION} for a malformed payload or key;
-     *     {@link Kind#UNSUPPORTED_KEY} for secp256k1 or an unknown key type;
+     *     {@link Kind#UNSUPPORTED_KEY} for a key type libp2p does not define;
      *     {@link Kind#BAD_SIGNATURE} if the signature does not verify or the key is unusable
      */
     static Verified verify(byte[] payload, byte[] remoteStatic) {
@@ -53,18 +53,14 @@ final class RemoteIdentity {
             throw new TransportException(Kind.PROTOCOL_VIOLATION, "the Noise identity_key is not a libp2p PublicKey: "
                     + e.getMessage());
         }
-        if (type == SECP256K1) {
-            throw new TransportException(Kind.UNSUPPORTED_KEY, "secp256k1 keys are not supported (the JDK 17 has no"
-                    + " secp256k1 curve): peer " + peerId + " identifies with one; only Ed25519, RSA and ECDSA peers"
-                    + " can be authenticated");
-        }
         if (type < 0 || peerId == null) {
             throw new TransportException(Kind.UNSUPPORTED_KEY, "the peer's identity key has type " + type
                     + ", which libp2p does not define (0 RSA, 1 Ed25519, 2 secp256k1, 3 ECDSA)");
         }
         if (!PeerIdentity.verify(key, LocalStatic.signedData(remoteStatic), decoded.identitySig())) {
             String hint = type == ED25519 ? " (or its Ed25519 key is of small order or non-canonical)"
-                    : type == RSA ? " (or its RSA key is outside 2048 to 8192 bits)" : "";
+                    : type == RSA ? " (or its RSA key is outside 2048 to 8192 bits)"
+                    : type == SECP256K1 ? " (or its secp256k1 key is not a point on the curve)" : "";
             throw new TransportException(Kind.BAD_SIGNATURE, "peer " + peerId + "'s Noise identity_sig does not verify"
                     + " over its static key" + hint);
         }

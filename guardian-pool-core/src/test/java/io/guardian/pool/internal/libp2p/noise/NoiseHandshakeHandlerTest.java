@@ -204,17 +204,37 @@ class NoiseHandshakeHandlerTest {
     }
 
     @Test
-    void secp256k1IdentitiesAreRefusedAsUnsupportedNamingTheKeyType() {
-        // peerid.tsv, the peer-ids spec's secp256k1 vector.
+    void secp256k1RemoteIdentitiesAreVerifiedAndNamedByTheirInlinedPeerIds() {
+        NoiseSigner remote = TestSigners.secp256k1(2);
+        NoisePair p = new NoisePair(NoisePair.of(A), PeerId.fromPublicKey(remote.publicKeyProtobuf()), List.of(YAMUX),
+                NoisePair.of(remote), A.peerId(), List.of(YAMUX), Runnable::run);
+        p.pump();
+        NoiseSecured s = p.initiatorResult.join();
+        assertThat(s.remotePeer().toString()).startsWith("16Uiu2");
+        assertThat(s.remotePublicKey()).isEqualTo(remote.publicKeyProtobuf());
+        assertThat(p.responderResult.join().remotePeer()).isEqualTo(A.peerId());
+        p.close();
+    }
+
+    @Test
+    void aSecp256k1SignatureOverOtherBytesIsABadSignature() {
+        // peerid.tsv, the peer-ids spec's secp256k1 key, with a signature that is not DER at all...
         String key = "08021221037777e994e452c21604f91de093ce415f5432f701dd8cd1a7a6fea0e630bfca99";
         NoisePair p = new NoisePair(NoisePair.of(A), null, List.of(), NoisePair.of(TestSigners.fixed(key,
                 new byte[70])), null, List.of(), Runnable::run);
         p.pump();
         TransportException e = NoisePair.failure(p.initiatorResult);
-        assertThat(e.kind()).isEqualTo(Kind.UNSUPPORTED_KEY);
-        assertThat(e.getMessage()).startsWith("secp256k1 keys are not supported")
-                .contains("16Uiu2HAmLhLvBoYaoZfaMUKuibM6ac163GwKY74c5kiSLg5KvLpY");
+        assertThat(e.kind()).isEqualTo(Kind.BAD_SIGNATURE);
+        assertThat(e.getMessage()).contains("16Uiu2HAmLhLvBoYaoZfaMUKuibM6ac163GwKY74c5kiSLg5KvLpY")
+                .contains("secp256k1");
         p.close();
+        // ...and a well-formed signature by the right key over the wrong bytes.
+        NoisePair q = new NoisePair(NoisePair.of(A), null, List.of(), NoisePair.of(TestSigners.tampered(
+                TestSigners.secp256k1(3), data -> java.util.Arrays.copyOf(data, data.length + 1))), null, List.of(),
+                Runnable::run);
+        q.pump();
+        assertThat(NoisePair.failure(q.initiatorResult).kind()).isEqualTo(Kind.BAD_SIGNATURE);
+        q.close();
     }
 
     @Test
