@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import { createLibp2p } from 'libp2p'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -27,6 +28,9 @@ const EXTRA_STEPS = ['reset', 'close-conn']
 // js-libp2p allows 32 inbound / 64 outbound streams per protocol and connection by default; the
 // concurrent step runs 100 at once.
 const STREAM_LIMITS = { maxInboundStreams: 256, maxOutboundStreams: 256 }
+// --key-type values and the @libp2p/crypto key type each makes (RSA 2048 bits). No ecdsa: js-libp2p
+// 3.3.11 makes ECDSA keys but its peerIdFromPublicKey throws UnsupportedKeyTypeError for them.
+const KEY_TYPES = { ed25519: 'Ed25519', secp256k1: 'secp256k1', rsa: 'RSA' }
 // Writes are cut into chunks of this size and paced (see flushed).
 const CHUNK = 16 * 1024
 
@@ -42,14 +46,16 @@ function errorText (err) {
 }
 
 /**
- * A TCP + Noise + yamux node with identify and ping. Bench mode (`bench` true) drops ping, so a
- * handshake is dial + Noise + yamux + identify as in the other peers, and lifts js-libp2p's
- * inbound rate limit (5 connections per second per host by default), which otherwise resets a
- * handshake benchmark's dials.
+ * A TCP + Noise + yamux node with identify and ping, its identity a fresh key of `keyType` (a
+ * KEY_TYPES key). Bench mode (`bench` true) drops ping, so a handshake is dial + Noise + yamux +
+ * identify as in the other peers, and lifts js-libp2p's inbound rate limit (5 connections per
+ * second per host by default), which otherwise resets a handshake benchmark's dials.
  */
-async function createNode (listen, bench = false) {
+async function createNode (listen, bench = false, keyType = 'ed25519') {
   const services = bench ? { identify: identify() } : { identify: identify(), ping: ping() }
+  const privateKey = await generateKeyPair(KEY_TYPES[keyType], 2048)
   return createLibp2p({
+    privateKey,
     ...(bench ? { connectionManager: { inboundConnectionThreshold: Infinity, maxIncomingPendingConnections: 256 } } : {}),
     addresses: { listen: listen ? ['/ip4/127.0.0.1/tcp/0'] : [] },
     transports: [tcp()],
@@ -222,8 +228,19 @@ function identifyFields (result) {
 
 // ------------------------------------------------------------------------------------- listen
 
-async function listen () {
-  const node = await createNode(true)
+/** Reads `--key-type T` out of `args` (the rest is returned); ed25519 when absent. */
+function takeKeyType (args) {
+  const at = args.indexOf('--key-type')
+  if (at < 0) return { keyType: 'ed25519', rest: args }
+  const keyType = args[at + 1]
+  if (KEY_TYPES[keyType] == null) {
+    throw new Error(`unknown --key-type ${keyType} (${Object.keys(KEY_TYPES).join(', ')})`)
+  }
+  return { keyType, rest: [...args.slice(0, at), ...args.slice(at + 2)] }
+}
+
+async function listen (keyType) {
+  const node = await createNode(true, false, keyType)
   await serve(node)
   node.addEventListener('connection:open', evt => {
     const connection = evt.detail
@@ -299,9 +316,10 @@ async function echoOnce (connection, data, signal) {
 }
 
 async function dial (args) {
-  const { target, steps } = parseDialArgs(args)
+  const { keyType, rest } = takeKeyType(args)
+  const { target, steps } = parseDialArgs(rest)
   const targetPeer = target.getComponents().at(-1).value
-  const node = await createNode(false)
+  const node = await createNode(false, false, keyType)
   await serve(node)
   // Listen before dialing, so the identify of the new connection cannot be missed.
   const identified = new Promise((resolve, reject) => {
@@ -411,8 +429,17 @@ process.on('SIGTERM', () => process.exit(0))
 const [mode, ...rest] = process.argv.slice(2)
 // What the bench mode (bench.mjs) borrows from here.
 const helpers = { createNode, writePaced, inputDone, readToEnd, emit, errorText }
-if (mode === 'listen' && rest.length === 0) {
-  await listen()
+if (mode === 'listen') {
+  let keyType
+  try {
+    const taken = takeKeyType(rest)
+    if (taken.rest.length > 0) throw new Error(`listen: unexpected argument ${taken.rest[0]}`)
+    keyType = taken.keyType
+  } catch (err) {
+    process.stderr.write(`${errorText(err)}\n`)
+    process.exit(2)
+  }
+  await listen(keyType)
 } else if (mode === 'bench-listen' && rest.length === 0) {
   await benchListen(helpers)
 } else if (mode === 'bench-dial') {
@@ -435,6 +462,6 @@ if (mode === 'listen' && rest.length === 0) {
   // Exit at once: a graceful node.stop() could outlast the caller's patience.
   process.exit(code)
 } else {
-  process.stderr.write('usage: guardian-interop-js listen | dial <multiaddr with /p2p/id> [--steps a,b,c] | bench-listen | bench-dial <multiaddr with /p2p/id> --what handshake|rr|throughput [--n N] [--concurrency C] [--size S]\n')
+  process.stderr.write('usage: guardian-interop-js listen [--key-type T] | dial <multiaddr with /p2p/id> [--steps a,b,c] [--key-type T] | bench-listen | bench-dial <multiaddr with /p2p/id> --what handshake|rr|throughput [--n N] [--concurrency C] [--size S]\n')
   process.exit(2)
 }

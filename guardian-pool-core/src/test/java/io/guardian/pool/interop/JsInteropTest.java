@@ -3,6 +3,8 @@ package io.guardian.pool.interop;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Our libp2p stack against js-libp2p (the versions pinned in interop/js/package-lock.json), in the
@@ -20,6 +22,14 @@ class JsInteropTest {
     @Timeout(value = 10, unit = TimeUnit.MINUTES)
     void ourDialerAgainstJsListener() throws Exception {
         StackInterop.ourDialerTheirListener(Lang.JS);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"secp256k1, 16Uiu2", "rsa, Qm"})
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    void jsPeersWithSecp256k1AndRsaIdentitiesAreAuthenticatedBothWays(String keyType, String peerIdPrefix)
+            throws Exception {
+        StackInterop.otherKeyType(Lang.JS, keyType, peerIdPrefix);
     }
 
     @Test
