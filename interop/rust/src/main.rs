@@ -16,7 +16,7 @@ use futures::channel::mpsc;
 use futures::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::{ConnectionId, NetworkBehaviour, SwarmEvent};
-use libp2p::{identify, noise, ping, tcp, yamux, Multiaddr, PeerId, StreamProtocol, Swarm};
+use libp2p::{identify, identity, noise, ping, tcp, yamux, Multiaddr, PeerId, StreamProtocol, Swarm};
 
 use util::{emit, Rng, Val};
 
@@ -58,7 +58,7 @@ fn main() {
         .expect("tokio runtime");
     let code = match args.first().map(String::as_str) {
         Some("listen") => match parse_listen_args(&args[1..]) {
-            Ok(idle) => runtime.block_on(listen(idle)),
+            Ok((idle, key)) => runtime.block_on(listen(idle, key)),
             Err(e) => {
                 eprintln!("{e}");
                 2
@@ -73,14 +73,14 @@ fn main() {
             }
         },
         Some("dial") => match parse_dial_args(&args[1..]) {
-            Ok((addr, steps)) => runtime.block_on(dial(addr, steps)),
+            Ok((addr, steps, key)) => runtime.block_on(dial(addr, steps, key)),
             Err(e) => {
                 eprintln!("{e}");
                 2
             }
         },
         _ => {
-            eprintln!("usage: guardian-interop-rust listen [--idle-timeout-ms N] | dial <multiaddr with /p2p/id> [--steps a,b,c] | bench-listen | bench-dial <multiaddr with /p2p/id> --what handshake|rr|throughput [--n N] [--concurrency C] [--size S]");
+            eprintln!("usage: guardian-interop-rust listen [--idle-timeout-ms N] [--key-type ed25519|secp256k1] | dial <multiaddr with /p2p/id> [--steps a,b,c] [--key-type ed25519|secp256k1] | bench-listen | bench-dial <multiaddr with /p2p/id> --what handshake|rr|throughput [--n N] [--concurrency C] [--size S]");
             2
         }
     };
@@ -91,25 +91,48 @@ fn main() {
 /// own default (10 s) would close connections the Java tests hold idle on purpose.
 const HELD_IDLE_TIMEOUT: Duration = Duration::from_secs(3600);
 
-/// `listen [--idle-timeout-ms N]`: N is how long a connection with no open stream and no handler
-/// keeping it alive lives before the swarm closes it (`SwarmConfig::with_idle_connection_timeout`).
-fn parse_listen_args(args: &[String]) -> Result<Duration, String> {
-    match args {
-        [] => Ok(HELD_IDLE_TIMEOUT),
-        [flag, n] if flag == "--idle-timeout-ms" => {
-            let ms: u64 = n.parse().map_err(|e| format!("--idle-timeout-ms {n}: {e}"))?;
-            Ok(Duration::from_millis(ms))
-        }
-        _ => Err(format!("listen takes only --idle-timeout-ms N, got {}", args.join(" "))),
+/// A fresh identity of the type `--key-type` names: ed25519 (the default) or secp256k1 (the
+/// `secp256k1` feature of libp2p-identity; its rsa and ecdsa features are not built here).
+fn keypair(key_type: &str) -> Result<identity::Keypair, String> {
+    match key_type {
+        "ed25519" => Ok(identity::Keypair::generate_ed25519()),
+        "secp256k1" => Ok(identity::Keypair::generate_secp256k1()),
+        other => Err(format!("unknown --key-type {other} (ed25519 or secp256k1)")),
     }
 }
 
-fn parse_dial_args(args: &[String]) -> Result<(Multiaddr, Vec<String>), String> {
-    let mut addr = None;
-    let mut steps: Vec<String> = ALL_STEPS.iter().map(|s| s.to_string()).collect();
+/// `listen [--idle-timeout-ms N] [--key-type T]`: N is how long a connection with no open stream
+/// and no handler keeping it alive lives before the swarm closes it
+/// (`SwarmConfig::with_idle_connection_timeout`); T the identity's key type (see `keypair`).
+fn parse_listen_args(args: &[String]) -> Result<(Duration, identity::Keypair), String> {
+    let mut idle = HELD_IDLE_TIMEOUT;
+    let mut key_type: &str = "ed25519";
     let mut i = 0;
     while i < args.len() {
-        if args[i] == "--steps" {
+        let value = args.get(i + 1).ok_or(format!("{} needs a value", args[i]))?;
+        match args[i].as_str() {
+            "--idle-timeout-ms" => {
+                let ms: u64 = value.parse().map_err(|e| format!("--idle-timeout-ms {value}: {e}"))?;
+                idle = Duration::from_millis(ms);
+            }
+            "--key-type" => key_type = value.as_str(),
+            other => return Err(format!("listen takes only --idle-timeout-ms N and --key-type T, got {other}")),
+        }
+        i += 2;
+    }
+    Ok((idle, keypair(key_type)?))
+}
+
+fn parse_dial_args(args: &[String]) -> Result<(Multiaddr, Vec<String>, identity::Keypair), String> {
+    let mut addr = None;
+    let mut steps: Vec<String> = ALL_STEPS.iter().map(|s| s.to_string()).collect();
+    let mut key_type: &str = "ed25519";
+    let mut i = 0;
+    while i < args.len() {
+        if args[i] == "--key-type" {
+            key_type = args.get(i + 1).ok_or("--key-type needs a value")?.as_str();
+            i += 2;
+        } else if args[i] == "--steps" {
             let list = args.get(i + 1).ok_or("--steps needs a value")?;
             steps = list.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect();
             if let Some(bad) = steps.iter().find(|s| !ALL_STEPS.contains(&s.as_str()) && !EXTRA_STEPS.contains(&s.as_str())) {
@@ -122,11 +145,11 @@ fn parse_dial_args(args: &[String]) -> Result<(Multiaddr, Vec<String>), String> 
         }
     }
     let addr = addr.ok_or("dial needs a multiaddr")?;
-    Ok((addr, steps))
+    Ok((addr, steps, keypair(key_type)?))
 }
 
-fn build_swarm(inbound: mpsc::UnboundedSender<serve::Inbound>, idle_timeout: Duration) -> Swarm<Behaviour> {
-    libp2p::SwarmBuilder::with_new_identity()
+fn build_swarm(key: identity::Keypair, inbound: mpsc::UnboundedSender<serve::Inbound>, idle_timeout: Duration) -> Swarm<Behaviour> {
+    libp2p::SwarmBuilder::with_existing_identity(key)
         .with_tokio()
         .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
         .expect("tcp transport")
@@ -169,12 +192,12 @@ fn exit_on_stdin_eof() {
     });
 }
 
-async fn listen(idle_timeout: Duration) -> i32 {
+async fn listen(idle_timeout: Duration, key: identity::Keypair) -> i32 {
     exit_on_stdin_eof();
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
     let (inbound_tx, mut inbound_rx) = mpsc::unbounded();
     let (close_tx, mut close_rx) = mpsc::unbounded::<ConnectionId>();
-    let mut swarm = build_swarm(inbound_tx, idle_timeout);
+    let mut swarm = build_swarm(key, inbound_tx, idle_timeout);
     swarm.listen_on("/ip4/127.0.0.1/tcp/0".parse().expect("listen addr")).expect("listen");
     let mut announced = false;
     let mut pinged: HashSet<ConnectionId> = HashSet::new();
@@ -243,7 +266,7 @@ enum Report {
     Disconnected(PeerId),
 }
 
-async fn dial(addr: Multiaddr, steps: Vec<String>) -> i32 {
+async fn dial(addr: Multiaddr, steps: Vec<String>, key: identity::Keypair) -> i32 {
     let target = match addr.iter().last() {
         Some(Protocol::P2p(peer)) => peer,
         _ => {
@@ -252,7 +275,7 @@ async fn dial(addr: Multiaddr, steps: Vec<String>) -> i32 {
         }
     };
     let (inbound_tx, mut inbound_rx) = mpsc::unbounded();
-    let mut swarm = build_swarm(inbound_tx, HELD_IDLE_TIMEOUT);
+    let mut swarm = build_swarm(key, inbound_tx, HELD_IDLE_TIMEOUT);
     let control = swarm.behaviour().streams.new_control();
     if let Err(e) = swarm.dial(addr.clone()) {
         emit(&[("step", Val::s("connect")), ("ok", Val::B(false)), ("error", Val::s(&e.to_string()))]);

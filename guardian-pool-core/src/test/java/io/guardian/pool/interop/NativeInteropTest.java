@@ -41,6 +41,12 @@ class NativeInteropTest {
 
     @Test
     @Timeout(value = 25, unit = TimeUnit.MINUTES)
+    void rustPeersWithSecp256k1IdentitiesAreAuthenticatedBothWays() throws Exception {
+        StackInterop.otherKeyType(Lang.RUST, "secp256k1", "16Uiu2");
+    }
+
+    @Test
+    @Timeout(value = 25, unit = TimeUnit.MINUTES)
     void goConnectionManagerTrimsTheLeastBusyConnection() throws Exception {
         PeerModes.goTrimsTheLeastBusyConnection();
     }
