@@ -145,7 +145,11 @@ final class Acquisitions {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            a.future.cancel(false);
+            if (!a.future.cancel(false)) {
+                // A lease was handed over while the interrupt woke this caller, who throws
+                // instead of taking it: nobody would ever close it, so it goes back now.
+                giveBack(a.future);
+            }
             cancel(a);
             // The caller's decision: not retryable, and never charged to the peer.
             throw new PoolInterruptedException("interrupted while waiting for a connection to peer "
@@ -161,6 +165,16 @@ final class Acquisitions {
                 throw (RuntimeException) cause;
             }
             throw new ConnectionFailedException("acquiring a connection to peer " + a.slot.peerId + " failed", cause);
+        }
+    }
+
+    /** Closes the lease a completed future holds, if it holds one. */
+    private static void giveBack(java.util.concurrent.CompletableFuture<PeerConnection> future) {
+        if (future.isDone() && !future.isCompletedExceptionally()) {
+            PeerConnection lease = future.join();
+            if (lease != null) {
+                lease.close();
+            }
         }
     }
 
