@@ -44,6 +44,12 @@ final class Acquisitions {
 
     void armDeadline(Acquisition a) {
         if (!a.markTimerArmed()) {
+            // Armed at an earlier wait, whose task ends this wait too, unless it already ran while
+            // the acquisition was between two waits (given room under its peer limit, not yet
+            // queued at the global one) and found nothing to end: its deadline has passed then.
+            if (a.startedNanos + acquireTimeoutNanos - engine.clock().nanoTime() <= 0) {
+                onDeadline(a);
+            }
             return;
         }
         long delay = Math.max(0L, a.startedNanos + acquireTimeoutNanos - engine.clock().nanoTime());
