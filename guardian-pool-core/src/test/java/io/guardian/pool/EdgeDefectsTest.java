@@ -267,6 +267,79 @@ class EdgeDefectsTest {
     }
 
     @Test
+    void aLeaseHandedToACallerJustInterruptedGoesBackToThePool() throws Exception {
+        FakePool p = fake(PoolConfig.builder().maxConnectionsPerPeer(1));
+        AtomicReference<PeerConnection> held = new AtomicReference<>(p.acquire(25));
+        AtomicReference<Throwable> outcome = new AtomicReference<>();
+        // The caller waits at the peer's limit. Its interrupt wakes it; as it handles it (the wait
+        // saw no lease yet, and the caller restores its interrupt flag), the held lease is closed and
+        // handed to the caller's still-queued acquisition on this very thread: the order a real
+        // release racing an interrupt takes. Nobody holds that lease then unless the acquire
+        // returns it or gives it back.
+        Thread caller = new Thread(() -> {
+            try (PeerConnection got = p.acquire(25)) {
+                outcome.set(null);
+            } catch (RuntimeException e) {
+                outcome.set(e);
+            }
+        }, "interrupted-caller") {
+            @Override
+            public void interrupt() {
+                if (Thread.currentThread() == this) {
+                    PeerConnection h = held.getAndSet(null);
+                    if (h != null) {
+                        h.close();
+                    }
+                }
+                super.interrupt();
+            }
+        };
+        caller.start();
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> p.pool.getStats().waitingAcquires() == 1);
+        caller.interrupt();
+        caller.join(Duration.ofSeconds(5).toMillis());
+        assertThat(caller.isAlive()).isFalse();
+        assertThat(held.get()).as("the held lease was closed while the caller handled its interrupt").isNull();
+        assertThat(outcome.get()).isInstanceOf(PoolInterruptedException.class);
+
+        PoolStats stats = p.pool.getStats();
+        assertThat(stats.activeConnections()).as("leases nobody holds").isZero();
+        assertThat(stats.pooledConnections()).as("the connection, pooled for the next caller").isEqualTo(1);
+        try (PeerConnection next = p.acquire(25)) {
+            assertThat(p.pool.getStats().connectionsCreated()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aCallerWhoseDeadlinePassedBetweenTwoWaitsFailsAtAcquireTimeoutInsteadOfWaitingOn() {
+        FakePool p = fake(PoolConfig.builder().maxConnectionsPerPeer(1).maxTotalConnections(2)
+                .acquireTimeout(Duration.ofSeconds(1)));
+        PeerConnection held = p.acquire(26); // peer 26 at its limit
+        PeerConnection other = p.acquire(27); // and the pool at its limit
+        CompletableFuture<PeerConnection> caller = p.pool.acquireAsync(FakePool.peer(26), FakePool.addr(26));
+        p.clock.advance(Duration.ofMillis(500));
+        CompletableFuture<PeerConnection> ahead = p.pool.acquireAsync(FakePool.peer(28), FakePool.addr(28));
+        p.clock.advance(Duration.ofMillis(600)); // the caller's acquire-timeout is due, not yet run
+        // The held lease ends on a connection to close: its room under the peer limit goes to the
+        // caller, then its socket closes, and there (as a late timer thread would) the caller's
+        // deadline task runs while the caller is between its two waits, and finds nothing to end.
+        // The freed permit goes to the caller queued ahead at the global limit; the caller then
+        // queues there too, its one deadline task spent.
+        p.pool.evict(FakePool.peer(26));
+        p.connector.connections().get(0).closeFuture().thenRun(p.scheduler::runDue);
+        held.close();
+        assertThat(ahead).isCompleted();
+
+        p.scheduler.advance(Duration.ofSeconds(5)); // whatever is still scheduled runs
+
+        assertThat(caller).as("failed at acquire-timeout, not left waiting").isCompletedExceptionally();
+        assertThatThrownBy(caller::join).hasCauseInstanceOf(PoolExhaustedException.class);
+        assertThat(p.pool.getStats().waitingAcquires()).isZero();
+        ahead.join().close();
+        other.close();
+    }
+
+    @Test
     void aDialTimeoutIsRetryableAndDistinctFromARequestTimeout() {
         FakePool p = fake(PoolConfig.builder().maxRetryAttempts(0));
         p.connector.failWith(FakePool.peer(23), () -> new ConnectionTimeoutException("connect timed out"));

@@ -282,7 +282,16 @@ class ReuseAndBalancingTest {
 
     @Test
     void acquireAnySkipsADegradedPeerWhileAHealthyOneIsLeft() {
-        LoopbackPool p = pool(PoolConfig.builder().pingTimeout(Duration.ofSeconds(1)));
+        // Scores here are 0.33 (age, usage, no operations) + 0.40 connectivity + 0.25 latency, the
+        // latency parts falling linearly to zero at latency-budget. The degraded peer's lost PONG
+        // adds ping-timeout to its average with weight 0.3 and zeroes its connectivity: below 0.5
+        // for any budget under 0.3 / 0.32 of ping-timeout, however fast or slow the machine. The
+        // healthy peer stays at 0.5 or more while its round trips are under 0.74 of the budget: with
+        // the default 100 ms that left 74 ms for a 30 ms-delayed loopback round trip, which a
+        // machine at load 11-15 exceeded in 5 of 10 runs. Half of ping-timeout keeps the first
+        // certain and gives the second 740 ms.
+        Duration pingTimeout = Duration.ofSeconds(2);
+        LoopbackPool p = pool(PoolConfig.builder().pingTimeout(pingTimeout).latencyBudget(pingTimeout.dividedBy(2)));
         TestPeers.Peer degraded = peers.startBehindProxy();
         TestPeers.Peer healthy = peers.startBehindProxy();
         healthy.proxy().delayReplies(Duration.ofMillis(30));

@@ -106,6 +106,10 @@ class HostilePeersTest extends HostilePeerFixture {
         AtomicInteger peakThreads = new AtomicInteger();
         AtomicInteger peakPending = new AtomicInteger();
         AtomicInteger peakFds = new AtomicInteger();
+        // Failures whose cause is the connector's own connection-timeout timer, the mechanism
+        // this test is about (an acquire-deadline expiry or a TCP error would name another).
+        LongAdder endedByTheirTimer = new LongAdder();
+        StallWatch stalls = new StallWatch();
         try (SilentPeers silent = new SilentPeers(count)) {
             OptimizedConnectionPool pool = new OptimizedConnectionPool(PoolConfig.builder()
                     .transport(Transport.GUARDIAN)
@@ -114,6 +118,7 @@ class HostilePeersTest extends HostilePeerFixture {
             ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
             try {
                 sampler.scheduleAtFixedRate(() -> {
+                    stalls.tick();
                     peakThreads.accumulateAndGet(ProcessProbe.threadCount(), Math::max);
                     peakPending.accumulateAndGet(pool.getStats().pendingConnections(), Math::max);
                     peakFds.accumulateAndGet(ProcessProbe.fileDescriptors(), Math::max);
@@ -124,16 +129,25 @@ class HostilePeersTest extends HostilePeerFixture {
                     long start = System.nanoTime();
                     dials.add(pool.acquireAsync(ids.get(i), address).whenComplete((lease, error) -> {
                         took.add(System.nanoTime() - start);
-                        String outcome = error == null ? "connected?!" : error.getClass().getSimpleName();
+                        Throwable cause = error instanceof java.util.concurrent.CompletionException
+                                && error.getCause() != null ? error.getCause() : error;
+                        String outcome = cause == null ? "connected?!" : cause.getClass().getSimpleName();
                         outcomes.computeIfAbsent(outcome, k -> new LongAdder()).increment();
+                        if (cause != null && cause.getCause() != null && String.valueOf(cause.getCause().getMessage())
+                                .contains("within connection-timeout " + CONNECT_TIMEOUT.toMillis() + " ms")) {
+                            endedByTheirTimer.increment();
+                        }
                         if (lease != null) {
                             lease.close();
                         }
                     }));
                 }
+                // Only so that a dial whose timer never fires fails the test instead of blocking it:
+                // an async acquire has no deadline of its own beyond the connector's. The timing is
+                // asserted below, against what was measured.
                 CompletableFuture.allOf(dials.toArray(new CompletableFuture<?>[0]))
                         .exceptionally(e -> null)
-                        .get(CONNECT_TIMEOUT.multipliedBy(3).toMillis(), TimeUnit.MILLISECONDS);
+                        .get(PoolConfig.DEFAULT_ACQUIRE_DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
                 f.put("acceptedByTheSilentPeers", silent.accepted());
                 f.put("poolAfter", PoolFigures.stats(pool.getStats()));
                 assertThat(pool.getStats().openConnections()).as("permits left").isZero();
@@ -147,6 +161,8 @@ class HostilePeersTest extends HostilePeerFixture {
         outcomes.forEach((k, v) -> byOutcome.put(k, v.sum()));
         f.put("outcomes", byOutcome);
         took.summary(f.section("failedAfter"));
+        f.put("failedByTheirConnectionTimeout", endedByTheirTimer.sum());
+        f.put("longestStallMs", stalls.longest());
         f.put("peakThreads", peakThreads.get());
         f.put("peakThreadsAboveBaseline", peakThreads.get() - baseline.threads.size());
         f.put("peakPendingDials", peakPending.get());
@@ -159,12 +175,17 @@ class HostilePeersTest extends HostilePeerFixture {
         // A dial timeout is its own ConnectionTimeoutException (issue 13): retryable, unlike a request's.
         assertThat(byOutcome).containsOnlyKeys("DialTimeoutException").containsEntry(
                 "DialTimeoutException", (long) count);
+        // Each one ended by its own connection-timeout, counted, not inferred from the clock.
+        assertThat(endedByTheirTimer.sum()).as("dials failed by their connection-timeout timer").isEqualTo(count);
         // None gives up early. The +10 % bound is checked on single dials (the test above): here a
         // thousand deadlines expire in the same instant and their failures are completed one after
-        // another on the event loops, so on a busy shared machine the last ones land later; the
-        // figures keep the spread and the load. No dial may outlive twice its deadline.
+        // another on the event loops; even at load 25 the last came 160 ms late. A whole-process
+        // stall (GC, the machine descheduling the JVM) delays them all by its length, and once made
+        // the last one 2.48 s late at load 13: the bound is twice the deadline plus the longest
+        // stall a 20 ms sampler thread saw, so a stall excuses itself but an event loop held up by
+        // the pool (the sampler runs on) does not.
         assertThat(took.min()).isGreaterThanOrEqualTo(CONNECT_TIMEOUT.multipliedBy(9).dividedBy(10));
-        assertThat(took.max()).isLessThanOrEqualTo(CONNECT_TIMEOUT.multipliedBy(2));
+        assertThat(took.max()).isLessThanOrEqualTo(CONNECT_TIMEOUT.multipliedBy(2).plus(stalls.longest()));
         // Event loops, offload workers, housekeeper, events, this test's acceptor and sampler: a
         // handful, not a thousand.
         assertThat(peakThreads.get() - baseline.threads.size()).as("threads added during 1,000 dials")

@@ -305,9 +305,22 @@ public final class StreamChannel implements P2pStream, StreamListener {
     void writeFromLoop(ByteBuf bytes) {
         stream.write(bytes).whenComplete((ok, error) -> {
             if (error != null) {
-                stream.reset();
+                ownWriteFailed(error);
             }
         });
+    }
+
+    /**
+     * A write the stream made on its own (negotiation answers, the select messages), with no
+     * caller to report to, failed: the stream is reset and its reader told, as a reset from either
+     * side tells it. The yamux reset alone tells no listener, so a reader waiting for news (an
+     * identify or ping exchange, a negotiation) would hold the stream and its buffer until its own
+     * deadline, and for good if the event loops stopped first.
+     */
+    private void ownWriteFailed(Throwable error) {
+        stream.reset();
+        fail(error instanceof TransportException t ? t
+                : new TransportException(Kind.CLOSED_LOCALLY, "write on " + describe() + " failed: " + error, error));
     }
 
     // ---- caller side --------------------------------------------------------------------------
@@ -418,7 +431,7 @@ public final class StreamChannel implements P2pStream, StreamListener {
             if (select != null) {
                 stream.write(select).whenComplete((ok, error) -> {
                     if (error != null) {
-                        stream.reset();
+                        ownWriteFailed(error);
                     }
                 });
             }
