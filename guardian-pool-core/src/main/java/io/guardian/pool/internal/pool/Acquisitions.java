@@ -43,16 +43,17 @@ final class Acquisitions {
     }
 
     void armDeadline(Acquisition a) {
+        long remaining = a.startedNanos + acquireTimeoutNanos - engine.clock().nanoTime();
         if (!a.markTimerArmed()) {
             // Armed at an earlier wait, whose task ends this wait too, unless it already ran while
             // the acquisition was between two waits (given room under its peer limit, not yet
             // queued at the global one) and found nothing to end: its deadline has passed then.
-            if (a.startedNanos + acquireTimeoutNanos - engine.clock().nanoTime() <= 0) {
+            if (remaining <= 0) {
                 onDeadline(a);
             }
             return;
         }
-        long delay = Math.max(0L, a.startedNanos + acquireTimeoutNanos - engine.clock().nanoTime());
+        long delay = Math.max(0L, remaining);
         a.timer = engine.scheduler().schedule(() -> onDeadline(a), delay);
     }
 
@@ -153,8 +154,9 @@ final class Acquisitions {
             Thread.currentThread().interrupt();
             if (!a.future.cancel(false)) {
                 // A lease was handed over while the interrupt woke this caller, who throws
-                // instead of taking it: nobody would ever close it, so it goes back now.
-                giveBack(a.future);
+                // instead of taking it: nobody would ever close it, so it goes back now (at once:
+                // the future is complete; a failed one holds nothing).
+                a.future.thenAccept(PeerConnection::close);
             }
             cancel(a);
             // The caller's decision: not retryable, and never charged to the peer.
@@ -171,16 +173,6 @@ final class Acquisitions {
                 throw (RuntimeException) cause;
             }
             throw new ConnectionFailedException("acquiring a connection to peer " + a.slot.peerId + " failed", cause);
-        }
-    }
-
-    /** Closes the lease a completed future holds, if it holds one. */
-    private static void giveBack(java.util.concurrent.CompletableFuture<PeerConnection> future) {
-        if (future.isDone() && !future.isCompletedExceptionally()) {
-            PeerConnection lease = future.join();
-            if (lease != null) {
-                lease.close();
-            }
         }
     }
 
